@@ -1,0 +1,158 @@
+//! The engine's one error type.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// A result with the engine's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// One problem found in an input document, at a path in it (`deals[17].amount`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// Where: a path in the data, or `line:column` for text that does not parse.
+    pub path: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "{}: {}", self.path, self.message)
+        }
+    }
+}
+
+/// Where a policy failed: the script file and the line and column in it, when known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    /// The script or plugin file.
+    pub file: PathBuf,
+    /// 1-based line and column, when the runtime knows them.
+    pub position: Option<(usize, usize)>,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some((line, column)) = self.position {
+            write!(f, ":{line}:{column}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A limit a policy may break (host config or the plan's `[limits]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// Script operations in one call.
+    Operations,
+    /// Depth of nested function calls or expressions.
+    CallDepth,
+    /// Size of a string, array or map.
+    DataSize,
+}
+
+impl fmt::Display for Limit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Operations => "operations",
+            Self::CallDepth => "call depth",
+            Self::DataSize => "data size",
+        })
+    }
+}
+
+/// Everything that can go wrong between reading the inputs and writing the result.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The period (or another input document) is invalid; every problem found is listed.
+    #[error("{}: {} problem{} in the input\n{}", file.display(), problems.len(),
+        if problems.len() == 1 { "" } else { "s" },
+        problems.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n"))]
+    Input {
+        /// The document.
+        file: PathBuf,
+        /// What is wrong, in document order.
+        problems: Vec<Problem>,
+    },
+
+    /// The plan is invalid (syntax, a missing field, a currency that is not the period's).
+    #[error("{}: {message}", file.display())]
+    Plan {
+        /// The plan file (or the file it names).
+        file: PathBuf,
+        /// What is wrong, with its line and column when known.
+        message: String,
+    },
+
+    /// A policy script does not compile.
+    #[error("policy `{policy}`: {location}: {message}")]
+    Compile {
+        /// Policy id.
+        policy: String,
+        /// Script and position.
+        location: Location,
+        /// The compiler's message.
+        message: String,
+    },
+
+    /// A policy failed while it ran: a runtime error, a `throw`, a bad line it emitted.
+    #[error("policy `{policy}` failed: {location}: {message}")]
+    Policy {
+        /// Policy id.
+        policy: String,
+        /// Script and position.
+        location: Location,
+        /// The cause.
+        message: String,
+    },
+
+    /// A policy broke a limit.
+    #[error("policy `{policy}` broke the {limit} limit ({max}): {location}")]
+    LimitExceeded {
+        /// Policy id.
+        policy: String,
+        /// Which limit.
+        limit: Limit,
+        /// The limit in force.
+        max: u64,
+        /// Script and position.
+        location: Location,
+    },
+
+    /// A file could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// True for errors in what the caller gave (exit status 2); false for a failure while
+    /// evaluating (exit status 1).
+    pub fn is_input(&self) -> bool {
+        matches!(
+            self,
+            Self::Input { .. } | Self::Plan { .. } | Self::Compile { .. } | Self::Io { .. }
+        )
+    }
+
+    /// A stable code for the error's kind, shared by the CLI and (later) the HTTP problem type.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Input { .. } => "invalid_input",
+            Self::Plan { .. } => "invalid_plan",
+            Self::Compile { .. } => "compile_error",
+            Self::Policy { .. } => "policy_failed",
+            Self::LimitExceeded { .. } => "limit_exceeded",
+            Self::Io { .. } => "io",
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! Evaluation: run a plan's policies in order over a period's facts, then round, check, order,
+//! total and hash what they emitted (formats.md, "Result").
+
+use crate::error::{Error, Result};
+use crate::facts::Facts;
+use crate::input::Input;
+use crate::money::fixed;
+use crate::plan::{Plan, Source};
+use crate::runtime::rhai::{RhaiPolicy, engine};
+use crate::runtime::{Env, Output, Policy};
+use payplan_sdk::result::{EvalResult, Money, Payout, PlanRef, Score, Totals};
+use rust_decimal::Decimal;
+use std::collections::HashSet;
+use std::sync::Arc;
+
+/// The engine's name and version, as written into every result.
+pub const ENGINE: &str = concat!("payplan ", env!("CARGO_PKG_VERSION"));
+
+/// Places of a score (policies.md: scores are rounded to 2 places, not the currency's unit).
+const SCORE_PLACES: u32 = 2;
+
+/// A plan with every policy compiled: evaluate it against any number of periods.
+pub struct CompiledPlan {
+    /// The plan as loaded.
+    pub plan: Plan,
+    policies: Vec<Box<dyn Policy>>,
+}
+
+impl CompiledPlan {
+    /// Compiles every policy of the plan; the first that fails is the error.
+    pub fn new(plan: Plan) -> Result<Self> {
+        let engine = Arc::new(engine(&plan.limits));
+        let mut policies: Vec<Box<dyn Policy>> = Vec::with_capacity(plan.policies.len());
+        for spec in &plan.policies {
+            let policy = match &spec.source {
+                Source::Script { file, text } => RhaiPolicy::compile(
+                    &spec.id,
+                    file.clone(),
+                    text,
+                    &spec.params,
+                    engine.clone(),
+                    plan.limits,
+                )?,
+            };
+            policies.push(Box::new(policy));
+        }
+        Ok(Self { plan, policies })
+    }
+
+    /// Evaluates the plan against a validated period. `pool` runs per-participant policies; the
+    /// result is the same for any number of threads.
+    pub fn evaluate(&self, input: Input, pool: &rayon::ThreadPool) -> Result<EvalResult> {
+        let plan = &self.plan;
+        if input.currency != plan.currency {
+            return Err(Error::Plan {
+                file: plan.file.clone(),
+                message: format!(
+                    "the plan pays in {} but the period {} is in {}",
+                    plan.currency.code(),
+                    input.period.period.id,
+                    input.currency.code()
+                ),
+            });
+        }
+        let facts = Arc::new(Facts::new(input)?);
+        let mut earlier: Arc<Vec<Output>> = Arc::default();
+        for policy in &self.policies {
+            let env = Env {
+                facts: facts.clone(),
+                rounding: plan.rounding,
+                earlier: earlier.clone(),
+            };
+            let output = policy.run(&env, pool)?;
+            let output = settle(&env, policy.as_ref(), output)?;
+            drop(env);
+            Arc::make_mut(&mut earlier).push(output);
+        }
+        Ok(assemble(plan, &facts, &earlier))
+    }
+}
+
+/// Rounds each line to the minor unit and each score to two places (once, after the policy's
+/// exact arithmetic), and refuses two lines for the same participant and component.
+fn settle(env: &Env, policy: &dyn Policy, mut output: Output) -> Result<Output> {
+    let mut seen = HashSet::with_capacity(output.lines.len());
+    for line in &mut output.lines {
+        if !seen.insert((line.who, line.component.as_str())) {
+            return Err(Error::Policy {
+                policy: policy.id().into(),
+                location: policy.location(),
+                message: format!(
+                    "emitted two lines for participant {:?}, component {:?}",
+                    env.facts.participants[line.who].id, line.component
+                ),
+            });
+        }
+        line.amount = env.round(line.amount);
+    }
+    for score in &mut output.scores {
+        score.score = env.rounding.round(score.score, SCORE_PLACES);
+    }
+    Ok(output)
+}
+
+/// Orders, totals and hashes the settled outputs into the result.
+fn assemble(plan: &Plan, facts: &Facts, outputs: &[Output]) -> EvalResult {
+    let places = facts.currency.places();
+    let id = |who: usize| facts.participants[who].id.clone();
+
+    let mut lines: Vec<(usize, usize, &crate::runtime::Line)> = outputs
+        .iter()
+        .enumerate()
+        .flat_map(|(p, out)| {
+            out.lines
+                .iter()
+                .filter(|l| !l.amount.is_zero())
+                .map(move |l| (l.who, p, l))
+        })
+        .collect();
+    // Participants are indexed in id order, policies in plan order.
+    lines.sort_by(|a, b| (a.0, a.1, &a.2.component).cmp(&(b.0, b.1, &b.2.component)));
+    let mut per_person = vec![Decimal::ZERO; facts.participants.len()];
+    let mut total = Decimal::ZERO;
+    let payouts: Vec<Payout> = lines
+        .into_iter()
+        .map(|(who, p, line)| {
+            per_person[who] += line.amount;
+            total += line.amount;
+            Payout {
+                amount: line.amount,
+                component: line.component.clone(),
+                explain: line.explain.clone(),
+                participant: id(who),
+                policy: outputs[p].policy.clone(),
+            }
+        })
+        .collect();
+
+    let mut scores: Vec<(usize, usize, &crate::runtime::ScoreLine)> = outputs
+        .iter()
+        .enumerate()
+        .flat_map(|(p, out)| out.scores.iter().map(move |s| (s.who, p, s)))
+        .collect();
+    scores.sort_by_key(|s| (s.0, s.1));
+    let scores = scores
+        .into_iter()
+        .map(|(who, p, s)| Score {
+            explain: s.explain.clone(),
+            grade: s.grade.clone(),
+            participant: id(who),
+            policy: outputs[p].policy.clone(),
+            score: s.score,
+        })
+        .collect();
+
+    let totals = Totals {
+        amount: fixed(total, places),
+        participants: per_person
+            .into_iter()
+            .enumerate()
+            .map(|(who, sum)| (id(who), Money(fixed(sum, places))))
+            .collect(),
+    };
+    let mut result = EvalResult {
+        engine: ENGINE.into(),
+        input_hash: facts.input_hash.clone(),
+        payouts,
+        period: facts.info.id.clone(),
+        plan: PlanRef {
+            hash: plan.hash.clone(),
+            id: plan.id.clone(),
+            version: plan.version.clone(),
+        },
+        result_hash: String::new(),
+        scores,
+        totals,
+    };
+    result.result_hash = result_hash(&result);
+    result
+}
+
+/// `sha256:<hex>` of the canonical JSON of the hashed fields of a result.
+pub fn result_hash(result: &EvalResult) -> String {
+    let bytes = serde_json::to_vec(&result.hashed()).expect("a result always serialises");
+    crate::hash::sha256(&bytes)
+}
+
+/// A thread pool of `threads` workers (0: one per core).
+pub fn thread_pool(threads: usize) -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("a thread pool can be built")
+}

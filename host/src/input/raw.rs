@@ -1,0 +1,274 @@
+//! The period as found in the JSON, before validation.
+//!
+//! Every field is read leniently: a value of the wrong form is kept as a [`Loose::Bad`] with the
+//! reason, so that validation can report every problem with its path instead of stopping at the
+//! first. Only a document whose *shape* is wrong (a deal that is not an object) stops the parse.
+
+use payplan_sdk::exact::{JSON_NUMBER_TOKEN, parse_decimal};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+
+pub use payplan_sdk::period::Attributes;
+
+/// A field's value: of the expected form, or not (with the reason).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Loose<T> {
+    /// Read as expected.
+    Ok(T),
+    /// Not of the expected form: why.
+    Bad(String),
+}
+
+/// A kind of value a field expects, read from JSON text or a JSON number.
+pub trait Expect: Sized {
+    /// What the field expects, for messages: "a decimal".
+    const WHAT: &'static str;
+    /// Reads a JSON string.
+    fn from_text(text: &str) -> Result<Self, String>;
+    /// Reads a JSON number, given as its text.
+    fn from_number(text: &str) -> Result<Self, String> {
+        Err(format!("expected {}, found the number {text}", Self::WHAT))
+    }
+}
+
+impl Expect for String {
+    const WHAT: &'static str = "a string";
+    fn from_text(text: &str) -> Result<Self, String> {
+        Ok(text.to_owned())
+    }
+}
+
+impl Expect for Decimal {
+    const WHAT: &'static str = "a decimal";
+    fn from_text(text: &str) -> Result<Self, String> {
+        parse_decimal(text).ok_or_else(|| format!("{text:?} is not a decimal"))
+    }
+    fn from_number(text: &str) -> Result<Self, String> {
+        parse_decimal(text).ok_or_else(|| format!("{text} is not a decimal that fits in 28 digits"))
+    }
+}
+
+/// A whole number >= 0 (`prior_deals`).
+impl Expect for u64 {
+    const WHAT: &'static str = "a whole number >= 0";
+    fn from_text(text: &str) -> Result<Self, String> {
+        text.parse()
+            .map_err(|_| format!("{text:?} is not a whole number >= 0"))
+    }
+    fn from_number(text: &str) -> Result<Self, String> {
+        text.parse()
+            .map_err(|_| format!("{text} is not a whole number >= 0"))
+    }
+}
+
+impl<'de, T: Expect> Deserialize<'de> for Loose<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(LooseVisitor(PhantomData))
+    }
+}
+
+struct LooseVisitor<T>(PhantomData<T>);
+
+impl<T: Expect> LooseVisitor<T> {
+    fn found<E>(what: &str) -> Result<Loose<T>, E> {
+        Ok(Loose::Bad(format!("expected {}, found {what}", T::WHAT)))
+    }
+}
+
+fn loose<T>(read: Result<T, String>) -> Loose<T> {
+    read.map_or_else(Loose::Bad, Loose::Ok)
+}
+
+impl<'de, T: Expect> Visitor<'de> for LooseVisitor<T> {
+    type Value = Loose<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(T::WHAT)
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(loose(T::from_text(v)))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(loose(T::from_number(&v.to_string())))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(loose(T::from_number(&v.to_string())))
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Self::found(if v { "true" } else { "false" })
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Self::found("null")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Self::found("an array")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let Some(key) = map.next_key::<Key>()? else {
+            return Self::found("an object");
+        };
+        if key.0 == JSON_NUMBER_TOKEN {
+            let text: Key = map.next_value()?;
+            return Ok(loose(T::from_number(&text.0)));
+        }
+        map.next_value::<IgnoredAny>()?;
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Self::found("an object")
+    }
+}
+
+/// An object key or short text, borrowed from the input when it has no escapes.
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_owned())))
+            }
+        }
+        deserializer.deserialize_str(V)
+    }
+}
+
+/// Declares a record read leniently: each listed key fills an `Option` field (null reads as
+/// absent), every other key is kept in `attributes`.
+macro_rules! record {
+    ($(#[$doc:meta])* $name:ident, $expecting:literal { $($field:ident: $ty:ty),* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Default)]
+        pub struct $name {
+            $(#[allow(missing_docs)] pub $field: Option<$ty>,)*
+            /// Keys the format does not know.
+            pub attributes: Attributes,
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                struct V;
+                impl<'de> Visitor<'de> for V {
+                    type Value = $name;
+                    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                        f.write_str($expecting)
+                    }
+                    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<$name, A::Error> {
+                        let mut out = $name::default();
+                        while let Some(key) = map.next_key::<Key>()? {
+                            match &*key.0 {
+                                $(stringify!($field) => out.$field = map.next_value()?,)*
+                                _ => {
+                                    out.attributes.insert(key.0.into_owned(), map.next_value()?);
+                                }
+                            }
+                        }
+                        Ok(out)
+                    }
+                }
+                deserializer.deserialize_map(V)
+            }
+        }
+    };
+}
+
+record!(
+    /// The whole period document.
+    Document, "a period object" {
+        period: Header,
+        teams: Vec<Team>,
+        participants: Vec<Participant>,
+        deals: Vec<Deal>,
+    }
+);
+
+record!(
+    /// `period`.
+    Header, "an object with id, start, end and currency" {
+        id: Loose<String>,
+        start: Loose<String>,
+        end: Loose<String>,
+        currency: Loose<String>,
+    }
+);
+
+record!(
+    /// `teams[i]`.
+    Team, "a team object" {
+        id: Loose<String>,
+        name: Loose<String>,
+        target: Loose<Decimal>,
+    }
+);
+
+record!(
+    /// `participants[i]`.
+    Participant, "a participant object" {
+        id: Loose<String>,
+        name: Loose<String>,
+        team: Loose<String>,
+        group: Loose<String>,
+        hired_on: Loose<String>,
+        mentor: Loose<String>,
+        prior_deals: Loose<u64>,
+        target: Loose<Decimal>,
+        metrics: serde_json::Value,
+    }
+);
+
+record!(
+    /// `deals[i]`.
+    Deal, "a deal object" {
+        id: Loose<String>,
+        participant: Loose<String>,
+        amount: Loose<Decimal>,
+        closed_on: Loose<String>,
+        customer: Loose<String>,
+        segment: Loose<String>,
+        kind: Loose<String>,
+    }
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrong_values_are_kept_with_their_reason() {
+        let deal: Deal = serde_json::from_str(
+            r#"{"id": 7, "amount": "12,000", "closed_on": null, "customer": [1], "note": 1.50}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            deal.id,
+            Some(Loose::Bad("expected a string, found the number 7".into()))
+        );
+        assert_eq!(
+            deal.amount,
+            Some(Loose::Bad("\"12,000\" is not a decimal".into()))
+        );
+        assert_eq!(deal.closed_on, None);
+        assert_eq!(
+            deal.customer,
+            Some(Loose::Bad("expected a string, found an array".into()))
+        );
+        assert_eq!(deal.attributes["note"].to_string(), "1.50");
+    }
+
+    #[test]
+    fn numbers_are_read_exactly() {
+        let deal: Deal = serde_json::from_str(r#"{"amount": 0.1}"#).unwrap();
+        assert_eq!(deal.amount, Some(Loose::Ok("0.1".parse().unwrap())));
+    }
+}

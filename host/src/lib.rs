@@ -1,0 +1,16 @@
+//! payplan: evaluates incentive and scoring policies against a period's sales data, exactly and
+//! deterministically. See `README.md` beside this file for a map of the modules.
+
+pub mod allocate;
+pub mod error;
+pub mod eval;
+pub mod facts;
+pub mod hash;
+pub mod input;
+pub mod limits;
+pub mod money;
+pub mod plan;
+pub mod runtime;
+pub mod table;
+
+pub use error::{Error, Result};

@@ -1,0 +1,35 @@
+//! The limits every policy runs under. Counts are the deterministic limits: the same policy on the
+//! same input breaks them at the same point on every machine.
+
+use serde::Deserialize;
+
+/// Limits for one policy call. Set in the plan's `[limits]` table; absent keys keep the default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Script operations in one call (`evaluate`, or `participant` for one participant).
+    pub operations: u64,
+    /// Depth of nested script function calls.
+    pub call_depth: u64,
+    /// Depth of nested expressions.
+    pub expression_depth: u64,
+    /// Bytes in one string.
+    pub string_size: u64,
+    /// Elements in one array (must hold the period's participants).
+    pub array_size: u64,
+    /// Entries in one map.
+    pub map_size: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            operations: 50_000_000,
+            call_depth: 64,
+            expression_depth: 64,
+            string_size: 1 << 20,
+            array_size: 10_000_000,
+            map_size: 10_000_000,
+        }
+    }
+}

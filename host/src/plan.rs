@@ -1,0 +1,385 @@
+//! Loading a plan: the TOML, the policy files it names, and the plan's hash (formats.md, "Plan").
+//!
+//! Numbers in the TOML are read from their text, so `rate = 0.03` is exactly three hundredths.
+//! Every problem names the plan file and the line and column.
+
+use crate::error::{Error, Result};
+use crate::limits::Limits;
+use crate::money::{Currency, Rounding};
+use payplan_sdk::exact::parse_decimal;
+use serde_json::{Map, Number, Value as Json};
+use sha2::{Digest, Sha256};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use toml_edit::{Document, Item, Table, Value};
+
+/// A loaded plan: its settings, its policies in order, and the bytes it was made of.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Plan id.
+    pub id: String,
+    /// The designer's version label.
+    pub version: String,
+    /// The currency the plan pays in; must be the period's.
+    pub currency: Currency,
+    /// How lines are rounded.
+    pub rounding: Rounding,
+    /// Limits for every policy of the plan.
+    pub limits: Limits,
+    /// Policies, in plan order.
+    pub policies: Vec<PolicySpec>,
+    /// `sha256:<hex>` over the plan text and every policy file's bytes.
+    pub hash: String,
+    /// The plan file.
+    pub file: PathBuf,
+}
+
+/// One `[[policy]]` entry.
+#[derive(Debug, Clone)]
+pub struct PolicySpec {
+    /// Unique within the plan; names the lines it emits.
+    pub id: String,
+    /// Where the policy's code is, and its bytes.
+    pub source: Source,
+    /// `[policy.params]`, numbers as exact decimals.
+    pub params: Map<String, Json>,
+}
+
+/// A policy's code.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// A Rhai script.
+    Script {
+        /// The file (resolved against the plan's folder).
+        file: PathBuf,
+        /// Its text.
+        text: String,
+    },
+}
+
+impl Source {
+    /// The file the code came from.
+    pub fn file(&self) -> &Path {
+        match self {
+            Self::Script { file, .. } => file,
+        }
+    }
+
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Self::Script { text, .. } => text.as_bytes(),
+        }
+    }
+}
+
+/// Reads a plan file and every policy file it names.
+pub fn load(file: &Path) -> Result<Plan> {
+    let text = std::fs::read_to_string(file).map_err(|source| Error::Io {
+        path: file.into(),
+        source,
+    })?;
+    parse(file, &text, |path| {
+        std::fs::read_to_string(path).map_err(|e| e.to_string())
+    })
+}
+
+/// Parses plan text; `read` fetches a policy file (relative paths are resolved against the plan's
+/// folder first).
+pub fn parse(
+    file: &Path,
+    text: &str,
+    read: impl Fn(&Path) -> Result<String, String>,
+) -> Result<Plan> {
+    let reader = Reader { file, text };
+    let doc = Document::parse(text).map_err(|e| reader.error(e.span(), e.message().trim_end()))?;
+    let top = doc.as_table();
+    reader.known_keys(
+        top,
+        &["id", "version", "currency", "rounding", "limits", "policy"],
+    )?;
+    let id = reader.string(top, "id", None)?;
+    let version = match top.get("version") {
+        Some(Item::Value(Value::Integer(n))) => n.value().to_string(),
+        _ => reader.string(top, "version", None)?,
+    };
+    let code = reader.string(top, "currency", None)?;
+    let currency = Currency::from_code(&code).ok_or_else(|| {
+        reader.error(
+            top.get("currency").and_then(Item::span),
+            format!("{code:?} is not an ISO 4217 currency code"),
+        )
+    })?;
+    let rounding = reader.string(top, "rounding", Some("half_up"))?;
+    let rounding = Rounding::parse(&rounding).ok_or_else(|| {
+        reader.error(
+            top.get("rounding").and_then(Item::span),
+            format!("rounding {rounding:?} is not one of half_up, half_even"),
+        )
+    })?;
+    let limits = match top.get("limits") {
+        None => Limits::default(),
+        Some(item) => {
+            let json = reader.json(item)?;
+            serde_json::from_value(json)
+                .map_err(|e| reader.error(item.span(), format!("limits: {e}")))?
+        }
+    };
+
+    let folder = file.parent().unwrap_or(Path::new("."));
+    let mut hasher = Sha256::new();
+    hash_part(&mut hasher, text.as_bytes());
+    let mut policies: Vec<PolicySpec> = Vec::new();
+    let entries = match top.get("policy") {
+        Some(Item::ArrayOfTables(list)) => list.iter().collect::<Vec<_>>(),
+        Some(other) => {
+            return Err(reader.error(
+                other.span(),
+                "`policy` must be an array of tables ([[policy]])",
+            ));
+        }
+        None => return Err(reader.error(None, "the plan has no [[policy]]")),
+    };
+    for entry in entries {
+        reader.known_keys(entry, &["id", "script", "params"])?;
+        let id = reader.string(entry, "id", None)?;
+        if id.is_empty() || policies.iter().any(|p| p.id == id) {
+            let why = if id.is_empty() {
+                "a policy id must not be empty".into()
+            } else {
+                format!("duplicate policy id {id:?}")
+            };
+            return Err(reader.error(entry.get("id").and_then(Item::span), why));
+        }
+        let script = reader.string(entry, "script", None)?;
+        let path = lexical(&folder.join(&script));
+        let code = read(&path).map_err(|why| {
+            reader.error(
+                entry.get("script").and_then(Item::span),
+                format!("cannot read {}: {why}", path.display()),
+            )
+        })?;
+        let source = Source::Script {
+            file: path,
+            text: code,
+        };
+        hash_part(&mut hasher, source.bytes());
+        let params = match entry.get("params") {
+            None => Map::new(),
+            Some(item) => match reader.json(item)? {
+                Json::Object(map) => map,
+                _ => return Err(reader.error(item.span(), "`params` must be a table")),
+            },
+        };
+        policies.push(PolicySpec { id, source, params });
+    }
+    Ok(Plan {
+        id,
+        version,
+        currency,
+        rounding,
+        limits,
+        policies,
+        hash: crate::hash::hex_digest(hasher),
+        file: file.into(),
+    })
+}
+
+/// Each part of the plan's identity, length-prefixed so that no two different plans hash alike.
+fn hash_part(hasher: &mut Sha256, bytes: &[u8]) {
+    hasher.update((bytes.len() as u64).to_le_bytes());
+    hasher.update(bytes);
+}
+
+struct Reader<'a> {
+    file: &'a Path,
+    text: &'a str,
+}
+
+impl Reader<'_> {
+    fn error(&self, span: Option<Range<usize>>, message: impl std::fmt::Display) -> Error {
+        let message = match span {
+            Some(span) => {
+                let (line, column) = line_column(self.text, span.start);
+                format!("{line}:{column}: {message}")
+            }
+            None => message.to_string(),
+        };
+        Error::Plan {
+            file: self.file.into(),
+            message,
+        }
+    }
+
+    fn known_keys(&self, table: &Table, known: &[&str]) -> Result<()> {
+        for (key, item) in table.iter() {
+            if !known.contains(&key) {
+                let span = table
+                    .key(key)
+                    .and_then(|k| k.span())
+                    .or_else(|| item.span());
+                return Err(self.error(
+                    span,
+                    format!("unknown key `{key}` (expected one of {})", known.join(", ")),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn string(&self, table: &Table, key: &str, default: Option<&str>) -> Result<String> {
+        match table.get(key) {
+            Some(Item::Value(Value::String(s))) => Ok(s.value().clone()),
+            Some(other) => Err(self.error(other.span(), format!("`{key}` must be a string"))),
+            None => default
+                .map(str::to_owned)
+                .ok_or_else(|| self.error(table.span(), format!("`{key}` is required"))),
+        }
+    }
+
+    /// A TOML item as JSON, numbers exact (an integer or float becomes the decimal of its text).
+    fn json(&self, item: &Item) -> Result<Json> {
+        match item {
+            Item::Value(v) => self.value(v),
+            Item::Table(t) => {
+                let mut map = Map::new();
+                for (k, v) in t.iter() {
+                    map.insert(k.to_owned(), self.json(v)?);
+                }
+                Ok(Json::Object(map))
+            }
+            Item::ArrayOfTables(list) => list
+                .iter()
+                .map(|t| self.json(&Item::Table(t.clone())))
+                .collect::<Result<_>>()
+                .map(Json::Array),
+            Item::None => Ok(Json::Null),
+        }
+    }
+
+    fn value(&self, value: &Value) -> Result<Json> {
+        Ok(match value {
+            Value::String(s) => Json::String(s.value().clone()),
+            Value::Boolean(b) => Json::Bool(*b.value()),
+            Value::Datetime(d) => Json::String(d.value().to_string()),
+            Value::Integer(n) => Json::Number(n.value().to_owned().into()),
+            Value::Float(_) => {
+                let raw = value
+                    .span()
+                    .map(|s| self.text[s].replace('_', ""))
+                    .unwrap_or_default();
+                let exact = parse_decimal(&raw).and_then(|d| d.to_string().parse::<Number>().ok());
+                Json::Number(
+                    exact.ok_or_else(|| {
+                        self.error(value.span(), format!("{raw} is not a decimal"))
+                    })?,
+                )
+            }
+            Value::Array(items) => {
+                Json::Array(items.iter().map(|v| self.value(v)).collect::<Result<_>>()?)
+            }
+            Value::InlineTable(t) => {
+                let mut map = Map::new();
+                for (k, v) in t.iter() {
+                    map.insert(k.to_owned(), self.value(v)?);
+                }
+                Json::Object(map)
+            }
+        })
+    }
+}
+
+/// `a/b/../c` as `a/c`, without asking the file system (messages stay short and stable).
+fn lexical(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(text: &str) -> Result<Plan> {
+        parse(Path::new("plan.toml"), text, |_| {
+            Ok("fn evaluate(ctx) {}".into())
+        })
+    }
+
+    const GOOD: &str = r#"
+id = "east"
+version = "3"
+currency = "CNY"
+[[policy]]
+id = "commission"
+script = "c.rhai"
+[policy.params]
+tiers = [ { at = 0.80, rate = 0.03 }, { at = 1.00, rate = 0.05 } ]
+pool = 1_000
+big = 12345678901234567890.123456789
+"#;
+
+    #[test]
+    fn numbers_are_exact_decimals() {
+        let p = plan(GOOD).unwrap();
+        let params = Json::Object(p.policies[0].params.clone());
+        assert_eq!(params["tiers"][0]["at"].to_string(), "0.80");
+        assert_eq!(params["tiers"][1]["rate"].to_string(), "0.05");
+        assert_eq!(params["pool"].to_string(), "1000");
+        assert_eq!(params["big"].to_string(), "12345678901234567890.123456789");
+        assert_eq!(p.rounding, Rounding::HalfUp);
+    }
+
+    #[test]
+    fn hash_covers_plan_and_script_bytes() {
+        let a = plan(GOOD).unwrap().hash;
+        let b = plan(&GOOD.replace("0.03", "0.04")).unwrap().hash;
+        let c = parse(Path::new("plan.toml"), GOOD, |_| {
+            Ok("fn evaluate(ctx) { }".into())
+        })
+        .unwrap()
+        .hash;
+        assert_ne!(a, b);
+        assert_ne!(a, c);
+        assert_eq!(a, plan(GOOD).unwrap().hash);
+    }
+
+    #[test]
+    fn errors_name_line_and_column() {
+        let err = plan(&GOOD.replace("currency = \"CNY\"", "currency = \"CNY\"\ncolour = 1"))
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "plan.toml: 5:1: unknown key `colour` (expected one of id, version, currency, rounding, limits, policy)"
+        );
+        let err = plan(&GOOD.replace("version = \"3\"", "version = \"3\"\nrounding = \"down\""))
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("plan.toml: 4:12: rounding \"down\""),
+            "{err}"
+        );
+        let err = plan("id = \n").unwrap_err();
+        assert!(err.to_string().starts_with("plan.toml: 1:6: "), "{err}");
+        let err = plan(&GOOD.replace("[[policy]]", "[limits]\nfuel = 3\n[[policy]]")).unwrap_err();
+        assert!(err.to_string().contains("unknown field `fuel`"), "{err}");
+    }
+}

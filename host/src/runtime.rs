@@ -1,0 +1,96 @@
+//! Policies: one trait, [`Policy`], whatever runs the rule. `rhai` runs scripts.
+//!
+//! A policy is a function from (the period's facts, its params, the results of earlier policies)
+//! to money lines and scores. The evaluator rounds, checks and orders what it emits.
+
+pub mod rhai;
+
+use crate::error::{Location, Result};
+use crate::facts::{Facts, Who};
+use crate::money::Rounding;
+use rust_decimal::Decimal;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// A compiled policy, ready to run against any period.
+pub trait Policy: Send + Sync {
+    /// The policy id in the plan.
+    fn id(&self) -> &str;
+    /// Where the policy's code is (for messages).
+    fn location(&self) -> Location;
+    /// Runs the policy; `pool` is where per-participant work may run in parallel.
+    fn run(&self, env: &Env, pool: &rayon::ThreadPool) -> Result<Output>;
+}
+
+/// What a policy sees: the facts, the plan's rounding, and what earlier policies produced.
+#[derive(Clone)]
+pub struct Env {
+    /// The period and its aggregates.
+    pub facts: Arc<Facts>,
+    /// The plan's rounding mode.
+    pub rounding: Rounding,
+    /// Lines and scores of the policies that ran before, in plan order.
+    pub earlier: Arc<Vec<Output>>,
+}
+
+impl Env {
+    /// Rounds to the currency's minor unit with the plan's mode.
+    pub fn round(&self, x: Decimal) -> Decimal {
+        self.rounding.round(x, self.facts.currency.places())
+    }
+
+    /// The output of the earlier policy with this id.
+    pub fn earlier(&self, policy: &str) -> Option<&Output> {
+        self.earlier.iter().find(|o| o.policy == policy)
+    }
+}
+
+/// Everything one policy emitted.
+#[derive(Debug, Clone, Default)]
+pub struct Output {
+    /// The policy's id.
+    pub policy: String,
+    /// Money lines, in emission order.
+    pub lines: Vec<Line>,
+    /// Scores, in emission order.
+    pub scores: Vec<ScoreLine>,
+    /// Index of each participant's score in `scores`.
+    pub score_of: HashMap<Who, usize>,
+}
+
+impl Output {
+    /// Appends another part's output (from a later chunk of participants).
+    pub fn extend(&mut self, other: Output) {
+        let base = self.scores.len();
+        self.lines.extend(other.lines);
+        self.score_of
+            .extend(other.score_of.into_iter().map(|(w, i)| (w, i + base)));
+        self.scores.extend(other.scores);
+    }
+}
+
+/// A money line as emitted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Line {
+    /// Who is paid.
+    pub who: Who,
+    /// What for.
+    pub component: String,
+    /// The amount (rounded by the evaluator).
+    pub amount: Decimal,
+    /// Why.
+    pub explain: Vec<String>,
+}
+
+/// A score as emitted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoreLine {
+    /// Who is scored.
+    pub who: Who,
+    /// The score (rounded by the evaluator to two places).
+    pub score: Decimal,
+    /// The grade.
+    pub grade: String,
+    /// Why.
+    pub explain: Vec<String>,
+}

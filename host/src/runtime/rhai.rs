@@ -1,0 +1,238 @@
+//! The Rhai runtime: scripts with exact decimals (no floats), ordered maps, no clock, no
+//! randomness, no file or module access, and every limit set explicitly.
+//!
+//! A policy script defines one entry point:
+//! - `fn participant(ctx, p)`: called once per participant (by id), in parallel chunks; or
+//! - `fn evaluate(ctx)`: called once for the whole period.
+//!
+//! It may also define `fn check(params)`, called once before the entry point, to reject bad
+//! params with `throw`.
+
+pub mod api;
+
+use super::{Env, Output, Policy};
+use crate::error::{Error, Limit, Location, Result};
+use crate::limits::Limits;
+use api::{Ctx, Shared};
+use rayon::prelude::*;
+use rhai::packages::{Package, StandardPackage};
+use rhai::{AST, CallFnOptions, Dynamic, Engine, EvalAltResult, FuncArgs, Map, Position};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Participants per parallel task: large enough that scheduling costs nothing, small enough to
+/// balance two cores.
+const CHUNK: usize = 512;
+
+/// Builds the engine every script of a plan runs in.
+pub fn engine(limits: &Limits) -> Engine {
+    let mut engine = Engine::new_raw();
+    engine.register_global_module(StandardPackage::new().as_shared_module());
+    api::register(&mut engine);
+    let size = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+    engine
+        .set_max_operations(limits.operations)
+        .set_max_call_levels(size(limits.call_depth))
+        .set_max_expr_depths(size(limits.expression_depth), size(limits.expression_depth))
+        .set_max_string_size(size(limits.string_size))
+        .set_max_array_size(size(limits.array_size))
+        .set_max_map_size(size(limits.map_size))
+        .set_strict_variables(true)
+        .set_fail_on_invalid_map_property(false)
+        .on_print(|_| {})
+        .on_debug(|_, _, _| {});
+    engine.disable_symbol("eval");
+    engine
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Entry {
+    Participant,
+    Evaluate,
+}
+
+/// A compiled script policy.
+pub struct RhaiPolicy {
+    id: String,
+    file: PathBuf,
+    engine: Arc<Engine>,
+    limits: Limits,
+    ast: AST,
+    entry: Entry,
+    has_check: bool,
+    params: Map,
+    params_json: serde_json::Map<String, serde_json::Value>,
+}
+
+impl RhaiPolicy {
+    /// Compiles `text` (from `file`) for the policy `id` with its params.
+    pub fn compile(
+        id: &str,
+        file: PathBuf,
+        text: &str,
+        params: &serde_json::Map<String, serde_json::Value>,
+        engine: Arc<Engine>,
+        limits: Limits,
+    ) -> Result<Self> {
+        let compile_error = |position: Position, message: String| Error::Compile {
+            policy: id.into(),
+            location: location(&file, position),
+            message,
+        };
+        let ast = engine
+            .compile(text)
+            .map_err(|e| compile_error(e.position(), e.err_type().to_string()))?;
+        let defines = |name: &str, arity: usize| {
+            ast.iter_functions()
+                .any(|f| f.name == name && f.params.len() == arity)
+        };
+        let entry = match (defines("participant", 2), defines("evaluate", 1)) {
+            (true, false) => Entry::Participant,
+            (false, true) => Entry::Evaluate,
+            (true, true) => {
+                return Err(compile_error(
+                    Position::NONE,
+                    "defines both fn participant(ctx, p) and fn evaluate(ctx); keep one".into(),
+                ));
+            }
+            (false, false) => {
+                return Err(compile_error(
+                    Position::NONE,
+                    "defines neither fn participant(ctx, p) nor fn evaluate(ctx)".into(),
+                ));
+            }
+        };
+        let mut map = Map::new();
+        for (key, value) in params {
+            let value = api::from_json(value)
+                .map_err(|why| compile_error(Position::NONE, format!("params.{key}: {why}")))?;
+            map.insert(key.as_str().into(), value);
+        }
+        Ok(Self {
+            id: id.into(),
+            file,
+            engine,
+            limits,
+            has_check: defines("check", 1),
+            ast,
+            entry,
+            params: map,
+            params_json: params.clone(),
+        })
+    }
+
+    /// The params as given in the plan.
+    pub fn params(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.params_json
+    }
+
+    fn call(&self, name: &str, args: impl FuncArgs) -> Result<()> {
+        let options = CallFnOptions::new().eval_ast(false).rewind_scope(true);
+        let mut scope = rhai::Scope::new();
+        self.engine
+            .call_fn_with_options::<Dynamic>(options, &mut scope, &self.ast, name, args)
+            .map(drop)
+            .map_err(|e| self.failure(*e))
+    }
+
+    fn failure(&self, err: EvalAltResult) -> Error {
+        let mut inner = err;
+        while let EvalAltResult::ErrorInFunctionCall(_, _, cause, _) = inner {
+            inner = *cause;
+        }
+        let position = inner.take_position();
+        let location = location(&self.file, position);
+        let policy = self.id.clone();
+        let limit = match inner {
+            EvalAltResult::ErrorTooManyOperations(_) => {
+                Some((Limit::Operations, self.limits.operations))
+            }
+            EvalAltResult::ErrorStackOverflow(_) => {
+                Some((Limit::CallDepth, self.limits.call_depth))
+            }
+            EvalAltResult::ErrorDataTooLarge(..) => Some((
+                Limit::DataSize,
+                self.limits.string_size.max(self.limits.array_size),
+            )),
+            _ => None,
+        };
+        match (limit, inner) {
+            (Some((limit, max)), _) => Error::LimitExceeded {
+                policy,
+                limit,
+                max,
+                location,
+            },
+            (None, EvalAltResult::ErrorRuntime(value, _)) => Error::Policy {
+                policy,
+                location,
+                message: value.to_string(),
+            },
+            (None, other) => Error::Policy {
+                policy,
+                location,
+                message: other.to_string(),
+            },
+        }
+    }
+}
+
+fn location(file: &std::path::Path, position: Position) -> Location {
+    Location {
+        file: file.into(),
+        position: position
+            .line()
+            .map(|line| (line, position.position().unwrap_or(1))),
+    }
+}
+
+impl Policy for RhaiPolicy {
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn location(&self) -> Location {
+        location(&self.file, Position::NONE)
+    }
+
+    fn run(&self, env: &Env, pool: &rayon::ThreadPool) -> Result<Output> {
+        if self.has_check {
+            self.call("check", (Dynamic::from_map(self.params.clone()),))?;
+        }
+        let shared = Arc::new(Shared {
+            env: env.clone(),
+            params: self.params.clone(),
+        });
+        let mut output = Output {
+            policy: self.id.clone(),
+            ..Output::default()
+        };
+        match self.entry {
+            Entry::Evaluate => {
+                let ctx = Ctx::new(shared);
+                self.call("evaluate", (ctx.clone(),))?;
+                output.extend(ctx.take());
+            }
+            Entry::Participant => {
+                let count = env.facts.participants.len();
+                let chunks: Vec<Result<Output>> = pool.install(|| {
+                    (0..count.div_ceil(CHUNK))
+                        .into_par_iter()
+                        .map(|chunk| {
+                            let ctx = Ctx::new(shared.clone());
+                            for who in chunk * CHUNK..((chunk + 1) * CHUNK).min(count) {
+                                let p = api::P::new(env.clone(), who);
+                                self.call("participant", (ctx.clone(), p))?;
+                            }
+                            Ok(ctx.take())
+                        })
+                        .collect()
+                });
+                for chunk in chunks {
+                    output.extend(chunk?);
+                }
+            }
+        }
+        Ok(output)
+    }
+}

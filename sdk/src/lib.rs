@@ -1,0 +1,13 @@
+//! The payplan data contract, shared by the host and by policy plugins.
+//!
+//! - [`period`]: what happened in a period (teams, participants, deals), already validated.
+//! - [`result`]: what an evaluation owes and why (payouts, scores, totals, hashes).
+//! - [`exact`]: serde helpers that carry decimals exactly: written as strings, read from a
+//!   string or a JSON number without a trip through `f64`.
+#![warn(missing_docs)]
+
+pub mod exact;
+pub mod period;
+pub mod result;
+
+pub use rust_decimal::Decimal;

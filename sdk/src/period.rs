@@ -1,0 +1,145 @@
+//! A validated period: the facts an evaluation reads (formats.md, "Period").
+//!
+//! The host builds these from the period JSON after checking every field; a value of these types
+//! is always consistent (ids unique, references resolve, dates inside the period).
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Fields the format does not know, kept as given and visible to policies.
+pub type Attributes = BTreeMap<String, serde_json::Value>;
+
+/// One period of sales data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Period {
+    /// The period's identity and currency.
+    pub period: PeriodInfo,
+    /// Teams, in input order.
+    pub teams: Vec<Team>,
+    /// Participants, in input order.
+    pub participants: Vec<Participant>,
+    /// Deals, in input order.
+    pub deals: Vec<Deal>,
+    /// Unknown top-level fields.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes: Attributes,
+}
+
+/// `period`: id, dates and currency.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PeriodInfo {
+    /// Period id, e.g. `2026-03`.
+    pub id: String,
+    /// First day of the period.
+    pub start: NaiveDate,
+    /// Last day of the period (inclusive).
+    pub end: NaiveDate,
+    /// ISO 4217 code, e.g. `CNY`.
+    pub currency: String,
+    /// Unknown fields.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes: Attributes,
+}
+
+/// A team (a region, a branch).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Team {
+    /// Unique team id.
+    pub id: String,
+    /// Display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Team sales target; `None`: the team has no target.
+    #[serde(
+        default,
+        with = "crate::exact::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub target: Option<Decimal>,
+    /// Unknown fields.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes: Attributes,
+}
+
+/// A person who can be paid or scored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Participant {
+    /// Unique participant id.
+    pub id: String,
+    /// Display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Id of the participant's team (declared in `teams`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<String>,
+    /// Free group label; groups need not be declared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// Hiring date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hired_on: Option<NaiveDate>,
+    /// Id of another participant who mentors this one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mentor: Option<String>,
+    /// Deals closed before this period, when given (absent means 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prior_deals: Option<u64>,
+    /// Sales target for the period; absent or 0 means no target.
+    #[serde(
+        default,
+        with = "crate::exact::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub target: Option<Decimal>,
+    /// Named metrics (visits, csat, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<BTreeMap<String, Metric>>,
+    /// Unknown fields.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes: Attributes,
+}
+
+impl Participant {
+    /// The target when the participant has one (present and > 0).
+    pub fn target(&self) -> Option<Decimal> {
+        self.target.filter(|t| *t > Decimal::ZERO)
+    }
+
+    /// Prior deals, absent read as 0.
+    pub fn prior_deals(&self) -> u64 {
+        self.prior_deals.unwrap_or(0)
+    }
+}
+
+/// A metric value, an exact decimal.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Metric(#[serde(with = "crate::exact")] pub Decimal);
+
+/// A closed deal (or a refund, when the amount is negative).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Deal {
+    /// Unique deal id.
+    pub id: String,
+    /// Id of the participant credited with the deal.
+    pub participant: String,
+    /// Amount; negative for a refund or clawback.
+    #[serde(with = "crate::exact")]
+    pub amount: Decimal,
+    /// Closing date, inside the period.
+    pub closed_on: NaiveDate,
+    /// Customer id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer: Option<String>,
+    /// Segment label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segment: Option<String>,
+    /// Kind label (new, renewal, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// Unknown fields.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes: Attributes,
+}
