@@ -17,11 +17,7 @@ pub struct Problem {
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.path.is_empty() {
-            f.write_str(&self.message)
-        } else {
-            write!(f, "{}: {}", self.path, self.message)
-        }
+        if self.path.is_empty() { f.write_str(&self.message) } else { write!(f, "{}: {}", self.path, self.message) }
     }
 }
 
@@ -138,10 +134,7 @@ impl Error {
     /// True for errors in what the caller gave (exit status 2); false for a failure while
     /// evaluating (exit status 1).
     pub fn is_input(&self) -> bool {
-        matches!(
-            self,
-            Self::Input { .. } | Self::Plan { .. } | Self::Compile { .. } | Self::Io { .. }
-        )
+        matches!(self, Self::Input { .. } | Self::Plan { .. } | Self::Compile { .. } | Self::Io { .. })
     }
 
     /// A stable code for the error's kind, shared by the CLI and (later) the HTTP problem type.

@@ -33,14 +33,9 @@ impl CompiledPlan {
         let mut policies: Vec<Box<dyn Policy>> = Vec::with_capacity(plan.policies.len());
         for spec in &plan.policies {
             let policy = match &spec.source {
-                Source::Script { file, text } => RhaiPolicy::compile(
-                    &spec.id,
-                    file.clone(),
-                    text,
-                    &spec.params,
-                    engine.clone(),
-                    plan.limits,
-                )?,
+                Source::Script { file, text } => {
+                    RhaiPolicy::compile(&spec.id, file.clone(), text, &spec.params, engine.clone(), plan.limits)?
+                }
             };
             policies.push(Box::new(policy));
         }
@@ -65,11 +60,7 @@ impl CompiledPlan {
         let facts = Arc::new(Facts::new(input)?);
         let mut earlier: Arc<Vec<Output>> = Arc::default();
         for policy in &self.policies {
-            let env = Env {
-                facts: facts.clone(),
-                rounding: plan.rounding,
-                earlier: earlier.clone(),
-            };
+            let env = Env { facts: facts.clone(), rounding: plan.rounding, earlier: earlier.clone() };
             let output = policy.run(&env, pool)?;
             let output = settle(&env, policy.as_ref(), output)?;
             drop(env);
@@ -110,12 +101,7 @@ fn assemble(plan: &Plan, facts: &Facts, outputs: &[Output]) -> EvalResult {
     let mut lines: Vec<(usize, usize, &crate::runtime::Line)> = outputs
         .iter()
         .enumerate()
-        .flat_map(|(p, out)| {
-            out.lines
-                .iter()
-                .filter(|l| !l.amount.is_zero())
-                .map(move |l| (l.who, p, l))
-        })
+        .flat_map(|(p, out)| out.lines.iter().filter(|l| !l.amount.is_zero()).map(move |l| (l.who, p, l)))
         .collect();
     // Participants are indexed in id order, policies in plan order.
     lines.sort_by(|a, b| (a.0, a.1, &a.2.component).cmp(&(b.0, b.1, &b.2.component)));
@@ -136,11 +122,8 @@ fn assemble(plan: &Plan, facts: &Facts, outputs: &[Output]) -> EvalResult {
         })
         .collect();
 
-    let mut scores: Vec<(usize, usize, &crate::runtime::ScoreLine)> = outputs
-        .iter()
-        .enumerate()
-        .flat_map(|(p, out)| out.scores.iter().map(move |s| (s.who, p, s)))
-        .collect();
+    let mut scores: Vec<(usize, usize, &crate::runtime::ScoreLine)> =
+        outputs.iter().enumerate().flat_map(|(p, out)| out.scores.iter().map(move |s| (s.who, p, s))).collect();
     scores.sort_by_key(|s| (s.0, s.1));
     let scores = scores
         .into_iter()
@@ -166,11 +149,7 @@ fn assemble(plan: &Plan, facts: &Facts, outputs: &[Output]) -> EvalResult {
         input_hash: facts.input_hash.clone(),
         payouts,
         period: facts.info.id.clone(),
-        plan: PlanRef {
-            hash: plan.hash.clone(),
-            id: plan.id.clone(),
-            version: plan.version.clone(),
-        },
+        plan: PlanRef { hash: plan.hash.clone(), id: plan.id.clone(), version: plan.version.clone() },
         result_hash: String::new(),
         scores,
         totals,
@@ -187,8 +166,5 @@ pub fn result_hash(result: &EvalResult) -> String {
 
 /// A thread pool of `threads` workers (0: one per core).
 pub fn thread_pool(threads: usize) -> rayon::ThreadPool {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .expect("a thread pool can be built")
+    rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("a thread pool can be built")
 }

@@ -79,38 +79,17 @@ pub struct Group {
 impl Facts {
     /// Computes the facts of a validated period.
     pub fn new(input: Input) -> Result<Self> {
-        let Input {
-            period,
-            currency,
-            hash,
-        } = input;
-        let Period {
-            period: info,
-            mut teams,
-            mut participants,
-            mut deals,
-            ..
-        } = period;
+        let Input { period, currency, hash } = input;
+        let Period { period: info, mut teams, mut participants, mut deals, .. } = period;
         teams.sort_unstable_by(|a, b| a.id.cmp(&b.id));
         participants.sort_unstable_by(|a, b| a.id.cmp(&b.id));
         deals.sort_unstable_by(|a, b| a.id.cmp(&b.id));
-        let by_id: HashMap<String, Who> = participants
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (p.id.clone(), i))
-            .collect();
-        let team_by_id: HashMap<String, usize> = teams
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (t.id.clone(), i))
-            .collect();
+        let by_id: HashMap<String, Who> = participants.iter().enumerate().map(|(i, p)| (p.id.clone(), i)).collect();
+        let team_by_id: HashMap<String, usize> = teams.iter().enumerate().map(|(i, t)| (t.id.clone(), i)).collect();
 
         let overflow = |path: String| Error::Input {
             file: "period".into(),
-            problems: vec![Problem {
-                path,
-                message: "the sum overflows a decimal".into(),
-            }],
+            problems: vec![Problem { path, message: "the sum overflows a decimal".into() }],
         };
         let mut people = vec![Person::default(); participants.len()];
         for (d, deal) in deals.iter().enumerate() {
@@ -126,24 +105,16 @@ impl Facts {
         let mut groups: BTreeMap<&str, Group> = BTreeMap::new();
         for (who, p) in participants.iter().enumerate() {
             let person = &mut people[who];
-            person.deals.sort_by(|&a, &b| {
-                (deals[a].closed_on, &deals[a].id).cmp(&(deals[b].closed_on, &deals[b].id))
-            });
-            person.first_deal = person
-                .deals
-                .iter()
-                .copied()
-                .find(|&d| deals[d].amount > Decimal::ZERO);
+            person.deals.sort_by(|&a, &b| (deals[a].closed_on, &deals[a].id).cmp(&(deals[b].closed_on, &deals[b].id)));
+            person.first_deal = person.deals.iter().copied().find(|&d| deals[d].amount > Decimal::ZERO);
             let sales = person.sales;
             if let Some(team) = &p.team {
                 let t = team_by_id[team];
                 people[who].team = Some(t);
                 let facts = &mut team_facts[t];
                 facts.members.push(who);
-                facts.sales = facts
-                    .sales
-                    .checked_add(sales)
-                    .ok_or_else(|| overflow(format!("sales of team {team}")))?;
+                facts.sales =
+                    facts.sales.checked_add(sales).ok_or_else(|| overflow(format!("sales of team {team}")))?;
             }
             if let Some(mentor) = &p.mentor {
                 people[by_id[mentor]].mentees.push(who);
@@ -156,10 +127,7 @@ impl Facts {
                     target: Decimal::ZERO,
                 });
                 g.members.push(who);
-                g.sales = g
-                    .sales
-                    .checked_add(sales)
-                    .ok_or_else(|| overflow(format!("sales of group {name}")))?;
+                g.sales = g.sales.checked_add(sales).ok_or_else(|| overflow(format!("sales of group {name}")))?;
                 g.target = g
                     .target
                     .checked_add(p.target.unwrap_or_default())
@@ -196,9 +164,7 @@ impl Facts {
     /// `sales >= ratio * target` (by multiplication, never a rounded division).
     pub fn reaches(&self, who: Who, ratio: Decimal) -> bool {
         match self.participants[who].target() {
-            Some(target) => ratio
-                .checked_mul(target)
-                .is_some_and(|bar| self.people[who].sales >= bar),
+            Some(target) => ratio.checked_mul(target).is_some_and(|bar| self.people[who].sales >= bar),
             None => false,
         }
     }

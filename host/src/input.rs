@@ -24,14 +24,8 @@ pub struct Input {
 
 /// Reads and validates a period file.
 pub fn read_period(path: &Path) -> Result<Input> {
-    let bytes = std::fs::read(path).map_err(|source| Error::Io {
-        path: path.into(),
-        source,
-    })?;
-    parse_period(&bytes).map_err(|problems| Error::Input {
-        file: path.into(),
-        problems,
-    })
+    let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.into(), source })?;
+    parse_period(&bytes).map_err(|problems| Error::Input { file: path.into(), problems })
 }
 
 /// Parses and validates period JSON; on failure, every problem found.
@@ -40,27 +34,16 @@ pub fn parse_period(bytes: &[u8]) -> std::result::Result<Input, Vec<Problem>> {
     let doc: raw::Document = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
-        let path = if path == "." {
-            format!("line {}, column {}", inner.line(), inner.column())
-        } else {
-            path
-        };
-        vec![Problem {
-            path,
-            message: inner.to_string(),
-        }]
+        if inner.is_syntax() || inner.is_eof() || path == "." {
+            // Text that is not JSON, or not an object: where in the text, not where in the data.
+            let text = inner.to_string();
+            let message = text.rsplit_once(" at line ").map_or(text.as_str(), |(m, _)| m).to_owned();
+            return vec![Problem { path: format!("line {}, column {}", inner.line(), inner.column()), message }];
+        }
+        vec![Problem { path, message: inner.to_string() }]
     })?;
-    de.end().map_err(|e| {
-        vec![Problem {
-            path: String::new(),
-            message: e.to_string(),
-        }]
-    })?;
+    de.end().map_err(|e| vec![Problem { path: String::new(), message: e.to_string() }])?;
     let (period, currency) = validate::validate(doc)?;
     let hash = input_hash(&period);
-    Ok(Input {
-        period,
-        currency,
-        hash,
-    })
+    Ok(Input { period, currency, hash })
 }

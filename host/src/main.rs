@@ -60,29 +60,17 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Eval {
-            plan,
-            period,
-            format,
-            threads,
-        } => {
+        Command::Eval { plan, period, format, threads } => {
             let input = input::read_period(&period)?;
             let compiled = CompiledPlan::new(plan::load(&plan)?)?;
-            let names = input
-                .period
-                .participants
-                .iter()
-                .map(|p| (p.id.clone(), p.name.clone().unwrap_or_default()))
-                .collect();
+            let names =
+                input.period.participants.iter().map(|p| (p.id.clone(), p.name.clone().unwrap_or_default())).collect();
             let result = compiled.evaluate(input, &thread_pool(threads))?;
             let text = match format {
                 Format::Json => serde_json::to_string_pretty(&result)? + "\n",
                 Format::Table => table::render(&result, &names),
             };
-            std::io::stdout()
-                .lock()
-                .write_all(text.as_bytes())
-                .context("writing the result")?;
+            std::io::stdout().lock().write_all(text.as_bytes()).context("writing the result")?;
         }
     }
     Ok(())

@@ -67,10 +67,7 @@ impl Currency {
     pub fn from_code(code: &str) -> Option<Self> {
         let currency = iso_currency::Currency::from_code(code)?;
         let places = u32::from(currency.exponent()?);
-        Some(Self {
-            code: currency,
-            places,
-        })
+        Some(Self { code: currency, places })
     }
 
     /// Decimal places of the minor unit: 2 for CNY, 0 for JPY, 3 for BHD.
@@ -100,11 +97,7 @@ mod tests {
     #[test]
     fn minor_units_follow_iso_4217() {
         for (code, places) in [("CNY", 2), ("USD", 2), ("JPY", 0), ("KRW", 0), ("BHD", 3)] {
-            assert_eq!(
-                Currency::from_code(code).unwrap().places(),
-                places,
-                "{code}"
-            );
+            assert_eq!(Currency::from_code(code).unwrap().places(), places, "{code}");
         }
         assert!(Currency::from_code("XXY").is_none());
         assert!(Currency::from_code("cny").is_none());

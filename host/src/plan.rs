@@ -74,29 +74,17 @@ impl Source {
 
 /// Reads a plan file and every policy file it names.
 pub fn load(file: &Path) -> Result<Plan> {
-    let text = std::fs::read_to_string(file).map_err(|source| Error::Io {
-        path: file.into(),
-        source,
-    })?;
-    parse(file, &text, |path| {
-        std::fs::read_to_string(path).map_err(|e| e.to_string())
-    })
+    let text = std::fs::read_to_string(file).map_err(|source| Error::Io { path: file.into(), source })?;
+    parse(file, &text, |path| std::fs::read_to_string(path).map_err(|e| e.to_string()))
 }
 
 /// Parses plan text; `read` fetches a policy file (relative paths are resolved against the plan's
 /// folder first).
-pub fn parse(
-    file: &Path,
-    text: &str,
-    read: impl Fn(&Path) -> Result<String, String>,
-) -> Result<Plan> {
+pub fn parse(file: &Path, text: &str, read: impl Fn(&Path) -> Result<String, String>) -> Result<Plan> {
     let reader = Reader { file, text };
     let doc = Document::parse(text).map_err(|e| reader.error(e.span(), e.message().trim_end()))?;
     let top = doc.as_table();
-    reader.known_keys(
-        top,
-        &["id", "version", "currency", "rounding", "limits", "policy"],
-    )?;
+    reader.known_keys(top, &["id", "version", "currency", "rounding", "limits", "policy"])?;
     let id = reader.string(top, "id", None)?;
     let version = match top.get("version") {
         Some(Item::Value(Value::Integer(n))) => n.value().to_string(),
@@ -104,10 +92,7 @@ pub fn parse(
     };
     let code = reader.string(top, "currency", None)?;
     let currency = Currency::from_code(&code).ok_or_else(|| {
-        reader.error(
-            top.get("currency").and_then(Item::span),
-            format!("{code:?} is not an ISO 4217 currency code"),
-        )
+        reader.error(top.get("currency").and_then(Item::span), format!("{code:?} is not an ISO 4217 currency code"))
     })?;
     let rounding = reader.string(top, "rounding", Some("half_up"))?;
     let rounding = Rounding::parse(&rounding).ok_or_else(|| {
@@ -120,8 +105,7 @@ pub fn parse(
         None => Limits::default(),
         Some(item) => {
             let json = reader.json(item)?;
-            serde_json::from_value(json)
-                .map_err(|e| reader.error(item.span(), format!("limits: {e}")))?
+            serde_json::from_value(json).map_err(|e| reader.error(item.span(), format!("limits: {e}")))?
         }
     };
 
@@ -132,10 +116,7 @@ pub fn parse(
     let entries = match top.get("policy") {
         Some(Item::ArrayOfTables(list)) => list.iter().collect::<Vec<_>>(),
         Some(other) => {
-            return Err(reader.error(
-                other.span(),
-                "`policy` must be an array of tables ([[policy]])",
-            ));
+            return Err(reader.error(other.span(), "`policy` must be an array of tables ([[policy]])"));
         }
         None => return Err(reader.error(None, "the plan has no [[policy]]")),
     };
@@ -153,15 +134,9 @@ pub fn parse(
         let script = reader.string(entry, "script", None)?;
         let path = lexical(&folder.join(&script));
         let code = read(&path).map_err(|why| {
-            reader.error(
-                entry.get("script").and_then(Item::span),
-                format!("cannot read {}: {why}", path.display()),
-            )
+            reader.error(entry.get("script").and_then(Item::span), format!("cannot read {}: {why}", path.display()))
         })?;
-        let source = Source::Script {
-            file: path,
-            text: code,
-        };
+        let source = Source::Script { file: path, text: code };
         hash_part(&mut hasher, source.bytes());
         let params = match entry.get("params") {
             None => Map::new(),
@@ -204,23 +179,14 @@ impl Reader<'_> {
             }
             None => message.to_string(),
         };
-        Error::Plan {
-            file: self.file.into(),
-            message,
-        }
+        Error::Plan { file: self.file.into(), message }
     }
 
     fn known_keys(&self, table: &Table, known: &[&str]) -> Result<()> {
         for (key, item) in table.iter() {
             if !known.contains(&key) {
-                let span = table
-                    .key(key)
-                    .and_then(|k| k.span())
-                    .or_else(|| item.span());
-                return Err(self.error(
-                    span,
-                    format!("unknown key `{key}` (expected one of {})", known.join(", ")),
-                ));
+                let span = table.key(key).and_then(|k| k.span()).or_else(|| item.span());
+                return Err(self.error(span, format!("unknown key `{key}` (expected one of {})", known.join(", "))));
             }
         }
         Ok(())
@@ -230,9 +196,7 @@ impl Reader<'_> {
         match table.get(key) {
             Some(Item::Value(Value::String(s))) => Ok(s.value().clone()),
             Some(other) => Err(self.error(other.span(), format!("`{key}` must be a string"))),
-            None => default
-                .map(str::to_owned)
-                .ok_or_else(|| self.error(table.span(), format!("`{key}` is required"))),
+            None => default.map(str::to_owned).ok_or_else(|| self.error(table.span(), format!("`{key}` is required"))),
         }
     }
 
@@ -247,11 +211,9 @@ impl Reader<'_> {
                 }
                 Ok(Json::Object(map))
             }
-            Item::ArrayOfTables(list) => list
-                .iter()
-                .map(|t| self.json(&Item::Table(t.clone())))
-                .collect::<Result<_>>()
-                .map(Json::Array),
+            Item::ArrayOfTables(list) => {
+                list.iter().map(|t| self.json(&Item::Table(t.clone()))).collect::<Result<_>>().map(Json::Array)
+            }
             Item::None => Ok(Json::Null),
         }
     }
@@ -263,20 +225,11 @@ impl Reader<'_> {
             Value::Datetime(d) => Json::String(d.value().to_string()),
             Value::Integer(n) => Json::Number(n.value().to_owned().into()),
             Value::Float(_) => {
-                let raw = value
-                    .span()
-                    .map(|s| self.text[s].replace('_', ""))
-                    .unwrap_or_default();
+                let raw = value.span().map(|s| self.text[s].replace('_', "")).unwrap_or_default();
                 let exact = parse_decimal(&raw).and_then(|d| d.to_string().parse::<Number>().ok());
-                Json::Number(
-                    exact.ok_or_else(|| {
-                        self.error(value.span(), format!("{raw} is not a decimal"))
-                    })?,
-                )
+                Json::Number(exact.ok_or_else(|| self.error(value.span(), format!("{raw} is not a decimal")))?)
             }
-            Value::Array(items) => {
-                Json::Array(items.iter().map(|v| self.value(v)).collect::<Result<_>>()?)
-            }
+            Value::Array(items) => Json::Array(items.iter().map(|v| self.value(v)).collect::<Result<_>>()?),
             Value::InlineTable(t) => {
                 let mut map = Map::new();
                 for (k, v) in t.iter() {
@@ -294,9 +247,7 @@ fn lexical(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for part in path.components() {
         match part {
-            Component::ParentDir
-                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
-            {
+            Component::ParentDir if matches!(out.components().next_back(), Some(Component::Normal(_))) => {
                 out.pop();
             }
             Component::CurDir => {}
@@ -319,9 +270,7 @@ mod tests {
     use super::*;
 
     fn plan(text: &str) -> Result<Plan> {
-        parse(Path::new("plan.toml"), text, |_| {
-            Ok("fn evaluate(ctx) {}".into())
-        })
+        parse(Path::new("plan.toml"), text, |_| Ok("fn evaluate(ctx) {}".into()))
     }
 
     const GOOD: &str = r#"
@@ -352,11 +301,7 @@ big = 12345678901234567890.123456789
     fn hash_covers_plan_and_script_bytes() {
         let a = plan(GOOD).unwrap().hash;
         let b = plan(&GOOD.replace("0.03", "0.04")).unwrap().hash;
-        let c = parse(Path::new("plan.toml"), GOOD, |_| {
-            Ok("fn evaluate(ctx) { }".into())
-        })
-        .unwrap()
-        .hash;
+        let c = parse(Path::new("plan.toml"), GOOD, |_| Ok("fn evaluate(ctx) { }".into())).unwrap().hash;
         assert_ne!(a, b);
         assert_ne!(a, c);
         assert_eq!(a, plan(GOOD).unwrap().hash);
@@ -364,19 +309,13 @@ big = 12345678901234567890.123456789
 
     #[test]
     fn errors_name_line_and_column() {
-        let err = plan(&GOOD.replace("currency = \"CNY\"", "currency = \"CNY\"\ncolour = 1"))
-            .unwrap_err();
+        let err = plan(&GOOD.replace("currency = \"CNY\"", "currency = \"CNY\"\ncolour = 1")).unwrap_err();
         assert_eq!(
             err.to_string(),
             "plan.toml: 5:1: unknown key `colour` (expected one of id, version, currency, rounding, limits, policy)"
         );
-        let err = plan(&GOOD.replace("version = \"3\"", "version = \"3\"\nrounding = \"down\""))
-            .unwrap_err();
-        assert!(
-            err.to_string()
-                .starts_with("plan.toml: 4:12: rounding \"down\""),
-            "{err}"
-        );
+        let err = plan(&GOOD.replace("version = \"3\"", "version = \"3\"\nrounding = \"down\"")).unwrap_err();
+        assert!(err.to_string().starts_with("plan.toml: 4:12: rounding \"down\""), "{err}");
         let err = plan("id = \n").unwrap_err();
         assert!(err.to_string().starts_with("plan.toml: 1:6: "), "{err}");
         let err = plan(&GOOD.replace("[[policy]]", "[limits]\nfuel = 3\n[[policy]]")).unwrap_err();

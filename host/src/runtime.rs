@@ -63,8 +63,7 @@ impl Output {
     pub fn extend(&mut self, other: Output) {
         let base = self.scores.len();
         self.lines.extend(other.lines);
-        self.score_of
-            .extend(other.score_of.into_iter().map(|(w, i)| (w, i + base)));
+        self.score_of.extend(other.score_of.into_iter().map(|(w, i)| (w, i + base)));
         self.scores.extend(other.scores);
     }
 }

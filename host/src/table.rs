@@ -6,8 +6,7 @@ use std::fmt::Write;
 
 /// Renders a result as a table: each participant's lines and total, then the scores.
 pub fn render(result: &EvalResult, names: &BTreeMap<String, String>) -> String {
-    let mut rows: Vec<[String; 5]> =
-        vec![["participant", "name", "policy", "component", "amount"].map(String::from)];
+    let mut rows: Vec<[String; 5]> = vec![["participant", "name", "policy", "component", "amount"].map(String::from)];
     let mut last = None;
     for line in &result.payouts {
         let first = last != Some(&line.participant);
@@ -16,69 +15,34 @@ pub fn render(result: &EvalResult, names: &BTreeMap<String, String>) -> String {
         }
         last = Some(&line.participant);
         let (who, name) = if first {
-            (
-                line.participant.clone(),
-                names.get(&line.participant).cloned().unwrap_or_default(),
-            )
+            (line.participant.clone(), names.get(&line.participant).cloned().unwrap_or_default())
         } else {
             (String::new(), String::new())
         };
-        rows.push([
-            who,
-            name,
-            line.policy.clone(),
-            line.component.clone(),
-            line.amount.to_string(),
-        ]);
+        rows.push([who, name, line.policy.clone(), line.component.clone(), line.amount.to_string()]);
     }
     if let Some(who) = last {
         rows.push(total_row(result, who));
     }
-    let mut out = format!(
-        "period {} · plan {} version {}\n\n",
-        result.period, result.plan.id, result.plan.version
-    );
+    let mut out = format!("period {} · plan {} version {}\n\n", result.period, result.plan.id, result.plan.version);
     write_rows(&mut out, &rows, 4);
     if !result.scores.is_empty() {
-        let mut rows: Vec<[String; 5]> =
-            vec![["participant", "name", "policy", "score", "grade"].map(String::from)];
+        let mut rows: Vec<[String; 5]> = vec![["participant", "name", "policy", "score", "grade"].map(String::from)];
         for s in &result.scores {
             let name = names.get(&s.participant).cloned().unwrap_or_default();
-            rows.push([
-                s.participant.clone(),
-                name,
-                s.policy.clone(),
-                s.score.to_string(),
-                s.grade.clone(),
-            ]);
+            rows.push([s.participant.clone(), name, s.policy.clone(), s.score.to_string(), s.grade.clone()]);
         }
         out.push('\n');
         write_rows(&mut out, &rows, 3);
     }
-    let _ = writeln!(
-        out,
-        "\ntotal {} over {} lines",
-        result.totals.amount,
-        result.payouts.len()
-    );
+    let _ = writeln!(out, "\ntotal {} over {} lines", result.totals.amount, result.payouts.len());
     let _ = writeln!(out, "result {}", result.result_hash);
     out
 }
 
 fn total_row(result: &EvalResult, who: &str) -> [String; 5] {
-    let total = result
-        .totals
-        .participants
-        .get(who)
-        .map(|m| m.0.to_string())
-        .unwrap_or_default();
-    [
-        String::new(),
-        String::new(),
-        String::new(),
-        "total".into(),
-        total,
-    ]
+    let total = result.totals.participants.get(who).map(|m| m.0.to_string()).unwrap_or_default();
+    [String::new(), String::new(), String::new(), "total".into(), total]
 }
 
 /// Writes rows as columns; `right` is the index of the first right-aligned column.

@@ -19,11 +19,7 @@ pub fn parse_decimal(text: &str) -> Option<Decimal> {
     if text.is_empty() || text.starts_with('+') {
         return None;
     }
-    if text.contains(['e', 'E']) {
-        Decimal::from_scientific(text).ok()
-    } else {
-        Decimal::from_str_exact(text).ok()
-    }
+    if text.contains(['e', 'E']) { Decimal::from_scientific(text).ok() } else { Decimal::from_str_exact(text).ok() }
 }
 
 /// Serialises a decimal as a string with its scale.
@@ -116,10 +112,7 @@ mod tests {
             ("\"1200.50\"", "1200.50"),
             ("1.25e3", "1250"),
             ("-3", "-3"),
-            (
-                "12345678901234567890.12345678",
-                "12345678901234567890.12345678",
-            ),
+            ("12345678901234567890.12345678", "12345678901234567890.12345678"),
         ] {
             let Wrap(d) = serde_json::from_str(json).unwrap();
             assert_eq!(d.to_string(), text, "{json}");
@@ -128,14 +121,7 @@ mod tests {
 
     #[test]
     fn bad_decimals_are_errors() {
-        for json in [
-            "\"12,000\"",
-            "\"\"",
-            "\"NaN\"",
-            "\"1e400\"",
-            "true",
-            "\"+1\"",
-        ] {
+        for json in ["\"12,000\"", "\"\"", "\"NaN\"", "\"1e400\"", "true", "\"+1\""] {
             assert!(serde_json::from_str::<Wrap>(json).is_err(), "{json}");
         }
         // More digits than a decimal holds would have to be rounded: refused.

@@ -52,11 +52,7 @@ pub struct Team {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Team sales target; `None`: the team has no target.
-    #[serde(
-        default,
-        with = "crate::exact::option",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, with = "crate::exact::option", skip_serializing_if = "Option::is_none")]
     pub target: Option<Decimal>,
     /// Unknown fields.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -87,11 +83,7 @@ pub struct Participant {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prior_deals: Option<u64>,
     /// Sales target for the period; absent or 0 means no target.
-    #[serde(
-        default,
-        with = "crate::exact::option",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, with = "crate::exact::option", skip_serializing_if = "Option::is_none")]
     pub target: Option<Decimal>,
     /// Named metrics (visits, csat, …).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -135,11 +135,7 @@ mod tests {
                 policy: "commission".into(),
             }],
             period: "2026-03".into(),
-            plan: PlanRef {
-                hash: "sha256:11".into(),
-                id: "east".into(),
-                version: "3".into(),
-            },
+            plan: PlanRef { hash: "sha256:11".into(), id: "east".into(), version: "3".into() },
             result_hash: "sha256:22".into(),
             scores: vec![Score {
                 explain: vec![],
@@ -148,10 +144,7 @@ mod tests {
                 policy: "scorecard".into(),
                 score: d("82.50"),
             }],
-            totals: Totals {
-                amount: d("14400.00"),
-                participants: [("p001".to_string(), Money(d("14400.00")))].into(),
-            },
+            totals: Totals { amount: d("14400.00"), participants: [("p001".to_string(), Money(d("14400.00")))].into() },
         }
     }
 

@@ -1,1 +1,8 @@
+//! End-to-end and cross-checking tests of payplan, as one test binary.
 
+mod cli;
+mod example;
+mod policies;
+mod properties;
+mod reference;
+mod support;

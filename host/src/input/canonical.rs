@@ -15,10 +15,7 @@ use std::io::{self, Write};
 pub fn input_hash(period: &Period) -> String {
     let mut out = io::BufWriter::with_capacity(1 << 16, HashWriter(Sha256::new()));
     write_period(&mut out, period).expect("writing into a hasher cannot fail");
-    let hasher = out
-        .into_inner()
-        .map_err(|_| ())
-        .expect("flushing into a hasher cannot fail");
+    let hasher = out.into_inner().map_err(|_| ()).expect("flushing into a hasher cannot fail");
     crate::hash::hex_digest(hasher.0)
 }
 
@@ -115,10 +112,7 @@ fn write_period(w: &mut impl Write, period: &Period) -> io::Result<()> {
 }
 
 /// The known fields plus the unknown ones, sorted by key.
-fn record<'a>(
-    mut fields: Vec<(&'a str, Val<'a>)>,
-    attributes: &'a Attributes,
-) -> Vec<(&'a str, Val<'a>)> {
+fn record<'a>(mut fields: Vec<(&'a str, Val<'a>)>, attributes: &'a Attributes) -> Vec<(&'a str, Val<'a>)> {
     fields.extend(attributes.iter().map(|(k, v)| (k.as_str(), Val::Json(v))));
     fields.sort_by(|a, b| a.0.cmp(b.0));
     fields
@@ -144,10 +138,7 @@ fn write_val(w: &mut impl Write, val: Val) -> io::Result<()> {
         Val::Int(n) => write!(w, "{n}"),
         Val::Date(d) => write!(w, "\"{}\"", d.format("%Y-%m-%d")),
         Val::Json(v) => write_json(w, v),
-        Val::Metrics(m) => write_object(
-            w,
-            m.iter().map(|(k, v)| (k.as_str(), Val::Dec(v.0))).collect(),
-        ),
+        Val::Metrics(m) => write_object(w, m.iter().map(|(k, v)| (k.as_str(), Val::Dec(v.0))).collect()),
         Val::Object(fields) => write_object(w, fields),
         Val::List(items) => {
             w.write_all(b"[")?;
@@ -180,12 +171,7 @@ fn write_json(w: &mut impl Write, v: &Value) -> io::Result<()> {
             }
             w.write_all(b"]")
         }
-        Value::Object(map) => write_object(
-            w,
-            map.iter()
-                .map(|(k, v)| (k.as_str(), Val::Json(v)))
-                .collect(),
-        ),
+        Value::Object(map) => write_object(w, map.iter().map(|(k, v)| (k.as_str(), Val::Json(v))).collect()),
         other => Ok(serde_json::to_writer(w, other)?),
     }
 }

@@ -56,12 +56,10 @@ impl Expect for Decimal {
 impl Expect for u64 {
     const WHAT: &'static str = "a whole number >= 0";
     fn from_text(text: &str) -> Result<Self, String> {
-        text.parse()
-            .map_err(|_| format!("{text:?} is not a whole number >= 0"))
+        text.parse().map_err(|_| format!("{text:?} is not a whole number >= 0"))
     }
     fn from_number(text: &str) -> Result<Self, String> {
-        text.parse()
-            .map_err(|_| format!("{text} is not a whole number >= 0"))
+        text.parse().map_err(|_| format!("{text} is not a whole number >= 0"))
     }
 }
 
@@ -246,23 +244,13 @@ mod tests {
 
     #[test]
     fn wrong_values_are_kept_with_their_reason() {
-        let deal: Deal = serde_json::from_str(
-            r#"{"id": 7, "amount": "12,000", "closed_on": null, "customer": [1], "note": 1.50}"#,
-        )
-        .unwrap();
-        assert_eq!(
-            deal.id,
-            Some(Loose::Bad("expected a string, found the number 7".into()))
-        );
-        assert_eq!(
-            deal.amount,
-            Some(Loose::Bad("\"12,000\" is not a decimal".into()))
-        );
+        let deal: Deal =
+            serde_json::from_str(r#"{"id": 7, "amount": "12,000", "closed_on": null, "customer": [1], "note": 1.50}"#)
+                .unwrap();
+        assert_eq!(deal.id, Some(Loose::Bad("expected a string, found the number 7".into())));
+        assert_eq!(deal.amount, Some(Loose::Bad("\"12,000\" is not a decimal".into())));
         assert_eq!(deal.closed_on, None);
-        assert_eq!(
-            deal.customer,
-            Some(Loose::Bad("expected a string, found an array".into()))
-        );
+        assert_eq!(deal.customer, Some(Loose::Bad("expected a string, found an array".into())));
         assert_eq!(deal.attributes["note"].to_string(), "1.50");
     }
 

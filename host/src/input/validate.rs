@@ -40,10 +40,7 @@ struct Problems(Vec<Problem>);
 
 impl Problems {
     fn push(&mut self, path: String, message: impl Into<String>) {
-        self.0.push(Problem {
-            path,
-            message: message.into(),
-        });
+        self.0.push(Problem { path, message: message.into() });
     }
 
     /// An optional field: its value, or `None` (absent, or wrong and reported).
@@ -65,26 +62,11 @@ impl Problems {
         self.take(at, name, value)
     }
 
-    fn date(
-        &mut self,
-        at: At,
-        name: &str,
-        value: Option<Loose<String>>,
-        required: bool,
-    ) -> Option<NaiveDate> {
-        let text = if required {
-            self.require(at, name, value)
-        } else {
-            self.take(at, name, value)
-        }?;
-        let date = NaiveDate::parse_from_str(&text, "%Y-%m-%d")
-            .ok()
-            .filter(|_| text.len() == 10);
+    fn date(&mut self, at: At, name: &str, value: Option<Loose<String>>, required: bool) -> Option<NaiveDate> {
+        let text = if required { self.require(at, name, value) } else { self.take(at, name, value) }?;
+        let date = NaiveDate::parse_from_str(&text, "%Y-%m-%d").ok().filter(|_| text.len() == 10);
         if date.is_none() {
-            self.push(
-                at.field(name),
-                format!("{text:?} is not a date (YYYY-MM-DD)"),
-            );
+            self.push(at.field(name), format!("{text:?} is not a date (YYYY-MM-DD)"));
         }
         date
     }
@@ -100,10 +82,7 @@ impl Problems {
 
     fn non_negative(&mut self, at: At, name: &str, value: Option<Decimal>) -> Option<Decimal> {
         if value.is_some_and(|v| v.is_sign_negative() && !v.is_zero()) {
-            self.push(
-                at.field(name),
-                format!("{} must not be negative", value.unwrap_or_default()),
-            );
+            self.push(at.field(name), format!("{} must not be negative", value.unwrap_or_default()));
         }
         value
     }
@@ -115,10 +94,7 @@ impl Problems {
         };
         if let Some(first) = seen.insert(id, index) {
             seen.insert(id, first);
-            self.push(
-                at.field("id"),
-                format!("duplicate id {id:?} (first at {}[{first}])", at.list),
-            );
+            self.push(at.field("id"), format!("duplicate id {id:?} (first at {}[{first}])", at.list));
         }
     }
 }
@@ -126,10 +102,7 @@ impl Problems {
 /// Checks the whole document; returns the period and its currency, or every problem found.
 pub fn validate(doc: raw::Document) -> Result<(Period, Currency), Vec<Problem>> {
     let mut p = Problems::default();
-    let top = At {
-        list: "period",
-        index: None,
-    };
+    let top = At { list: "period", index: None };
     let header = doc.period;
     if header.is_none() {
         p.push("period".into(), "is required");
@@ -147,10 +120,7 @@ pub fn validate(doc: raw::Document) -> Result<(Period, Currency), Vec<Problem>> 
     let currency = code.as_deref().and_then(|c| {
         let found = Currency::from_code(c);
         if found.is_none() {
-            p.push(
-                top.field("currency"),
-                format!("{c:?} is not an ISO 4217 currency code"),
-            );
+            p.push(top.field("currency"), format!("{c:?} is not an ISO 4217 currency code"));
         }
         found
     });
@@ -164,33 +134,18 @@ pub fn validate(doc: raw::Document) -> Result<(Period, Currency), Vec<Problem>> 
         .into_iter()
         .enumerate()
         .map(|(i, t)| {
-            let at = At {
-                list: "teams",
-                index: Some(i),
-            };
+            let at = At { list: "teams", index: Some(i) };
             let id = p.id(at, t.id);
             let name = p.take(at, "name", t.name);
             let target = p.take(at, "target", t.target);
             let target = p.non_negative(at, "target", target);
-            Some(Team {
-                id: id?,
-                name,
-                target,
-                attributes: t.attributes,
-            })
+            Some(Team { id: id?, name, target, attributes: t.attributes })
         })
         .collect();
     // Duplicates are found after the fields so that messages stay in document order per record.
     let mut dup = Problems::default();
     for (i, t) in teams.iter().enumerate() {
-        dup.unique(
-            &mut team_ids,
-            t.as_ref().map(|t| t.id.as_str()),
-            At {
-                list: "teams",
-                index: Some(i),
-            },
-        );
+        dup.unique(&mut team_ids, t.as_ref().map(|t| t.id.as_str()), At { list: "teams", index: Some(i) });
     }
     p.0.append(&mut dup.0);
 
@@ -207,10 +162,7 @@ pub fn validate(doc: raw::Document) -> Result<(Period, Currency), Vec<Problem>> 
     let mut participants = Vec::with_capacity(raw_participants.len());
     let mut ids: Vec<Option<String>> = Vec::with_capacity(raw_participants.len());
     for (i, r) in raw_participants.into_iter().enumerate() {
-        let at = At {
-            list: "participants",
-            index: Some(i),
-        };
+        let at = At { list: "participants", index: Some(i) };
         let id = p.id(at, r.id);
         ids.push(id.clone());
         let name = p.take(at, "name", r.name);
@@ -225,10 +177,7 @@ pub fn validate(doc: raw::Document) -> Result<(Period, Currency), Vec<Problem>> 
         let mentor = p.take(at, "mentor", r.mentor);
         if let Some(mentor) = &mentor {
             if !participant_ids.contains(mentor) {
-                p.push(
-                    at.field("mentor"),
-                    format!("unknown participant {mentor:?}"),
-                );
+                p.push(at.field("mentor"), format!("unknown participant {mentor:?}"));
             } else if id.as_ref() == Some(mentor) {
                 p.push(at.field("mentor"), "a participant cannot mentor itself");
             }
@@ -236,10 +185,7 @@ pub fn validate(doc: raw::Document) -> Result<(Period, Currency), Vec<Problem>> 
         let prior_deals = p.take(at, "prior_deals", r.prior_deals);
         let target = p.take(at, "target", r.target);
         let target = p.non_negative(at, "target", target);
-        let metrics = r
-            .metrics
-            .filter(|m| !m.is_null())
-            .and_then(|m| metrics(&mut p, at, m));
+        let metrics = r.metrics.filter(|m| !m.is_null()).and_then(|m| metrics(&mut p, at, m));
         participants.push(id.clone().map(|id| Participant {
             id,
             name,
@@ -254,44 +200,28 @@ pub fn validate(doc: raw::Document) -> Result<(Period, Currency), Vec<Problem>> 
         }));
     }
     for (i, id) in ids.iter().enumerate() {
-        p.unique(
-            &mut seen,
-            id.as_deref(),
-            At {
-                list: "participants",
-                index: Some(i),
-            },
-        );
+        p.unique(&mut seen, id.as_deref(), At { list: "participants", index: Some(i) });
     }
 
     let mut seen = HashMap::new();
     let mut deals = Vec::with_capacity(raw_deals.len());
     let mut deal_ids: Vec<Option<String>> = Vec::with_capacity(raw_deals.len());
     for (i, r) in raw_deals.into_iter().enumerate() {
-        let at = At {
-            list: "deals",
-            index: Some(i),
-        };
+        let at = At { list: "deals", index: Some(i) };
         let id = p.id(at, r.id);
         deal_ids.push(id.clone());
         let participant = p.require(at, "participant", r.participant);
         if let Some(who) = &participant
             && !participant_ids.contains(who)
         {
-            p.push(
-                at.field("participant"),
-                format!("unknown participant {who:?}"),
-            );
+            p.push(at.field("participant"), format!("unknown participant {who:?}"));
         }
         let amount = p.require(at, "amount", r.amount);
         let closed_on = p.date(at, "closed_on", r.closed_on, true);
         if let (Some(day), Some(s), Some(e)) = (closed_on, start, end)
             && (day < s || day > e)
         {
-            p.push(
-                at.field("closed_on"),
-                format!("{day} is outside the period {s} to {e}"),
-            );
+            p.push(at.field("closed_on"), format!("{day} is outside the period {s} to {e}"));
         }
         let customer = p.take(at, "customer", r.customer);
         let segment = p.take(at, "segment", r.segment);
@@ -310,14 +240,7 @@ pub fn validate(doc: raw::Document) -> Result<(Period, Currency), Vec<Problem>> 
         })());
     }
     for (i, id) in deal_ids.iter().enumerate() {
-        p.unique(
-            &mut seen,
-            id.as_deref(),
-            At {
-                list: "deals",
-                index: Some(i),
-            },
-        );
+        p.unique(&mut seen, id.as_deref(), At { list: "deals", index: Some(i) });
     }
 
     if !p.0.is_empty() {
@@ -334,10 +257,7 @@ pub fn validate(doc: raw::Document) -> Result<(Period, Currency), Vec<Problem>> 
     let period = Period {
         period: info,
         teams: teams.into_iter().map(|t| t.expect(complete)).collect(),
-        participants: participants
-            .into_iter()
-            .map(|t| t.expect(complete))
-            .collect(),
+        participants: participants.into_iter().map(|t| t.expect(complete)).collect(),
         deals: deals.into_iter().map(|t| t.expect(complete)).collect(),
         attributes: doc.attributes,
     };

@@ -79,13 +79,9 @@ impl RhaiPolicy {
             location: location(&file, position),
             message,
         };
-        let ast = engine
-            .compile(text)
-            .map_err(|e| compile_error(e.position(), e.err_type().to_string()))?;
-        let defines = |name: &str, arity: usize| {
-            ast.iter_functions()
-                .any(|f| f.name == name && f.params.len() == arity)
-        };
+        let ast = engine.compile(text).map_err(|e| compile_error(e.position(), e.err_type().to_string()))?;
+        let defines =
+            |name: &str, arity: usize| ast.iter_functions().any(|f| f.name == name && f.params.len() == arity);
         let entry = match (defines("participant", 2), defines("evaluate", 1)) {
             (true, false) => Entry::Participant,
             (false, true) => Entry::Evaluate,
@@ -104,8 +100,8 @@ impl RhaiPolicy {
         };
         let mut map = Map::new();
         for (key, value) in params {
-            let value = api::from_json(value)
-                .map_err(|why| compile_error(Position::NONE, format!("params.{key}: {why}")))?;
+            let value =
+                api::from_json(value).map_err(|why| compile_error(Position::NONE, format!("params.{key}: {why}")))?;
             map.insert(key.as_str().into(), value);
         }
         Ok(Self {
@@ -144,46 +140,25 @@ impl RhaiPolicy {
         let location = location(&self.file, position);
         let policy = self.id.clone();
         let limit = match inner {
-            EvalAltResult::ErrorTooManyOperations(_) => {
-                Some((Limit::Operations, self.limits.operations))
+            EvalAltResult::ErrorTooManyOperations(_) => Some((Limit::Operations, self.limits.operations)),
+            EvalAltResult::ErrorStackOverflow(_) => Some((Limit::CallDepth, self.limits.call_depth)),
+            EvalAltResult::ErrorDataTooLarge(..) => {
+                Some((Limit::DataSize, self.limits.string_size.max(self.limits.array_size)))
             }
-            EvalAltResult::ErrorStackOverflow(_) => {
-                Some((Limit::CallDepth, self.limits.call_depth))
-            }
-            EvalAltResult::ErrorDataTooLarge(..) => Some((
-                Limit::DataSize,
-                self.limits.string_size.max(self.limits.array_size),
-            )),
             _ => None,
         };
         match (limit, inner) {
-            (Some((limit, max)), _) => Error::LimitExceeded {
-                policy,
-                limit,
-                max,
-                location,
-            },
-            (None, EvalAltResult::ErrorRuntime(value, _)) => Error::Policy {
-                policy,
-                location,
-                message: value.to_string(),
-            },
-            (None, other) => Error::Policy {
-                policy,
-                location,
-                message: other.to_string(),
-            },
+            (Some((limit, max)), _) => Error::LimitExceeded { policy, limit, max, location },
+            (None, EvalAltResult::ErrorRuntime(value, _)) => {
+                Error::Policy { policy, location, message: value.to_string() }
+            }
+            (None, other) => Error::Policy { policy, location, message: other.to_string() },
         }
     }
 }
 
 fn location(file: &std::path::Path, position: Position) -> Location {
-    Location {
-        file: file.into(),
-        position: position
-            .line()
-            .map(|line| (line, position.position().unwrap_or(1))),
-    }
+    Location { file: file.into(), position: position.line().map(|line| (line, position.position().unwrap_or(1))) }
 }
 
 impl Policy for RhaiPolicy {
@@ -199,14 +174,8 @@ impl Policy for RhaiPolicy {
         if self.has_check {
             self.call("check", (Dynamic::from_map(self.params.clone()),))?;
         }
-        let shared = Arc::new(Shared {
-            env: env.clone(),
-            params: self.params.clone(),
-        });
-        let mut output = Output {
-            policy: self.id.clone(),
-            ..Output::default()
-        };
+        let shared = Arc::new(Shared { env: env.clone(), params: self.params.clone() });
+        let mut output = Output { policy: self.id.clone(), ..Output::default() };
         match self.entry {
             Entry::Evaluate => {
                 let ctx = Ctx::new(shared);

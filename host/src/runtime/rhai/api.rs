@@ -38,20 +38,12 @@ pub struct Shared {
 impl Ctx {
     /// A context with an empty output buffer.
     pub fn new(shared: Arc<Shared>) -> Self {
-        Self {
-            shared,
-            out: Arc::default(),
-        }
+        Self { shared, out: Arc::default() }
     }
 
     /// What was emitted through this context (and its clones).
     pub fn take(&self) -> Output {
-        std::mem::take(
-            &mut *self
-                .out
-                .lock()
-                .expect("no script call panics while holding the buffer"),
-        )
+        std::mem::take(&mut *self.out.lock().expect("no script call panics while holding the buffer"))
     }
 
     fn env(&self) -> &Env {
@@ -66,26 +58,14 @@ impl Ctx {
             .clone()
             .into_immutable_string()
             .or_else(|t| fail(format!("expected a participant or an id, found {t}")))?;
-        self.env()
-            .facts
-            .who(&id)
-            .map_or_else(|| fail(format!("unknown participant {id:?}")), Ok)
+        self.env().facts.who(&id).map_or_else(|| fail(format!("unknown participant {id:?}")), Ok)
     }
 
     fn participant(&self, who: Who) -> P {
-        P {
-            env: self.shared.env.clone(),
-            who,
-        }
+        P { env: self.shared.env.clone(), who }
     }
 
-    fn pay(
-        &mut self,
-        who: Dynamic,
-        component: ImmutableString,
-        amount: Dynamic,
-        explain: Dynamic,
-    ) -> Fallible<()> {
+    fn pay(&mut self, who: Dynamic, component: ImmutableString, amount: Dynamic, explain: Dynamic) -> Fallible<()> {
         let line = Line {
             who: self.who(&who)?,
             component: component.to_string(),
@@ -96,26 +76,13 @@ impl Ctx {
         Ok(())
     }
 
-    fn score(
-        &mut self,
-        who: Dynamic,
-        score: Dynamic,
-        grade: ImmutableString,
-        explain: Dynamic,
-    ) -> Fallible<()> {
+    fn score(&mut self, who: Dynamic, score: Dynamic, grade: ImmutableString, explain: Dynamic) -> Fallible<()> {
         let who = self.who(&who)?;
-        let line = ScoreLine {
-            who,
-            score: number(&score, "score")?,
-            grade: grade.to_string(),
-            explain: texts(explain)?,
-        };
+        let line =
+            ScoreLine { who, score: number(&score, "score")?, grade: grade.to_string(), explain: texts(explain)? };
         let mut out = self.out.lock().expect("buffer lock");
         if out.score_of.contains_key(&who) {
-            return fail(format!(
-                "participant {:?} was scored twice",
-                self.env().facts.participants[who].id
-            ));
+            return fail(format!("participant {:?} was scored twice", self.env().facts.participants[who].id));
         }
         let index = out.scores.len();
         out.scores.push(line);
@@ -123,35 +90,20 @@ impl Ctx {
         Ok(())
     }
 
-    fn allocate(
-        &mut self,
-        pool: Dynamic,
-        recipients: Array,
-        weights: Option<Array>,
-    ) -> Fallible<Array> {
+    fn allocate(&mut self, pool: Dynamic, recipients: Array, weights: Option<Array>) -> Fallible<Array> {
         let pool = number(&pool, "pool")?;
-        let ids: Vec<ImmutableString> = recipients
-            .iter()
-            .map(recipient_id)
-            .collect::<Fallible<_>>()?;
+        let ids: Vec<ImmutableString> = recipients.iter().map(recipient_id).collect::<Fallible<_>>()?;
         let ids: Vec<&str> = ids.iter().map(|s| s.as_str()).collect();
         let weights: Vec<Decimal> = match weights {
-            Some(w) => w
-                .iter()
-                .map(|w| number(w, "weight"))
-                .collect::<Fallible<_>>()?,
+            Some(w) => w.iter().map(|w| number(w, "weight")).collect::<Fallible<_>>()?,
             None => vec![Decimal::ONE; ids.len()],
         };
-        let shares =
-            allocate(pool, self.env().facts.currency.places(), &ids, &weights).or_else(fail)?;
+        let shares = allocate(pool, self.env().facts.currency.places(), &ids, &weights).or_else(fail)?;
         Ok(shares.into_iter().map(Dynamic::from_decimal).collect())
     }
 
     fn earlier(&self, policy: &str) -> Fallible<&Output> {
-        self.env().earlier(policy).map_or_else(
-            || fail(format!("no earlier policy {policy:?} in the plan")),
-            Ok,
-        )
+        self.env().earlier(policy).map_or_else(|| fail(format!("no earlier policy {policy:?} in the plan")), Ok)
     }
 }
 
@@ -214,10 +166,7 @@ fn number(value: &Dynamic, what: &str) -> Fallible<Decimal> {
     if let Ok(i) = value.as_int() {
         return Ok(Decimal::from(i));
     }
-    fail(format!(
-        "{what} must be a number, found {}",
-        value.type_name()
-    ))
+    fail(format!("{what} must be a number, found {}", value.type_name()))
 }
 
 fn texts(value: Dynamic) -> Fallible<Vec<String>> {
@@ -241,17 +190,14 @@ fn recipient_id(value: &Dynamic) -> Fallible<ImmutableString> {
     if let Some(g) = value.clone().try_cast::<GroupRef>() {
         return Ok(g.env.facts.groups[g.index].id.as_str().into());
     }
-    value.clone().into_immutable_string().or_else(|t| {
-        fail(format!(
-            "a recipient must be a participant, team, group or id, found {t}"
-        ))
-    })
+    value
+        .clone()
+        .into_immutable_string()
+        .or_else(|t| fail(format!("a recipient must be a participant, team, group or id, found {t}")))
 }
 
 fn text(value: &Option<String>) -> Dynamic {
-    value
-        .as_deref()
-        .map_or(Dynamic::UNIT, |s| Dynamic::from(ImmutableString::from(s)))
+    value.as_deref().map_or(Dynamic::UNIT, |s| Dynamic::from(ImmutableString::from(s)))
 }
 
 /// A JSON value (params, attributes) as a script value; numbers become exact decimals.
@@ -261,14 +207,10 @@ pub fn from_json(value: &Json) -> Result<Dynamic, String> {
         Json::Bool(b) => Dynamic::from_bool(*b),
         Json::Number(n) => {
             let text = n.to_string();
-            Dynamic::from_decimal(
-                parse_decimal(&text).ok_or_else(|| format!("{text} is not a decimal"))?,
-            )
+            Dynamic::from_decimal(parse_decimal(&text).ok_or_else(|| format!("{text} is not a decimal"))?)
         }
         Json::String(s) => Dynamic::from(ImmutableString::from(s.as_str())),
-        Json::Array(items) => {
-            Dynamic::from_array(items.iter().map(from_json).collect::<Result<_, _>>()?)
-        }
+        Json::Array(items) => Dynamic::from_array(items.iter().map(from_json).collect::<Result<_, _>>()?),
         Json::Object(map) => {
             let mut out = Map::new();
             for (k, v) in map {
@@ -281,12 +223,7 @@ pub fn from_json(value: &Json) -> Result<Dynamic, String> {
 
 fn attributes(map: &payplan_sdk::period::Attributes) -> Map {
     map.iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().into(),
-                from_json(v).unwrap_or_else(|_| Dynamic::from(v.to_string())),
-            )
-        })
+        .map(|(k, v)| (k.as_str().into(), from_json(v).unwrap_or_else(|_| Dynamic::from(v.to_string()))))
         .collect()
 }
 
@@ -310,113 +247,58 @@ fn register_context(engine: &mut Engine) {
         .register_type_with_name::<Ctx>("Context")
         .register_get("params", |c: &mut Ctx| c.shared.params.clone())
         .register_get("participants", |c: &mut Ctx| -> Array {
-            (0..c.env().facts.participants.len())
-                .map(|w| Dynamic::from(c.participant(w)))
-                .collect()
+            (0..c.env().facts.participants.len()).map(|w| Dynamic::from(c.participant(w))).collect()
         })
         .register_get("teams", |c: &mut Ctx| -> Array {
-            (0..c.env().facts.teams.len())
-                .map(|index| {
-                    Dynamic::from(TeamRef {
-                        env: c.env().clone(),
-                        index,
-                    })
-                })
-                .collect()
+            (0..c.env().facts.teams.len()).map(|index| Dynamic::from(TeamRef { env: c.env().clone(), index })).collect()
         })
         .register_get("groups", |c: &mut Ctx| -> Array {
             (0..c.env().facts.groups.len())
-                .map(|index| {
-                    Dynamic::from(GroupRef {
-                        env: c.env().clone(),
-                        index,
-                    })
-                })
+                .map(|index| Dynamic::from(GroupRef { env: c.env().clone(), index }))
                 .collect()
         })
         .register_get("period_id", |c: &mut Ctx| c.env().facts.info.id.clone())
-        .register_get("currency", |c: &mut Ctx| {
-            c.env().facts.currency.code().to_string()
-        })
+        .register_get("currency", |c: &mut Ctx| c.env().facts.currency.code().to_string())
         .register_get("start", |c: &mut Ctx| Day(c.env().facts.info.start))
         .register_get("end", |c: &mut Ctx| Day(c.env().facts.info.end))
-        .register_fn("participant", |c: &mut Ctx, id: Dynamic| -> Fallible<P> {
-            c.who(&id).map(|w| c.participant(w))
-        })
+        .register_fn("participant", |c: &mut Ctx, id: Dynamic| -> Fallible<P> { c.who(&id).map(|w| c.participant(w)) })
         .register_fn("team", |c: &mut Ctx, id: &str| -> Fallible<TeamRef> {
-            let index = c
-                .env()
-                .facts
-                .team(id)
-                .map_or_else(|| fail(format!("unknown team {id:?}")), Ok)?;
-            Ok(TeamRef {
-                env: c.env().clone(),
-                index,
-            })
+            let index = c.env().facts.team(id).map_or_else(|| fail(format!("unknown team {id:?}")), Ok)?;
+            Ok(TeamRef { env: c.env().clone(), index })
         })
-        .register_fn("round", |c: &mut Ctx, x: Dynamic| -> Fallible<Decimal> {
-            Ok(c.env().round(number(&x, "x")?))
+        .register_fn("round", |c: &mut Ctx, x: Dynamic| -> Fallible<Decimal> { Ok(c.env().round(number(&x, "x")?)) })
+        .register_fn("round", |c: &mut Ctx, x: Dynamic, places: INT| -> Fallible<Decimal> {
+            let places =
+                u32::try_from(places).ok().filter(|p| *p <= 28).map_or_else(|| fail("places must be 0 to 28"), Ok)?;
+            Ok(c.env().rounding.round(number(&x, "x")?, places))
         })
-        .register_fn(
-            "round",
-            |c: &mut Ctx, x: Dynamic, places: INT| -> Fallible<Decimal> {
-                let places = u32::try_from(places)
-                    .ok()
-                    .filter(|p| *p <= 28)
-                    .map_or_else(|| fail("places must be 0 to 28"), Ok)?;
-                Ok(c.env().rounding.round(number(&x, "x")?, places))
-            },
-        )
         .register_fn("money", |c: &mut Ctx, x: Dynamic| -> Fallible<String> {
             Ok(c.env().round(number(&x, "x")?).to_string())
         })
-        .register_fn(
-            "allocate",
-            |c: &mut Ctx, pool: Dynamic, recipients: Array| c.allocate(pool, recipients, None),
-        )
-        .register_fn(
-            "allocate",
-            |c: &mut Ctx, pool: Dynamic, recipients: Array, weights: Array| {
-                c.allocate(pool, recipients, Some(weights))
-            },
-        )
+        .register_fn("allocate", |c: &mut Ctx, pool: Dynamic, recipients: Array| c.allocate(pool, recipients, None))
+        .register_fn("allocate", |c: &mut Ctx, pool: Dynamic, recipients: Array, weights: Array| {
+            c.allocate(pool, recipients, Some(weights))
+        })
         .register_fn("pay", Ctx::pay)
-        .register_fn(
-            "pay",
-            |c: &mut Ctx, who: Dynamic, component: ImmutableString, amount: Dynamic| {
-                c.pay(who, component, amount, Dynamic::UNIT)
-            },
-        )
+        .register_fn("pay", |c: &mut Ctx, who: Dynamic, component: ImmutableString, amount: Dynamic| {
+            c.pay(who, component, amount, Dynamic::UNIT)
+        })
         .register_fn("score", Ctx::score)
-        .register_fn(
-            "score_of",
-            |c: &mut Ctx, who: Dynamic, policy: &str| -> Fallible<Dynamic> {
-                let who = c.who(&who)?;
-                let out = c.earlier(policy)?;
-                Ok(out.score_of.get(&who).map_or(Dynamic::UNIT, |&i| {
-                    let s = &out.scores[i];
-                    let mut m = Map::new();
-                    m.insert("score".into(), Dynamic::from_decimal(s.score));
-                    m.insert(
-                        "grade".into(),
-                        Dynamic::from(ImmutableString::from(s.grade.as_str())),
-                    );
-                    Dynamic::from_map(m)
-                }))
-            },
-        )
-        .register_fn(
-            "paid",
-            |c: &mut Ctx, who: Dynamic, policy: &str| -> Fallible<Decimal> {
-                let who = c.who(&who)?;
-                Ok(c.earlier(policy)?
-                    .lines
-                    .iter()
-                    .filter(|l| l.who == who)
-                    .map(|l| l.amount)
-                    .sum())
-            },
-        );
+        .register_fn("score_of", |c: &mut Ctx, who: Dynamic, policy: &str| -> Fallible<Dynamic> {
+            let who = c.who(&who)?;
+            let out = c.earlier(policy)?;
+            Ok(out.score_of.get(&who).map_or(Dynamic::UNIT, |&i| {
+                let s = &out.scores[i];
+                let mut m = Map::new();
+                m.insert("score".into(), Dynamic::from_decimal(s.score));
+                m.insert("grade".into(), Dynamic::from(ImmutableString::from(s.grade.as_str())));
+                Dynamic::from_map(m)
+            }))
+        })
+        .register_fn("paid", |c: &mut Ctx, who: Dynamic, policy: &str| -> Fallible<Decimal> {
+            let who = c.who(&who)?;
+            Ok(c.earlier(policy)?.lines.iter().filter(|l| l.who == who).map(|l| l.amount).sum())
+        });
 }
 
 fn register_participant(engine: &mut Engine) {
@@ -427,54 +309,23 @@ fn register_participant(engine: &mut Engine) {
         .register_get("team", |p: &mut P| text(&p.data().team))
         .register_get("group", |p: &mut P| text(&p.data().group))
         .register_get("mentor", |p: &mut P| text(&p.data().mentor))
-        .register_get("hired_on", |p: &mut P| {
-            p.data()
-                .hired_on
-                .map_or(Dynamic::UNIT, |d| Dynamic::from(Day(d)))
-        })
-        .register_get("prior_deals", |p: &mut P| {
-            INT::try_from(p.data().prior_deals()).unwrap_or(INT::MAX)
-        })
+        .register_get("hired_on", |p: &mut P| p.data().hired_on.map_or(Dynamic::UNIT, |d| Dynamic::from(Day(d))))
+        .register_get("prior_deals", |p: &mut P| INT::try_from(p.data().prior_deals()).unwrap_or(INT::MAX))
         .register_get("has_target", |p: &mut P| p.data().target().is_some())
         .register_get("target", |p: &mut P| p.data().target().unwrap_or_default())
         .register_get("sales", |p: &mut P| p.person().sales)
         .register_get("deals", |p: &mut P| -> Array {
-            p.person()
-                .deals
-                .iter()
-                .map(|&index| {
-                    Dynamic::from(DealRef {
-                        env: p.env.clone(),
-                        index,
-                    })
-                })
-                .collect()
+            p.person().deals.iter().map(|&index| Dynamic::from(DealRef { env: p.env.clone(), index })).collect()
         })
         .register_get("first_deal", |p: &mut P| {
-            p.person().first_deal.map_or(Dynamic::UNIT, |index| {
-                Dynamic::from(DealRef {
-                    env: p.env.clone(),
-                    index,
-                })
-            })
+            p.person().first_deal.map_or(Dynamic::UNIT, |index| Dynamic::from(DealRef { env: p.env.clone(), index }))
         })
         .register_get("mentees", |p: &mut P| -> Array {
-            p.person()
-                .mentees
-                .iter()
-                .map(|&who| {
-                    Dynamic::from(P {
-                        env: p.env.clone(),
-                        who,
-                    })
-                })
-                .collect()
+            p.person().mentees.iter().map(|&who| Dynamic::from(P { env: p.env.clone(), who })).collect()
         })
         .register_get("metrics", |p: &mut P| -> Map {
             let metrics = p.data().metrics.iter().flatten();
-            metrics
-                .map(|(k, v)| (k.as_str().into(), Dynamic::from_decimal(v.0)))
-                .collect()
+            metrics.map(|(k, v)| (k.as_str().into(), Dynamic::from_decimal(v.0))).collect()
         })
         .register_get("attributes", |p: &mut P| attributes(&p.data().attributes))
         .register_fn("metric", |p: &mut P, name: &str| {
@@ -485,84 +336,45 @@ fn register_participant(engine: &mut Engine) {
             Ok(p.env.facts.reaches(p.who, number(&ratio, "ratio")?))
         })
         .register_fn("to_string", |p: &mut P| p.data().id.clone())
-        .register_fn("to_debug", |p: &mut P| {
-            format!("Participant({})", p.data().id)
-        });
+        .register_fn("to_debug", |p: &mut P| format!("Participant({})", p.data().id));
 }
 
 fn register_deal(engine: &mut Engine) {
     engine
         .register_type_with_name::<DealRef>("Deal")
         .register_get("id", |d: &mut DealRef| d.data().id.clone())
-        .register_get("participant", |d: &mut DealRef| {
-            d.data().participant.clone()
-        })
+        .register_get("participant", |d: &mut DealRef| d.data().participant.clone())
         .register_get("amount", |d: &mut DealRef| d.data().amount)
         .register_get("closed_on", |d: &mut DealRef| Day(d.data().closed_on))
         .register_get("customer", |d: &mut DealRef| text(&d.data().customer))
         .register_get("segment", |d: &mut DealRef| text(&d.data().segment))
         .register_get("kind", |d: &mut DealRef| text(&d.data().kind))
-        .register_get("attributes", |d: &mut DealRef| {
-            attributes(&d.data().attributes)
-        })
+        .register_get("attributes", |d: &mut DealRef| attributes(&d.data().attributes))
         .register_fn("to_string", |d: &mut DealRef| d.data().id.clone())
-        .register_fn("to_debug", |d: &mut DealRef| {
-            format!("Deal({})", d.data().id)
-        });
+        .register_fn("to_debug", |d: &mut DealRef| format!("Deal({})", d.data().id));
 }
 
 fn register_team_and_group(engine: &mut Engine) {
     let members = |env: &Env, who: &[Who]| -> Array {
-        who.iter()
-            .map(|&who| {
-                Dynamic::from(P {
-                    env: env.clone(),
-                    who,
-                })
-            })
-            .collect()
+        who.iter().map(|&who| Dynamic::from(P { env: env.clone(), who })).collect()
     };
     engine
         .register_type_with_name::<TeamRef>("Team")
-        .register_get("id", |t: &mut TeamRef| {
-            t.env.facts.teams[t.index].id.clone()
-        })
-        .register_get("name", |t: &mut TeamRef| {
-            text(&t.env.facts.teams[t.index].name)
-        })
+        .register_get("id", |t: &mut TeamRef| t.env.facts.teams[t.index].id.clone())
+        .register_get("name", |t: &mut TeamRef| text(&t.env.facts.teams[t.index].name))
         .register_get("has_target", |t: &mut TeamRef| {
-            t.env.facts.teams[t.index]
-                .target
-                .is_some_and(|x| x > Decimal::ZERO)
+            t.env.facts.teams[t.index].target.is_some_and(|x| x > Decimal::ZERO)
         })
-        .register_get("target", |t: &mut TeamRef| {
-            t.env.facts.teams[t.index].target.unwrap_or_default()
-        })
-        .register_get("sales", |t: &mut TeamRef| {
-            t.env.facts.team_facts[t.index].sales
-        })
-        .register_get("members", move |t: &mut TeamRef| {
-            members(&t.env, &t.env.facts.team_facts[t.index].members)
-        })
-        .register_fn("to_string", |t: &mut TeamRef| {
-            t.env.facts.teams[t.index].id.clone()
-        })
+        .register_get("target", |t: &mut TeamRef| t.env.facts.teams[t.index].target.unwrap_or_default())
+        .register_get("sales", |t: &mut TeamRef| t.env.facts.team_facts[t.index].sales)
+        .register_get("members", move |t: &mut TeamRef| members(&t.env, &t.env.facts.team_facts[t.index].members))
+        .register_fn("to_string", |t: &mut TeamRef| t.env.facts.teams[t.index].id.clone())
         .register_type_with_name::<GroupRef>("Group")
-        .register_get("id", |g: &mut GroupRef| {
-            g.env.facts.groups[g.index].id.clone()
-        })
-        .register_get("sales", |g: &mut GroupRef| {
-            g.env.facts.groups[g.index].sales
-        })
-        .register_get("target", |g: &mut GroupRef| {
-            g.env.facts.groups[g.index].target
-        })
-        .register_get("members", move |g: &mut GroupRef| {
-            members(&g.env, &g.env.facts.groups[g.index].members)
-        })
-        .register_fn("to_string", |g: &mut GroupRef| {
-            g.env.facts.groups[g.index].id.clone()
-        });
+        .register_get("id", |g: &mut GroupRef| g.env.facts.groups[g.index].id.clone())
+        .register_get("sales", |g: &mut GroupRef| g.env.facts.groups[g.index].sales)
+        .register_get("target", |g: &mut GroupRef| g.env.facts.groups[g.index].target)
+        .register_get("members", move |g: &mut GroupRef| members(&g.env, &g.env.facts.groups[g.index].members))
+        .register_fn("to_string", |g: &mut GroupRef| g.env.facts.groups[g.index].id.clone());
 }
 
 fn register_day(engine: &mut Engine) {
@@ -575,8 +387,6 @@ fn register_day(engine: &mut Engine) {
         .register_fn(">=", |a: Day, b: Day| a >= b)
         .register_fn("==", |a: Day, b: Day| a == b)
         .register_fn("!=", |a: Day, b: Day| a != b)
-        .register_fn("to_string", |d: &mut Day| {
-            d.0.format("%Y-%m-%d").to_string()
-        })
+        .register_fn("to_string", |d: &mut Day| d.0.format("%Y-%m-%d").to_string())
         .register_fn("to_debug", |d: &mut Day| d.0.format("%Y-%m-%d").to_string());
 }

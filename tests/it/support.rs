@@ -1,0 +1,52 @@
+//! Helpers shared by the tests: the binary, the repository's files, in-process evaluation.
+
+use payplan::eval::{CompiledPlan, thread_pool};
+use payplan::{input, plan};
+use payplan_sdk::result::EvalResult;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("host/ is inside the repository").to_path_buf()
+}
+
+/// Runs the `payplan` binary with these arguments, from the repository root.
+pub fn payplan(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_payplan")).args(args).current_dir(repo()).output().expect("payplan runs")
+}
+
+/// Standard output as text.
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8(out.stdout.clone()).expect("utf-8 output")
+}
+
+/// Standard error as text.
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8(out.stderr.clone()).expect("utf-8 output")
+}
+
+/// A plan's text with the usual header; `body` holds the `[[policy]]` tables, whose scripts are
+/// named relative to `policies/` (e.g. `script = "tiered_commission.rhai"`).
+pub fn plan_text(rounding: &str, body: &str) -> String {
+    format!("id = \"test\"\nversion = \"1\"\ncurrency = \"CNY\"\nrounding = \"{rounding}\"\n{body}")
+}
+
+/// Evaluates plan text (scripts resolved against `policies/`) against period JSON, in process.
+pub fn evaluate(plan_text: &str, period: &str, threads: usize) -> payplan::Result<EvalResult> {
+    let file = repo().join("policies").join("plan.toml");
+    let plan = plan::parse(&file, plan_text, |p| std::fs::read_to_string(p).map_err(|e| e.to_string()))?;
+    let input = input::parse_period(period.as_bytes())
+        .map_err(|problems| payplan::Error::Input { file: "period.json".into(), problems })?;
+    CompiledPlan::new(plan)?.evaluate(input, &thread_pool(threads))
+}
+
+/// The payouts as `participant policy component amount` rows, for compact assertions.
+pub fn rows(result: &EvalResult) -> Vec<String> {
+    result.payouts.iter().map(|p| format!("{} {} {} {}", p.participant, p.policy, p.component, p.amount)).collect()
+}
+
+/// The scores as `participant policy score grade` rows.
+pub fn score_rows(result: &EvalResult) -> Vec<String> {
+    result.scores.iter().map(|s| format!("{} {} {} {}", s.participant, s.policy, s.score, s.grade)).collect()
+}
