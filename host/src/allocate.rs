@@ -111,4 +111,28 @@ mod tests {
         let shares = split("0.03", 2, &["a", "b", "c"], &[big, big, "0.0000000000000000000000000001"]);
         assert_eq!(shares, ["0.02", "0.01", "0.00"]);
     }
+
+    proptest::proptest! {
+        /// Shares add up to the pool exactly and each is within one minor unit of its exact share.
+        #[test]
+        fn shares_always_add_up_to_the_pool(
+            cents in -10_000_000i64..10_000_000,
+            places in 0u32..4,
+            weights in proptest::collection::vec(0u64..1_000_000, 1..12),
+            scale in 0u32..4,
+        ) {
+            let pool = Decimal::new(cents, places);
+            let weights: Vec<Decimal> = weights.into_iter().map(|w| Decimal::new(w as i64, scale)).collect();
+            let ids: Vec<String> = (0..weights.len()).map(|i| format!("r{i:02}")).collect();
+            let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+            let shares = allocate(pool, places, &ids, &weights).unwrap();
+            proptest::prop_assert_eq!(shares.iter().sum::<Decimal>(), pool);
+            let total: Decimal = weights.iter().sum();
+            let unit = Decimal::new(1, places);
+            for (share, w) in shares.iter().zip(&weights) {
+                let exact = if total.is_zero() { pool / Decimal::from(weights.len()) } else { pool * w / total };
+                proptest::prop_assert!((*share - exact).abs() < unit, "share {} of exact {}", share, exact);
+            }
+        }
+    }
 }

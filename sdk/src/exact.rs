@@ -22,6 +22,15 @@ pub fn parse_decimal(text: &str) -> Option<Decimal> {
     if text.contains(['e', 'E']) { Decimal::from_scientific(text).ok() } else { Decimal::from_str_exact(text).ok() }
 }
 
+/// The exact value without trailing zeros: `1200.50` → `1200.5`, `3.0` → `3`, `-0` → `0`.
+pub fn normalize(d: Decimal) -> Decimal {
+    let mut d = d.normalize();
+    if d.is_zero() {
+        d.set_sign_positive(true);
+    }
+    d
+}
+
 /// Serialises a decimal as a string with its scale.
 pub fn serialize<S: Serializer>(value: &Decimal, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.collect_str(value)

@@ -1,1 +1,416 @@
+//! An independent implementation of ../shared/spec/policies.md in plain Rust, written from the
+//! spec (not from the scripts), to cross-check the Rhai policies on random periods.
 
+use payplan_sdk::period::{Participant, Period};
+use rust_decimal::{Decimal, RoundingStrategy};
+use std::collections::BTreeMap;
+
+/// A tier or KPI list and every other param of the seven standard policies, as one plan.
+#[derive(Debug, Clone)]
+pub struct Params {
+    pub rounding: &'static str,
+    pub tiers: Vec<(Decimal, Decimal)>,
+    pub method: &'static str,
+    pub threshold: Decimal,
+    pub pool: Decimal,
+    pub pool_rate: Decimal,
+    pub min_attainment: Decimal,
+    pub window_days: i64,
+    pub mentor_amount: Decimal,
+    pub mentee_amount: Decimal,
+    pub override_rate: Decimal,
+    pub metric: &'static str,
+    pub prizes: Vec<Decimal>,
+    pub split: &'static str,
+    pub min_members: usize,
+    pub kpis: Vec<Kpi>,
+    pub grades: Vec<(Decimal, &'static str)>,
+    pub base: Decimal,
+    pub multipliers: Vec<(&'static str, Decimal)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Kpi {
+    pub name: &'static str,
+    pub measure: &'static str,
+    pub target: Option<Decimal>,
+    pub weight: Decimal,
+    pub cap: Option<Decimal>,
+}
+
+impl Params {
+    /// The plan TOML for these params, policies in the order of policies.md.
+    pub fn plan_text(&self) -> String {
+        let list = |v: &[Decimal]| v.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ");
+        let tiers: Vec<String> =
+            self.tiers.iter().map(|(at, rate)| format!("{{ at = {at}, rate = {rate} }}")).collect();
+        let kpis: Vec<String> = self
+            .kpis
+            .iter()
+            .map(|k| {
+                let mut s = format!("{{ name = \"{}\", measure = \"{}\", weight = {}", k.name, k.measure, k.weight);
+                if let Some(t) = k.target {
+                    s += &format!(", target = {t}");
+                }
+                if let Some(c) = k.cap {
+                    s += &format!(", cap = {c}");
+                }
+                s + " }"
+            })
+            .collect();
+        let grades: Vec<String> =
+            self.grades.iter().map(|(m, g)| format!("{{ min = {m}, grade = \"{g}\" }}")).collect();
+        let multipliers: Vec<String> = self.multipliers.iter().map(|(g, m)| format!("{g} = {m}")).collect();
+        format!(
+            r#"id = "random"
+version = "1"
+currency = "CNY"
+rounding = "{rounding}"
+
+[[policy]]
+id = "commission"
+script = "tiered_commission.rhai"
+[policy.params]
+method = "{method}"
+tiers = [ {tiers} ]
+
+[[policy]]
+id = "excess"
+script = "excess_pool.rhai"
+[policy.params]
+threshold = {threshold}
+pool = {pool}
+
+[[policy]]
+id = "team"
+script = "team_bonus.rhai"
+[policy.params]
+pool_rate = {pool_rate}
+min_attainment = {min_attainment}
+
+[[policy]]
+id = "mentor"
+script = "mentor_bonus.rhai"
+[policy.params]
+window_days = {window_days}
+mentor_amount = {mentor_amount}
+mentee_amount = {mentee_amount}
+override_rate = {override_rate}
+
+[[policy]]
+id = "pk"
+script = "group_pk.rhai"
+[policy.params]
+metric = "{metric}"
+prizes = [ {prizes} ]
+split = "{split}"
+min_members = {min_members}
+
+[[policy]]
+id = "scorecard"
+script = "scorecard.rhai"
+[policy.params]
+kpis = [ {kpis} ]
+grades = [ {grades} ]
+
+[[policy]]
+id = "bonus"
+script = "performance_bonus.rhai"
+[policy.params]
+scorecard = "scorecard"
+base = {base}
+multipliers = {{ {multipliers} }}
+"#,
+            rounding = self.rounding,
+            method = self.method,
+            tiers = tiers.join(", "),
+            threshold = self.threshold,
+            pool = self.pool,
+            pool_rate = self.pool_rate,
+            min_attainment = self.min_attainment,
+            window_days = self.window_days,
+            mentor_amount = self.mentor_amount,
+            mentee_amount = self.mentee_amount,
+            override_rate = self.override_rate,
+            metric = self.metric,
+            prizes = list(&self.prizes),
+            split = self.split,
+            min_members = self.min_members,
+            kpis = kpis.join(", "),
+            grades = grades.join(", "),
+            base = self.base,
+            multipliers = multipliers.join(", "),
+        )
+    }
+}
+
+/// `participant policy component amount` rows (zero amounts left out) and
+/// `participant policy score grade` rows, both in result order.
+pub struct Expected {
+    pub lines: Vec<String>,
+    pub scores: Vec<String>,
+}
+
+const POLICIES: [&str; 7] = ["commission", "excess", "team", "mentor", "pk", "scorecard", "bonus"];
+
+struct Ref<'a> {
+    period: &'a Period,
+    params: &'a Params,
+    sales: BTreeMap<&'a str, Decimal>,
+    lines: Vec<(String, usize, String, Decimal)>,
+}
+
+fn d(n: i64) -> Decimal {
+    Decimal::from(n)
+}
+
+impl<'a> Ref<'a> {
+    fn round_to(&self, x: Decimal, places: u32) -> Decimal {
+        let mode = if self.params.rounding == "half_even" {
+            RoundingStrategy::MidpointNearestEven
+        } else {
+            RoundingStrategy::MidpointAwayFromZero
+        };
+        x.round_dp_with_strategy(places, mode)
+    }
+
+    fn round(&self, x: Decimal) -> Decimal {
+        self.round_to(x, 2)
+    }
+
+    fn sales(&self, p: &Participant) -> Decimal {
+        self.sales.get(p.id.as_str()).copied().unwrap_or_default()
+    }
+
+    fn target(&self, p: &Participant) -> Option<Decimal> {
+        p.target.filter(|t| *t > Decimal::ZERO)
+    }
+
+    fn reaches(&self, p: &Participant, r: Decimal) -> bool {
+        self.target(p).is_some_and(|t| self.sales(p) >= r * t)
+    }
+
+    fn pay(&mut self, who: &str, policy: usize, component: String, amount: Decimal) {
+        self.lines.push((who.to_string(), policy, component, amount));
+    }
+
+    /// Largest-remainder split in whole cents, with i128 arithmetic.
+    fn allocate(&self, pool: Decimal, ids: &[&str], weights: &[Decimal]) -> Vec<Decimal> {
+        let weights: Vec<Decimal> =
+            if weights.iter().all(|w| w.is_zero()) { vec![Decimal::ONE; ids.len()] } else { weights.to_vec() };
+        let scale = weights.iter().map(|w| w.scale()).max().unwrap_or(0);
+        let ints: Vec<i128> = weights
+            .iter()
+            .map(|w| {
+                let mut w = *w;
+                w.rescale(scale);
+                w.mantissa()
+            })
+            .collect();
+        let total: i128 = ints.iter().sum();
+        let cents = (pool.abs() * d(100)).trunc().mantissa();
+        let mut shares: Vec<i128> = ints.iter().map(|w| cents * w / total).collect();
+        let rems: Vec<i128> = ints.iter().map(|w| cents * w % total).collect();
+        let left = cents - shares.iter().sum::<i128>();
+        let mut order: Vec<usize> = (0..ids.len()).collect();
+        order.sort_by(|&a, &b| rems[b].cmp(&rems[a]).then(ids[a].cmp(ids[b])));
+        for &i in order.iter().take(left as usize) {
+            shares[i] += 1;
+        }
+        let sign = if pool < Decimal::ZERO { -Decimal::ONE } else { Decimal::ONE };
+        shares.into_iter().map(|s| sign * Decimal::from_i128_with_scale(s, 2)).collect()
+    }
+
+    fn commission(&mut self) {
+        let p = self.params;
+        for person in &self.period.participants {
+            let Some(target) = self.target(person) else { continue };
+            let sales = self.sales(person);
+            let amount = if p.method == "whole" {
+                match p.tiers.iter().rev().find(|(at, _)| sales >= *at * target) {
+                    Some((_, rate)) => self.round(sales * rate),
+                    None => Decimal::ZERO,
+                }
+            } else {
+                let mut sum = Decimal::ZERO;
+                for (k, (at, rate)) in p.tiers.iter().enumerate() {
+                    let high = p.tiers.get(k + 1).map_or(sales, |(next, _)| sales.min(*next * target));
+                    sum += *rate * (high - *at * target).max(Decimal::ZERO);
+                }
+                self.round(sum)
+            };
+            self.pay(&person.id, 0, "commission".into(), amount);
+        }
+    }
+
+    fn excess(&mut self) {
+        let pool = self.round(self.params.pool);
+        for team in &self.period.teams {
+            let qualifiers: Vec<&Participant> = self
+                .period
+                .participants
+                .iter()
+                .filter(|p| p.team.as_deref() == Some(&team.id) && self.reaches(p, self.params.threshold))
+                .collect();
+            if qualifiers.is_empty() {
+                continue;
+            }
+            let ids: Vec<&str> = qualifiers.iter().map(|p| p.id.as_str()).collect();
+            let weights: Vec<Decimal> = qualifiers
+                .iter()
+                .map(|p| self.sales(p) - self.params.threshold * self.target(p).expect("a qualifier has a target"))
+                .collect();
+            for (id, share) in ids.iter().zip(self.allocate(pool, &ids, &weights)) {
+                self.pay(id, 1, "excess".into(), share);
+            }
+        }
+    }
+
+    fn team(&mut self) {
+        for team in &self.period.teams {
+            let Some(target) = team.target.filter(|t| *t > Decimal::ZERO) else { continue };
+            let members: Vec<&Participant> =
+                self.period.participants.iter().filter(|p| p.team.as_deref() == Some(&team.id)).collect();
+            let team_sales: Decimal = members.iter().map(|p| self.sales(p)).sum();
+            if team_sales < target {
+                continue;
+            }
+            let pool = self.round(self.params.pool_rate * team_sales);
+            let ids: Vec<&str> =
+                members.iter().filter(|p| self.reaches(p, self.params.min_attainment)).map(|p| p.id.as_str()).collect();
+            if ids.is_empty() {
+                continue;
+            }
+            let weights = vec![Decimal::ONE; ids.len()];
+            for (id, share) in ids.iter().zip(self.allocate(pool, &ids, &weights)) {
+                self.pay(id, 2, "team".into(), share);
+            }
+        }
+    }
+
+    fn mentor(&mut self) {
+        let p = self.params;
+        for mentee in &self.period.participants {
+            let Some(mentor) = &mentee.mentor else { continue };
+            let hired = mentee.hired_on.expect("the generator gives every mentee a hiring date");
+            let in_window = |day: chrono::NaiveDate| {
+                let days = (day - hired).num_days();
+                days >= 0 && days <= p.window_days
+            };
+            let mut deals: Vec<_> = self.period.deals.iter().filter(|x| x.participant == mentee.id).collect();
+            deals.sort_by(|a, b| (a.closed_on, &a.id).cmp(&(b.closed_on, &b.id)));
+            if mentee.prior_deals.unwrap_or(0) == 0
+                && let Some(first) = deals.iter().find(|x| x.amount > Decimal::ZERO)
+                && in_window(first.closed_on)
+            {
+                self.pay(mentor, 3, format!("first_deal:{}", mentee.id), self.round(p.mentor_amount));
+                self.pay(&mentee.id, 3, "first_deal".into(), self.round(p.mentee_amount));
+            }
+            let sum: Decimal = deals.iter().filter(|x| in_window(x.closed_on)).map(|x| x.amount).sum();
+            self.pay(mentor, 3, format!("override:{}", mentee.id), self.round(p.override_rate * sum));
+        }
+    }
+
+    fn pk(&mut self) {
+        let p = self.params;
+        let mut groups: BTreeMap<&str, Vec<&Participant>> = BTreeMap::new();
+        for person in &self.period.participants {
+            if let Some(g) = &person.group {
+                groups.entry(g).or_default().push(person);
+            }
+        }
+        // (group, sales, target) of the competing groups.
+        let mut competing: Vec<(&str, Decimal, Decimal)> = groups
+            .iter()
+            .filter(|(_, m)| m.len() >= p.min_members)
+            .map(|(g, m)| {
+                let sales = m.iter().map(|x| self.sales(x)).sum();
+                let target = m.iter().map(|x| x.target.unwrap_or_default()).sum();
+                (*g, sales, target)
+            })
+            .filter(|(_, _, target)| p.metric == "sales" || *target > Decimal::ZERO)
+            .collect();
+        let cmp = |a: &(&str, Decimal, Decimal), b: &(&str, Decimal, Decimal)| {
+            if p.metric == "sales" { b.1.cmp(&a.1) } else { (b.1 * a.2).cmp(&(a.1 * b.2)) }
+        };
+        competing.sort_by(|a, b| cmp(a, b).then(a.0.cmp(b.0)));
+        let mut i = 0;
+        while i < competing.len() {
+            let mut j = i;
+            while j + 1 < competing.len() && cmp(&competing[i], &competing[j + 1]).is_eq() {
+                j += 1;
+            }
+            let prize: Decimal = (i..=j).filter_map(|rank| p.prizes.get(rank)).sum();
+            let block: Vec<&str> = competing[i..=j].iter().map(|g| g.0).collect();
+            let shares = self.allocate(self.round(prize), &block, &vec![Decimal::ONE; block.len()]);
+            for (g, group_prize) in block.iter().zip(shares) {
+                let members = &groups[g];
+                let ids: Vec<&str> = members.iter().map(|m| m.id.as_str()).collect();
+                let weights: Vec<Decimal> = if p.split == "equal" {
+                    vec![Decimal::ONE; ids.len()]
+                } else {
+                    members.iter().map(|m| self.sales(m).max(Decimal::ZERO)).collect()
+                };
+                for (id, share) in ids.iter().zip(self.allocate(group_prize, &ids, &weights)) {
+                    self.pay(id, 4, "pk".into(), share);
+                }
+            }
+            i = j + 1;
+        }
+    }
+
+    fn scorecard(&self) -> Vec<(String, Decimal, &'static str)> {
+        let p = self.params;
+        self.period
+            .participants
+            .iter()
+            .map(|person| {
+                let mut sum = Decimal::ZERO;
+                for kpi in &p.kpis {
+                    let ratio = if kpi.measure == "attainment" {
+                        self.target(person).map_or(Decimal::ZERO, |t| self.sales(person) / t)
+                    } else {
+                        let name = kpi.measure.strip_prefix("metric:").expect("a metric measure");
+                        let value = person.metrics.as_ref().and_then(|m| m.get(name));
+                        value.map_or(Decimal::ZERO, |v| v.0 / kpi.target.expect("a metric kpi has a target"))
+                    };
+                    let ratio = ratio.max(Decimal::ZERO);
+                    let ratio = kpi.cap.map_or(ratio, |cap| ratio.min(cap));
+                    sum += kpi.weight * ratio;
+                }
+                let score = self.round_to(d(100) * sum, 2);
+                let grade = p.grades.iter().find(|(min, _)| *min <= score).unwrap_or(p.grades.last().unwrap()).1;
+                (person.id.clone(), score, grade)
+            })
+            .collect()
+    }
+}
+
+/// What the seven standard policies owe and score on this period, by the spec.
+pub fn expected(period: &Period, params: &Params) -> Expected {
+    let mut sales: BTreeMap<&str, Decimal> = BTreeMap::new();
+    for deal in &period.deals {
+        *sales.entry(deal.participant.as_str()).or_default() += deal.amount;
+    }
+    let mut r = Ref { period, params, sales, lines: Vec::new() };
+    r.commission();
+    r.excess();
+    r.team();
+    r.mentor();
+    r.pk();
+    let scores = r.scorecard();
+    for (id, _, grade) in &scores {
+        let multiplier = params.multipliers.iter().find(|(g, _)| g == grade).map_or(Decimal::ZERO, |m| m.1);
+        let amount = r.round(params.base * multiplier);
+        r.pay(id, 6, "bonus".into(), amount);
+    }
+    let mut lines = r.lines;
+    lines.retain(|l| !l.3.is_zero());
+    lines.sort_by(|a, b| (&a.0, a.1, &a.2).cmp(&(&b.0, b.1, &b.2)));
+    let mut scores: Vec<String> = scores.iter().map(|(id, s, g)| format!("{id} scorecard {s:.2} {g}")).collect();
+    scores.sort();
+    Expected {
+        lines: lines.iter().map(|(who, p, c, a)| format!("{who} {} {c} {a:.2}", POLICIES[*p])).collect(),
+        scores,
+    }
+}

@@ -3,7 +3,7 @@
 //! exact value without trailing zeros. Written straight into the hasher, never built in memory.
 
 use chrono::NaiveDate;
-use payplan_sdk::exact::parse_decimal;
+use payplan_sdk::exact::{normalize as normal, parse_decimal};
 use payplan_sdk::period::{Attributes, Metric, Period};
 use rust_decimal::Decimal;
 use serde_json::Value;
@@ -174,13 +174,4 @@ fn write_json(w: &mut impl Write, v: &Value) -> io::Result<()> {
         Value::Object(map) => write_object(w, map.iter().map(|(k, v)| (k.as_str(), Val::Json(v))).collect()),
         other => Ok(serde_json::to_writer(w, other)?),
     }
-}
-
-/// The exact value without trailing zeros: `1200.50` → `1200.5`, `3.0` → `3`, `-0` → `0`.
-fn normal(d: Decimal) -> Decimal {
-    let mut d = d.normalize();
-    if d.is_zero() {
-        d.set_sign_positive(true);
-    }
-    d
 }

@@ -4,7 +4,7 @@
 //! reason, so that validation can report every problem with its path instead of stopping at the
 //! first. Only a document whose *shape* is wrong (a deal that is not an object) stops the parse.
 
-use payplan_sdk::exact::{JSON_NUMBER_TOKEN, parse_decimal};
+use payplan_sdk::exact::{JSON_NUMBER_TOKEN, normalize, parse_decimal};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -42,13 +42,15 @@ impl Expect for String {
     }
 }
 
+/// Decimals are kept in their canonical form (no trailing zeros), so that two periods with the
+/// same `input_hash` give the same result, explanations included.
 impl Expect for Decimal {
     const WHAT: &'static str = "a decimal";
     fn from_text(text: &str) -> Result<Self, String> {
-        parse_decimal(text).ok_or_else(|| format!("{text:?} is not a decimal"))
+        parse_decimal(text).map(normalize).ok_or_else(|| format!("{text:?} is not a decimal"))
     }
     fn from_number(text: &str) -> Result<Self, String> {
-        parse_decimal(text).ok_or_else(|| format!("{text} is not a decimal that fits in 28 digits"))
+        parse_decimal(text).map(normalize).ok_or_else(|| format!("{text} is not a decimal that fits in 28 digits"))
     }
 }
 
@@ -258,5 +260,8 @@ mod tests {
     fn numbers_are_read_exactly() {
         let deal: Deal = serde_json::from_str(r#"{"amount": 0.1}"#).unwrap();
         assert_eq!(deal.amount, Some(Loose::Ok("0.1".parse().unwrap())));
+        let deal: Deal = serde_json::from_str(r#"{"amount": "1200.50"}"#).unwrap();
+        let Some(Loose::Ok(amount)) = deal.amount else { panic!("a decimal") };
+        assert_eq!(amount.to_string(), "1200.5");
     }
 }

@@ -20,9 +20,12 @@ use rhai::{AST, CallFnOptions, Dynamic, Engine, EvalAltResult, FuncArgs, Map, Po
 use std::path::PathBuf;
 use std::sync::Arc;
 
-/// Participants per parallel task: large enough that scheduling costs nothing, small enough to
-/// balance two cores.
-const CHUNK: usize = 512;
+/// Participants per parallel task: about 64 tasks, at most 512 participants each. It depends
+/// on the number of participants only; the output is concatenated in participant order, so it is
+/// the same for any chunking and any number of threads.
+fn chunk_size(participants: usize) -> usize {
+    (participants / 64).clamp(1, 512)
+}
 
 /// Builds the engine every script of a plan runs in.
 pub fn engine(limits: &Limits) -> Engine {
@@ -184,12 +187,13 @@ impl Policy for RhaiPolicy {
             }
             Entry::Participant => {
                 let count = env.facts.participants.len();
+                let size = chunk_size(count);
                 let chunks: Vec<Result<Output>> = pool.install(|| {
-                    (0..count.div_ceil(CHUNK))
+                    (0..count.div_ceil(size))
                         .into_par_iter()
                         .map(|chunk| {
                             let ctx = Ctx::new(shared.clone());
-                            for who in chunk * CHUNK..((chunk + 1) * CHUNK).min(count) {
+                            for who in chunk * size..((chunk + 1) * size).min(count) {
                                 let p = api::P::new(env.clone(), who);
                                 self.call("participant", (ctx.clone(), p))?;
                             }
