@@ -4,5 +4,6 @@ mod cli;
 mod example;
 mod policies;
 mod properties;
+mod readme;
 mod reference;
 mod support;

@@ -34,8 +34,12 @@ pub fn plan_text(rounding: &str, body: &str) -> String {
 
 /// Evaluates plan text (scripts resolved against `policies/`) against period JSON, in process.
 pub fn evaluate(plan_text: &str, period: &str, threads: usize) -> payplan::Result<EvalResult> {
-    let file = repo().join("policies").join("plan.toml");
-    let plan = plan::parse(&file, plan_text, |p| std::fs::read_to_string(p).map_err(|e| e.to_string()))?;
+    evaluate_at(&repo().join("policies").join("plan.toml"), plan_text, period, threads)
+}
+
+/// Evaluates plan text as if it were the file `plan_file` (scripts resolved against its folder).
+pub fn evaluate_at(plan_file: &Path, plan_text: &str, period: &str, threads: usize) -> payplan::Result<EvalResult> {
+    let plan = plan::parse(plan_file, plan_text, |p| std::fs::read_to_string(p).map_err(|e| e.to_string()))?;
     let input = input::parse_period(period.as_bytes())
         .map_err(|problems| payplan::Error::Input { file: "period.json".into(), problems })?;
     CompiledPlan::new(plan)?.evaluate(input, &thread_pool(threads))
