@@ -120,6 +120,26 @@ pub enum Error {
         location: Location,
     },
 
+    /// The store failed or holds something it should not.
+    #[error("store: {message}")]
+    Store {
+        /// What went wrong.
+        message: String,
+    },
+
+    /// The period is closed: only an adjustment may be recorded.
+    #[error("period {period} is closed (final run {run}); record an adjustment (--adjust) instead")]
+    PeriodClosed {
+        /// Period id.
+        period: String,
+        /// Its final run.
+        run: i64,
+    },
+
+    /// A run that the store does not hold.
+    #[error("no run {0} in the store")]
+    NoRun(i64),
+
     /// A file could not be read or written.
     #[error("{}: {source}", path.display())]
     Io {
@@ -134,7 +154,15 @@ impl Error {
     /// True for errors in what the caller gave (exit status 2); false for a failure while
     /// evaluating (exit status 1).
     pub fn is_input(&self) -> bool {
-        matches!(self, Self::Input { .. } | Self::Plan { .. } | Self::Compile { .. } | Self::Io { .. })
+        matches!(
+            self,
+            Self::Input { .. }
+                | Self::Plan { .. }
+                | Self::Compile { .. }
+                | Self::Io { .. }
+                | Self::PeriodClosed { .. }
+                | Self::NoRun(_)
+        )
     }
 
     /// A stable code for the error's kind, shared by the CLI and (later) the HTTP problem type.
@@ -145,6 +173,9 @@ impl Error {
             Self::Compile { .. } => "compile_error",
             Self::Policy { .. } => "policy_failed",
             Self::LimitExceeded { .. } => "limit_exceeded",
+            Self::Store { .. } => "store",
+            Self::PeriodClosed { .. } => "period_closed",
+            Self::NoRun(_) => "no_run",
             Self::Io { .. } => "io",
         }
     }

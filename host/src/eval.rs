@@ -164,6 +164,11 @@ pub fn result_hash(result: &EvalResult) -> String {
     crate::hash::sha256(&bytes)
 }
 
+/// The result as payplan writes it: pretty JSON with a final newline.
+pub fn to_json(result: &EvalResult) -> String {
+    serde_json::to_string_pretty(result).expect("a result always serialises") + "\n"
+}
+
 /// A thread pool of `threads` workers (0: one per core).
 pub fn thread_pool(threads: usize) -> rayon::ThreadPool {
     rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("a thread pool can be built")

@@ -22,10 +22,11 @@ pub struct Input {
     pub hash: String,
 }
 
-/// Reads and validates a period file.
-pub fn read_period(path: &Path) -> Result<Input> {
+/// Reads and validates a period file; returns its bytes as read too (what an audit record keeps).
+pub fn read_period(path: &Path) -> Result<(Vec<u8>, Input)> {
     let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.into(), source })?;
-    parse_period(&bytes).map_err(|problems| Error::Input { file: path.into(), problems })
+    let input = parse_period(&bytes).map_err(|problems| Error::Input { file: path.into(), problems })?;
+    Ok((bytes, input))
 }
 
 /// Parses and validates period JSON; on failure, every problem found.

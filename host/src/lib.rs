@@ -2,6 +2,7 @@
 //! deterministically. See `README.md` beside this file for a map of the modules.
 
 pub mod allocate;
+pub mod audit;
 pub mod error;
 pub mod eval;
 pub mod facts;
@@ -11,6 +12,7 @@ pub mod limits;
 pub mod money;
 pub mod plan;
 pub mod runtime;
+pub mod store;
 pub mod table;
 
 pub use error::{Error, Result};

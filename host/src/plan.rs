@@ -32,6 +32,8 @@ pub struct Plan {
     pub hash: String,
     /// The plan file.
     pub file: PathBuf,
+    /// The plan's text, as read.
+    pub text: String,
 }
 
 /// One `[[policy]]` entry.
@@ -65,7 +67,8 @@ impl Source {
         }
     }
 
-    fn bytes(&self) -> &[u8] {
+    /// The code's bytes.
+    pub fn bytes(&self) -> &[u8] {
         match self {
             Self::Script { text, .. } => text.as_bytes(),
         }
@@ -156,6 +159,7 @@ pub fn parse(file: &Path, text: &str, read: impl Fn(&Path) -> Result<String, Str
         policies,
         hash: crate::hash::hex_digest(hasher),
         file: file.into(),
+        text: text.into(),
     })
 }
 

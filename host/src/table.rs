@@ -45,10 +45,17 @@ fn total_row(result: &EvalResult, who: &str) -> [String; 5] {
     [String::new(), String::new(), String::new(), "total".into(), total]
 }
 
+/// Rows as left-aligned columns, the first row a header.
+pub fn columns<const N: usize>(rows: &[[String; N]]) -> String {
+    let mut out = String::new();
+    write_rows(&mut out, rows, N);
+    out
+}
+
 /// Writes rows as columns; `right` is the index of the first right-aligned column.
-fn write_rows(out: &mut String, rows: &[[String; 5]], right: usize) {
+fn write_rows<const N: usize>(out: &mut String, rows: &[[String; N]], right: usize) {
     let width = |c: usize| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..5).map(width).collect();
+    let widths: Vec<usize> = (0..N).map(width).collect();
     for row in rows {
         let mut line = String::new();
         for (c, cell) in row.iter().enumerate() {

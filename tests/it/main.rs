@@ -6,4 +6,5 @@ mod policies;
 mod properties;
 mod readme;
 mod reference;
+mod store;
 mod support;

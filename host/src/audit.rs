@@ -1,0 +1,244 @@
+//! Audit: record an evaluation with every byte it used, replay a run from the store alone,
+//! verify the chain and the blobs, and compare an adjustment with a closed period's final run.
+
+use crate::error::{Error, Result};
+use crate::eval::{CompiledPlan, result_hash, to_json};
+use crate::hash::sha256;
+use crate::input::parse_period;
+use crate::plan::{self, Plan};
+use crate::store::{Draft, GENESIS, Kind, Record, Store, Stored};
+use payplan_sdk::result::EvalResult;
+use rust_decimal::Decimal;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+/// Records an evaluation: the period bytes as received, the plan text, every policy file, and
+/// the result as written, chained after the last run. `adjusts` is `Some(final run)` for an
+/// adjustment of a closed period.
+pub fn record(
+    store: &dyn Store,
+    period_bytes: &[u8],
+    plan: &Plan,
+    result: &EvalResult,
+    caller: &str,
+    adjusts: Option<i64>,
+) -> Result<Stored> {
+    let mut blobs = Vec::new();
+    let mut blob = |bytes: Vec<u8>| {
+        let hash = sha256(&bytes);
+        blobs.push((hash.clone(), bytes));
+        hash
+    };
+    let period_blob = blob(period_bytes.to_vec());
+    let plan_blob = blob(plan.text.as_bytes().to_vec());
+    let result_blob = blob(to_json(result).into_bytes());
+    let scripts = plan
+        .policies
+        .iter()
+        .map(|p| (p.source.file().to_string_lossy().into_owned(), blob(p.source.bytes().to_vec())))
+        .collect();
+    let record = Record {
+        adjusts,
+        caller: caller.into(),
+        engine: result.engine.clone(),
+        input_hash: result.input_hash.clone(),
+        kind: if adjusts.is_some() { Kind::Adjustment } else { Kind::Run },
+        period: result.period.clone(),
+        period_blob,
+        plan: result.plan.clone(),
+        plan_blob,
+        plan_file: plan.file.to_string_lossy().into_owned(),
+        prev_hash: String::new(),
+        recorded_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        result_blob,
+        result_hash: result.result_hash.clone(),
+        scripts,
+        seq: 0,
+    };
+    store.append(Draft { record, blobs })
+}
+
+fn run(store: &dyn Store, seq: i64) -> Result<Stored> {
+    store.run(seq)?.ok_or(Error::NoRun(seq))
+}
+
+fn blob(store: &dyn Store, hash: &str, what: &str, seq: i64) -> Result<Vec<u8>> {
+    store.blob(hash)?.ok_or_else(|| Error::Store { message: format!("run {seq}: its {what} ({hash}) is missing") })
+}
+
+/// The stored result of a run.
+pub fn stored_result(store: &dyn Store, seq: i64) -> Result<(Vec<u8>, EvalResult)> {
+    let stored = run(store, seq)?;
+    let bytes = blob(store, &stored.record.result_blob, "result", seq)?;
+    let result = serde_json::from_slice(&bytes)
+        .map_err(|e| Error::Store { message: format!("run {seq}: the stored result does not parse: {e}") })?;
+    Ok((bytes, result))
+}
+
+/// What replaying a run found.
+#[derive(Debug)]
+pub struct Replay {
+    /// The stored result.
+    pub stored: EvalResult,
+    /// The result computed again from the stored bytes.
+    pub replayed: EvalResult,
+    /// Every line whose amount (or score) differs, or that only one side has.
+    pub differences: Vec<Difference>,
+}
+
+/// One line that differs between two results.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Difference {
+    /// Participant id.
+    pub participant: String,
+    /// Policy id.
+    pub policy: String,
+    /// Component (for a score: `score`).
+    pub component: String,
+    /// The amount in the first result (`None`: no such line).
+    pub before: Option<String>,
+    /// The amount in the second result.
+    pub after: Option<String>,
+}
+
+impl Replay {
+    /// Whether the replay reproduced the stored result exactly.
+    pub fn matches(&self) -> bool {
+        self.stored.result_hash == self.replayed.result_hash && self.differences.is_empty()
+    }
+}
+
+/// Re-evaluates a run from the store alone: the stored period bytes, plan text and policy files;
+/// no file of the working tree is read.
+pub fn replay(store: &dyn Store, seq: i64, pool: &rayon::ThreadPool) -> Result<Replay> {
+    let stored = run(store, seq)?;
+    let r = &stored.record;
+    let plan_text = String::from_utf8(blob(store, &r.plan_blob, "plan", seq)?)
+        .map_err(|_| Error::Store { message: format!("run {seq}: the stored plan is not UTF-8") })?;
+    let read = |path: &Path| -> Result<String, String> {
+        let hash = r.scripts.get(&*path.to_string_lossy()).ok_or_else(|| "not in the run's record".to_string())?;
+        let bytes = store.blob(hash).map_err(|e| e.to_string())?.ok_or_else(|| format!("blob {hash} is missing"))?;
+        String::from_utf8(bytes).map_err(|_| "not UTF-8".to_string())
+    };
+    let plan = plan::parse(Path::new(&r.plan_file), &plan_text, read)?;
+    let period = blob(store, &r.period_blob, "period", seq)?;
+    let input = parse_period(&period)
+        .map_err(|problems| Error::Input { file: format!("run {seq} period").into(), problems })?;
+    let replayed = CompiledPlan::new(plan)?.evaluate(input, pool)?;
+    let (_, stored_result) = stored_result(store, seq)?;
+    let differences = diff(&stored_result, &replayed);
+    Ok(Replay { stored: stored_result, replayed, differences })
+}
+
+/// Lines and scores that differ between two results, in participant order.
+pub fn diff(a: &EvalResult, b: &EvalResult) -> Vec<Difference> {
+    type Key = (String, String, String);
+    let lines = |r: &EvalResult| -> BTreeMap<Key, String> {
+        let pays = r
+            .payouts
+            .iter()
+            .map(|p| ((p.participant.clone(), p.policy.clone(), p.component.clone()), p.amount.to_string()));
+        let scores = r.scores.iter().map(|s| {
+            ((s.participant.clone(), s.policy.clone(), "score".to_string()), format!("{} {}", s.score, s.grade))
+        });
+        pays.chain(scores).collect()
+    };
+    let (left, right) = (lines(a), lines(b));
+    let keys: BTreeSet<&Key> = left.keys().chain(right.keys()).collect();
+    keys.into_iter()
+        .filter(|k| left.get(*k) != right.get(*k))
+        .map(|k| Difference {
+            participant: k.0.clone(),
+            policy: k.1.clone(),
+            component: k.2.clone(),
+            before: left.get(k).cloned(),
+            after: right.get(k).cloned(),
+        })
+        .collect()
+}
+
+/// One participant's total in a closed period's final run and in an adjustment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delta {
+    /// Participant id.
+    pub participant: String,
+    /// Total in the final run.
+    pub before: Decimal,
+    /// Total in the adjustment.
+    pub after: Decimal,
+}
+
+/// The participants whose totals an adjustment changes.
+pub fn deltas(final_run: &EvalResult, adjustment: &EvalResult) -> Vec<Delta> {
+    let ids: BTreeSet<&String> =
+        final_run.totals.participants.keys().chain(adjustment.totals.participants.keys()).collect();
+    let total = |r: &EvalResult, id: &str| r.totals.participants.get(id).map_or(Decimal::ZERO, |m| m.0);
+    ids.into_iter()
+        .map(|id| Delta { participant: id.clone(), before: total(final_run, id), after: total(adjustment, id) })
+        .filter(|d| d.before != d.after)
+        .collect()
+}
+
+/// What `audit verify` found.
+#[derive(Debug, Default)]
+pub struct Verification {
+    /// Runs read.
+    pub runs: usize,
+    /// Blobs read.
+    pub blobs: usize,
+    /// Every record or blob whose bytes do not match, and every break in the chain.
+    pub problems: Vec<String>,
+}
+
+/// Walks the chain and the blobs: every record's hash, every link, every blob's bytes, and each
+/// stored result against its recorded `result_hash`.
+pub fn verify(store: &dyn Store) -> Result<Verification> {
+    let mut v = Verification::default();
+    let mut users: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut prev: Option<(i64, String)> = None;
+    for stored in store.runs(None)? {
+        v.runs += 1;
+        let r = &stored.record;
+        let seq = r.seq;
+        if sha256(stored.json.as_bytes()) != stored.hash {
+            v.problems.push(format!("run {seq}: the record's bytes do not match its hash (altered)"));
+        }
+        let (expected_seq, expected_prev) = prev.clone().map_or((1, GENESIS.to_string()), |(s, h)| (s + 1, h));
+        if seq != expected_seq {
+            let after = if expected_seq == 1 { "the start".to_string() } else { format!("run {}", expected_seq - 1) };
+            v.problems.push(format!("run {seq}: follows {after}; run {expected_seq} is missing"));
+        }
+        if r.prev_hash != expected_prev {
+            v.problems.push(format!("run {seq}: prev_hash does not match the record before it (the chain is broken)"));
+        }
+        prev = Some((seq, stored.hash.clone()));
+        let mut uses = vec![(&r.period_blob, "period".to_string()), (&r.plan_blob, "plan".to_string())];
+        uses.push((&r.result_blob, "result".to_string()));
+        uses.extend(r.scripts.iter().map(|(file, hash)| (hash, format!("policy file {file}"))));
+        for (hash, what) in uses {
+            users.entry(hash.clone()).or_default().push(format!("run {seq}'s {what}"));
+            match store.blob(hash)? {
+                None => v.problems.push(format!("run {seq}: its {what} ({hash}) is missing")),
+                Some(bytes) if what == "result" => check_result(&mut v, seq, r, &bytes),
+                Some(_) => {}
+            }
+        }
+    }
+    for hash in store.blob_hashes()? {
+        v.blobs += 1;
+        let bytes = store.blob(&hash)?.unwrap_or_default();
+        if sha256(&bytes) != hash {
+            let used = users.get(&hash).map_or("no run".to_string(), |u| u.join(", "));
+            v.problems.push(format!("blob {hash}: its bytes do not match its hash (used as {used})"));
+        }
+    }
+    Ok(v)
+}
+
+fn check_result(v: &mut Verification, seq: i64, record: &Record, bytes: &[u8]) {
+    match serde_json::from_slice::<EvalResult>(bytes) {
+        Ok(result) if result_hash(&result) == record.result_hash && result.result_hash == record.result_hash => {}
+        Ok(_) => v.problems.push(format!("run {seq}: the stored result does not hash to the recorded result_hash")),
+        Err(e) => v.problems.push(format!("run {seq}: the stored result does not parse: {e}")),
+    }
+}

@@ -1,0 +1,148 @@
+//! The audit store: recorded runs chained by hash, and the content-addressed bytes they used.
+//!
+//! One trait, [`Store`], with two backends: [`sqlite`] (one file, the default) and [`postgres`]
+//! (shared by several hosts). A run is appended in one transaction — its blobs, its record, and
+//! the link to the previous record — with appends serialised by the database, so a crash leaves
+//! the whole run or none of it, and concurrent hosts still form one chain.
+
+pub mod postgres;
+pub mod sqlite;
+
+use crate::error::{Error, Result};
+use payplan_sdk::result::PlanRef;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// `prev_hash` of the first record.
+pub const GENESIS: &str = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
+
+/// What a run is: an ordinary evaluation, or an adjustment of a closed period's final run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// An evaluation of an open period.
+    Run,
+    /// A re-evaluation of a closed period (late deals, refunds), against its final run.
+    Adjustment,
+}
+
+/// One recorded run. Fields are in alphabetical order: the compact JSON is canonical, and
+/// `record_hash` is its SHA-256.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    /// For an adjustment: the final run it adjusts.
+    pub adjusts: Option<i64>,
+    /// Who asked.
+    pub caller: String,
+    /// The engine that computed it.
+    pub engine: String,
+    /// `input_hash` of the period.
+    pub input_hash: String,
+    /// Run or adjustment.
+    pub kind: Kind,
+    /// Period id.
+    pub period: String,
+    /// Hash of the period bytes as received.
+    pub period_blob: String,
+    /// The plan's identity.
+    pub plan: PlanRef,
+    /// Hash of the plan text.
+    pub plan_blob: String,
+    /// The plan's file name when it was recorded (policy paths resolve against it).
+    pub plan_file: String,
+    /// `record_hash` of the previous record ([`GENESIS`] for the first).
+    pub prev_hash: String,
+    /// When it was recorded (UTC, RFC 3339).
+    pub recorded_at: String,
+    /// Hash of the result JSON as written.
+    pub result_blob: String,
+    /// `result_hash` of the result.
+    pub result_hash: String,
+    /// Each policy file (as the plan resolved it) → hash of its bytes.
+    pub scripts: BTreeMap<String, String>,
+    /// Position in the chain, from 1.
+    pub seq: i64,
+}
+
+/// A record as stored: its canonical JSON and the hash of that JSON.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    /// The record.
+    pub record: Record,
+    /// The JSON that was hashed, as stored.
+    pub json: String,
+    /// `record_hash` as stored.
+    pub hash: String,
+}
+
+impl Stored {
+    /// Reads a stored row; the JSON that does not parse is reported for that run.
+    pub fn from_row(seq: i64, json: String, hash: String) -> Result<Self> {
+        let record = serde_json::from_str(&json)
+            .map_err(|e| Error::Store { message: format!("run {seq}: the stored record does not parse: {e}") })?;
+        Ok(Self { record, json, hash })
+    }
+}
+
+/// A run to append: the record without its place in the chain, and the bytes it refers to.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    /// The record; `seq`, `prev_hash` are filled in by the store under its lock.
+    pub record: Record,
+    /// Blobs by hash (stored once each).
+    pub blobs: Vec<(String, Vec<u8>)>,
+}
+
+/// Seals a draft record at its place in the chain: its canonical JSON and hash.
+pub fn seal(record: &mut Record, seq: i64, prev_hash: &str) -> (String, String) {
+    record.seq = seq;
+    record.prev_hash = prev_hash.to_owned();
+    let json = serde_json::to_string(record).expect("a record always serialises");
+    let hash = crate::hash::sha256(json.as_bytes());
+    (json, hash)
+}
+
+/// The checks every backend makes under its lock before appending.
+pub fn admit(draft: &Record, closed: Option<i64>) -> Result<()> {
+    match (draft.kind, closed) {
+        (Kind::Run, Some(run)) => Err(Error::PeriodClosed { period: draft.period.clone(), run }),
+        (Kind::Adjustment, None) => Err(Error::Store {
+            message: format!("period {} is not closed: record an ordinary run, not an adjustment", draft.period),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Storage of runs and blobs.
+pub trait Store: Send + Sync {
+    /// Appends a run atomically: its blobs, then its record linked to the last one. Refused for a
+    /// closed period unless the draft is an adjustment (which then names the final run).
+    fn append(&self, draft: Draft) -> Result<Stored>;
+    /// Runs in chain order, of one period or all.
+    fn runs(&self, period: Option<&str>) -> Result<Vec<Stored>>;
+    /// One run.
+    fn run(&self, seq: i64) -> Result<Option<Stored>>;
+    /// A blob's bytes.
+    fn blob(&self, hash: &str) -> Result<Option<Vec<u8>>>;
+    /// Every blob's hash.
+    fn blob_hashes(&self) -> Result<Vec<String>>;
+    /// Makes `run` the final run of `period`.
+    fn close(&self, period: &str, run: i64, by: &str, at: &str) -> Result<()>;
+    /// The final run of a closed period.
+    fn closed(&self, period: &str) -> Result<Option<i64>>;
+}
+
+/// Opens a store: `postgres://…` or `postgresql://…` for PostgreSQL, anything else is a SQLite
+/// file. Migrations run on open.
+pub fn open(location: &str) -> Result<Box<dyn Store>> {
+    if location.starts_with("postgres://") || location.starts_with("postgresql://") {
+        Ok(Box::new(postgres::PgStore::open(location)?))
+    } else {
+        Ok(Box::new(sqlite::SqliteStore::open(location.as_ref())?))
+    }
+}
+
+/// The store error for a database error, with what was being done.
+pub fn db_error(doing: &str, e: impl std::fmt::Display) -> Error {
+    Error::Store { message: format!("{doing}: {e}") }
+}

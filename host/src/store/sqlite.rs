@@ -1,0 +1,140 @@
+//! The embedded store: one SQLite file in WAL mode; appends take the write lock first
+//! (`BEGIN IMMEDIATE`), so processes sharing the file still form one chain.
+
+use super::{Draft, GENESIS, Store, Stored, admit, db_error, seal};
+use crate::error::Result;
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::Duration;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS blobs (hash TEXT PRIMARY KEY, bytes BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    seq INTEGER PRIMARY KEY,
+    period TEXT NOT NULL,
+    record TEXT NOT NULL,
+    record_hash TEXT NOT NULL UNIQUE
+);
+CREATE INDEX IF NOT EXISTS runs_period ON runs (period, seq);
+CREATE TABLE IF NOT EXISTS closures (
+    period TEXT PRIMARY KEY,
+    run INTEGER NOT NULL REFERENCES runs (seq),
+    closed_by TEXT NOT NULL,
+    closed_at TEXT NOT NULL
+);
+";
+
+/// A SQLite store.
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+}
+
+impl SqliteStore {
+    /// Opens (or creates) the file and runs the migrations.
+    pub fn open(path: &Path) -> Result<Self> {
+        let doing = format!("opening {}", path.display());
+        let conn = Connection::open(path).map_err(|e| db_error(&doing, e))?;
+        conn.busy_timeout(Duration::from_secs(30)).map_err(|e| db_error(&doing, e))?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(|e| db_error(&doing, e))?;
+        conn.pragma_update(None, "synchronous", "FULL").map_err(|e| db_error(&doing, e))?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(|e| db_error(&doing, e))?;
+        conn.execute_batch(SCHEMA).map_err(|e| db_error("migrating the store", e))?;
+        Ok(Self { conn: Mutex::new(conn) })
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+fn stored(row: &rusqlite::Row) -> rusqlite::Result<(i64, String, String)> {
+    Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+}
+
+impl Store for SqliteStore {
+    fn append(&self, mut draft: Draft) -> Result<Stored> {
+        let mut conn = self.conn();
+        let doing = "recording a run";
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(|e| db_error(doing, e))?;
+        let closed: Option<i64> = tx
+            .query_row("SELECT run FROM closures WHERE period = ?1", [&draft.record.period], |r| r.get(0))
+            .optional()
+            .map_err(|e| db_error(doing, e))?;
+        admit(&draft.record, closed)?;
+        for (hash, bytes) in &draft.blobs {
+            tx.execute("INSERT OR IGNORE INTO blobs (hash, bytes) VALUES (?1, ?2)", params![hash, bytes])
+                .map_err(|e| db_error(doing, e))?;
+        }
+        let last: Option<(i64, String)> = tx
+            .query_row("SELECT seq, record_hash FROM runs ORDER BY seq DESC LIMIT 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()
+            .map_err(|e| db_error(doing, e))?;
+        let (seq, prev) = last.map_or((1, GENESIS.to_owned()), |(s, h)| (s + 1, h));
+        let (json, hash) = seal(&mut draft.record, seq, &prev);
+        tx.execute(
+            "INSERT INTO runs (seq, period, record, record_hash) VALUES (?1, ?2, ?3, ?4)",
+            params![seq, draft.record.period, json, hash],
+        )
+        .map_err(|e| db_error(doing, e))?;
+        tx.commit().map_err(|e| db_error(doing, e))?;
+        Ok(Stored { record: draft.record, json, hash })
+    }
+
+    fn runs(&self, period: Option<&str>) -> Result<Vec<Stored>> {
+        let conn = self.conn();
+        let doing = "listing runs";
+        let mut stmt = conn
+            .prepare("SELECT seq, record, record_hash FROM runs WHERE ?1 IS NULL OR period = ?1 ORDER BY seq")
+            .map_err(|e| db_error(doing, e))?;
+        let rows = stmt.query_map([period], stored).map_err(|e| db_error(doing, e))?;
+        rows.map(|r| {
+            let (seq, json, hash) = r.map_err(|e| db_error(doing, e))?;
+            Stored::from_row(seq, json, hash)
+        })
+        .collect()
+    }
+
+    fn run(&self, seq: i64) -> Result<Option<Stored>> {
+        let conn = self.conn();
+        let row = conn
+            .query_row("SELECT seq, record, record_hash FROM runs WHERE seq = ?1", [seq], stored)
+            .optional()
+            .map_err(|e| db_error("reading a run", e))?;
+        row.map(|(seq, json, hash)| Stored::from_row(seq, json, hash)).transpose()
+    }
+
+    fn blob(&self, hash: &str) -> Result<Option<Vec<u8>>> {
+        let conn = self.conn();
+        conn.query_row("SELECT bytes FROM blobs WHERE hash = ?1", [hash], |r| r.get(0))
+            .optional()
+            .map_err(|e| db_error("reading a blob", e))
+    }
+
+    fn blob_hashes(&self) -> Result<Vec<String>> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare("SELECT hash FROM blobs ORDER BY hash").map_err(|e| db_error("listing blobs", e))?;
+        let rows = stmt.query_map([], |r| r.get(0)).map_err(|e| db_error("listing blobs", e))?;
+        rows.collect::<rusqlite::Result<_>>().map_err(|e| db_error("listing blobs", e))
+    }
+
+    fn close(&self, period: &str, run: i64, by: &str, at: &str) -> Result<()> {
+        let conn = self.conn();
+        conn.execute(
+            "INSERT INTO closures (period, run, closed_by, closed_at) VALUES (?1, ?2, ?3, ?4)",
+            params![period, run, by, at],
+        )
+        .map_err(|e| db_error(&format!("closing period {period}"), e))?;
+        Ok(())
+    }
+
+    fn closed(&self, period: &str) -> Result<Option<i64>> {
+        let conn = self.conn();
+        conn.query_row("SELECT run FROM closures WHERE period = ?1", [period], |r| r.get(0))
+            .optional()
+            .map_err(|e| db_error("reading a closure", e))
+    }
+}
