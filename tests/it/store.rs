@@ -172,7 +172,7 @@ fn each_policy_replays(b: &Backend) {
         let out = b.payplan(&["replay", &run.to_string()]);
         assert!(stdout(&out).starts_with("MATCH sha256:"), "policy {i}: {}{}", stdout(&out), stderr(&out));
     }
-    assert_eq!(verify(b).0, true);
+    assert!(verify(b).0);
 }
 
 fn tampering_is_detected(b: &Backend) {
@@ -267,7 +267,7 @@ fn closing_and_adjusting(b: &Backend) {
     let text = stdout(&runs);
     assert!(text.lines().nth(1).unwrap().contains("final"), "{text}");
     assert!(text.lines().nth(2).unwrap().contains("adjusts 1"), "{text}");
-    assert_eq!(verify(b).0, true);
+    assert!(verify(b).0);
 }
 
 /// Starts a shell that records the example `count` times, in its own process group.
