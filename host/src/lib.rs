@@ -1,7 +1,6 @@
 //! payplan: evaluates incentive and scoring policies against a period's sales data, exactly and
 //! deterministically. See `README.md` beside this file for a map of the modules.
 
-pub mod allocate;
 pub mod audit;
 pub mod error;
 pub mod eval;

@@ -2,12 +2,16 @@
 //!
 //! - [`period`]: what happened in a period (teams, participants, deals), already validated.
 //! - [`result`]: what an evaluation owes and why (payouts, scores, totals, hashes).
+//! - [`allocate`] and [`rounding`]: the one exact implementation of the money helpers, used by
+//!   the host and by plugins alike.
 //! - [`exact`]: serde helpers that carry decimals exactly: written as strings, read from a
 //!   string or a JSON number without a trip through `f64`.
 #![warn(missing_docs)]
 
+pub mod allocate;
 pub mod exact;
 pub mod period;
 pub mod result;
+pub mod rounding;
 
 pub use rust_decimal::Decimal;

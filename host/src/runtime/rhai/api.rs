@@ -4,10 +4,10 @@
 //! Facts are read through getters computed natively; `pay` and `score` emit; `round`, `allocate`,
 //! `money` and `pct` are the shared helpers. `host/src/runtime/rhai/API.md` documents them.
 
-use crate::allocate::allocate;
 use crate::facts::Who;
 use crate::runtime::{Env, Line, Output, ScoreLine};
 use chrono::NaiveDate;
+use payplan_sdk::allocate::allocate;
 use payplan_sdk::exact::parse_decimal;
 use rhai::{Array, Dynamic, Engine, EvalAltResult, INT, ImmutableString, Map, Position};
 use rust_decimal::Decimal;
