@@ -115,10 +115,9 @@ pub fn replay(store: &dyn Store, seq: i64, pool: &rayon::ThreadPool) -> Result<R
     let r = &stored.record;
     let plan_text = String::from_utf8(blob(store, &r.plan_blob, "plan", seq)?)
         .map_err(|_| Error::Store { message: format!("run {seq}: the stored plan is not UTF-8") })?;
-    let read = |path: &Path| -> Result<String, String> {
+    let read = |path: &Path| -> Result<Vec<u8>, String> {
         let hash = r.scripts.get(&*path.to_string_lossy()).ok_or_else(|| "not in the run's record".to_string())?;
-        let bytes = store.blob(hash).map_err(|e| e.to_string())?.ok_or_else(|| format!("blob {hash} is missing"))?;
-        String::from_utf8(bytes).map_err(|_| "not UTF-8".to_string())
+        store.blob(hash).map_err(|e| e.to_string())?.ok_or_else(|| format!("blob {hash} is missing"))
     };
     let plan = plan::parse(Path::new(&r.plan_file), &plan_text, read)?;
     let period = blob(store, &r.period_blob, "period", seq)?;

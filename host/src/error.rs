@@ -49,6 +49,12 @@ pub enum Limit {
     CallDepth,
     /// Size of a string, array or map.
     DataSize,
+    /// WASM fuel.
+    Fuel,
+    /// WASM linear memory, in bytes.
+    Memory,
+    /// Size of a plugin's reply, in bytes.
+    OutputSize,
 }
 
 impl fmt::Display for Limit {
@@ -57,6 +63,9 @@ impl fmt::Display for Limit {
             Self::Operations => "operations",
             Self::CallDepth => "call depth",
             Self::DataSize => "data size",
+            Self::Fuel => "fuel",
+            Self::Memory => "memory",
+            Self::OutputSize => "output size",
         })
     }
 }

@@ -7,6 +7,7 @@ use crate::input::Input;
 use crate::money::fixed;
 use crate::plan::{Plan, Source};
 use crate::runtime::rhai::{RhaiPolicy, engine};
+use crate::runtime::wasm::WasmPolicy;
 use crate::runtime::{Env, Output, Policy};
 use payplan_sdk::result::{EvalResult, Money, Payout, PlanRef, Score, Totals};
 use rust_decimal::Decimal;
@@ -33,11 +34,19 @@ impl CompiledPlan {
         let mut policies: Vec<Box<dyn Policy>> = Vec::with_capacity(plan.policies.len());
         for spec in &plan.policies {
             let policy = match &spec.source {
-                Source::Script { file, text } => {
-                    RhaiPolicy::compile(&spec.id, file.clone(), text, &spec.params, engine.clone(), plan.limits)?
+                Source::Script { file, text } => Box::new(RhaiPolicy::compile(
+                    &spec.id,
+                    file.clone(),
+                    text,
+                    &spec.params,
+                    engine.clone(),
+                    plan.limits,
+                )?) as Box<dyn Policy>,
+                Source::Plugin { file, bytes } => {
+                    Box::new(WasmPolicy::load(&spec.id, file.clone(), bytes, &spec.params, plan.limits)?)
                 }
             };
-            policies.push(Box::new(policy));
+            policies.push(policy);
         }
         Ok(Self { plan, policies })
     }

@@ -7,7 +7,7 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Limits {
-    /// Script operations in one call (`evaluate`, or `participant` for one participant).
+    /// Rhai script operations in one call (`evaluate`, or `participant` for one participant).
     pub operations: u64,
     /// Depth of nested script function calls.
     pub call_depth: u64,
@@ -19,6 +19,12 @@ pub struct Limits {
     pub array_size: u64,
     /// Entries in one map.
     pub map_size: u64,
+    /// WASM fuel for one plugin call (about one unit per instruction).
+    pub fuel: u64,
+    /// Bytes of linear memory a plugin may grow to.
+    pub memory: u64,
+    /// Bytes of a plugin's reply.
+    pub output_size: u64,
 }
 
 impl Default for Limits {
@@ -30,6 +36,9 @@ impl Default for Limits {
             string_size: 1 << 20,
             array_size: 10_000_000,
             map_size: 10_000_000,
+            fuel: 5_000_000_000,
+            memory: 1 << 30,
+            output_size: 256 << 20,
         }
     }
 }

@@ -57,13 +57,20 @@ pub enum Source {
         /// Its text.
         text: String,
     },
+    /// A WASM plugin.
+    Plugin {
+        /// The file (resolved against the plan's folder).
+        file: PathBuf,
+        /// The module's bytes.
+        bytes: Vec<u8>,
+    },
 }
 
 impl Source {
     /// The file the code came from.
     pub fn file(&self) -> &Path {
         match self {
-            Self::Script { file, .. } => file,
+            Self::Script { file, .. } | Self::Plugin { file, .. } => file,
         }
     }
 
@@ -71,6 +78,7 @@ impl Source {
     pub fn bytes(&self) -> &[u8] {
         match self {
             Self::Script { text, .. } => text.as_bytes(),
+            Self::Plugin { bytes, .. } => bytes,
         }
     }
 }
@@ -78,12 +86,12 @@ impl Source {
 /// Reads a plan file and every policy file it names.
 pub fn load(file: &Path) -> Result<Plan> {
     let text = std::fs::read_to_string(file).map_err(|source| Error::Io { path: file.into(), source })?;
-    parse(file, &text, |path| std::fs::read_to_string(path).map_err(|e| e.to_string()))
+    parse(file, &text, |path| std::fs::read(path).map_err(|e| e.to_string()))
 }
 
-/// Parses plan text; `read` fetches a policy file (relative paths are resolved against the plan's
-/// folder first).
-pub fn parse(file: &Path, text: &str, read: impl Fn(&Path) -> Result<String, String>) -> Result<Plan> {
+/// Parses plan text; `read` fetches a policy file's bytes (relative paths are resolved against
+/// the plan's folder first).
+pub fn parse(file: &Path, text: &str, read: impl Fn(&Path) -> Result<Vec<u8>, String>) -> Result<Plan> {
     let reader = Reader { file, text };
     let doc = Document::parse(text).map_err(|e| reader.error(e.span(), e.message().trim_end()))?;
     let top = doc.as_table();
@@ -124,7 +132,7 @@ pub fn parse(file: &Path, text: &str, read: impl Fn(&Path) -> Result<String, Str
         None => return Err(reader.error(None, "the plan has no [[policy]]")),
     };
     for entry in entries {
-        reader.known_keys(entry, &["id", "script", "params"])?;
+        reader.known_keys(entry, &["id", "script", "plugin", "params"])?;
         let id = reader.string(entry, "id", None)?;
         if id.is_empty() || policies.iter().any(|p| p.id == id) {
             let why = if id.is_empty() {
@@ -134,12 +142,27 @@ pub fn parse(file: &Path, text: &str, read: impl Fn(&Path) -> Result<String, Str
             };
             return Err(reader.error(entry.get("id").and_then(Item::span), why));
         }
-        let script = reader.string(entry, "script", None)?;
-        let path = lexical(&folder.join(&script));
-        let code = read(&path).map_err(|why| {
-            reader.error(entry.get("script").and_then(Item::span), format!("cannot read {}: {why}", path.display()))
-        })?;
-        let source = Source::Script { file: path, text: code };
+        let (key, plugin) = match (entry.contains_key("script"), entry.contains_key("plugin")) {
+            (true, false) => ("script", false),
+            (false, true) => ("plugin", true),
+            _ => {
+                return Err(
+                    reader.error(entry.span(), format!("policy {id:?} needs exactly one of `script` or `plugin`"))
+                );
+            }
+        };
+        let name = reader.string(entry, key, None)?;
+        let path = lexical(&folder.join(&name));
+        let span = entry.get(key).and_then(Item::span);
+        let bytes =
+            read(&path).map_err(|why| reader.error(span.clone(), format!("cannot read {}: {why}", path.display())))?;
+        let source = if plugin {
+            Source::Plugin { file: path, bytes }
+        } else {
+            let text = String::from_utf8(bytes)
+                .map_err(|_| reader.error(span, format!("{} is not UTF-8 text", path.display())))?;
+            Source::Script { file: path, text }
+        };
         hash_part(&mut hasher, source.bytes());
         let params = match entry.get("params") {
             None => Map::new(),
@@ -274,7 +297,7 @@ mod tests {
     use super::*;
 
     fn plan(text: &str) -> Result<Plan> {
-        parse(Path::new("plan.toml"), text, |_| Ok("fn evaluate(ctx) {}".into()))
+        parse(Path::new("plan.toml"), text, |_| Ok(b"fn evaluate(ctx) {}".to_vec()))
     }
 
     const GOOD: &str = r#"
@@ -305,7 +328,7 @@ big = 12345678901234567890.123456789
     fn hash_covers_plan_and_script_bytes() {
         let a = plan(GOOD).unwrap().hash;
         let b = plan(&GOOD.replace("0.03", "0.04")).unwrap().hash;
-        let c = parse(Path::new("plan.toml"), GOOD, |_| Ok("fn evaluate(ctx) { }".into())).unwrap().hash;
+        let c = parse(Path::new("plan.toml"), GOOD, |_| Ok(b"fn evaluate(ctx) { }".to_vec())).unwrap().hash;
         assert_ne!(a, b);
         assert_ne!(a, c);
         assert_eq!(a, plan(GOOD).unwrap().hash);

@@ -1,9 +1,11 @@
-//! Policies: one trait, [`Policy`], whatever runs the rule. `rhai` runs scripts.
+//! Policies: one trait, [`Policy`], whatever runs the rule. `rhai` runs scripts, `wasm` runs
+//! plugins; both emit the same [`Output`].
 //!
 //! A policy is a function from (the period's facts, its params, the results of earlier policies)
 //! to money lines and scores. The evaluator rounds, checks and orders what it emits.
 
 pub mod rhai;
+pub mod wasm;
 
 use crate::error::{Location, Result};
 use crate::facts::{Facts, Who};

@@ -4,12 +4,17 @@
 //! - [`result`]: what an evaluation owes and why (payouts, scores, totals, hashes).
 //! - [`allocate`] and [`rounding`]: the one exact implementation of the money helpers, used by
 //!   the host and by plugins alike.
+//! - [`abi`]: the WASM plugin contract (exports, memory ownership, encoding, errors, version),
+//!   and [`export_policy!`] to write a plugin without `unsafe`.
 //! - [`exact`]: serde helpers that carry decimals exactly: written as strings, read from a
 //!   string or a JSON number without a trip through `f64`.
 #![warn(missing_docs)]
 
+pub mod abi;
 pub mod allocate;
 pub mod exact;
+#[doc(hidden)]
+pub mod guest;
 pub mod period;
 pub mod result;
 pub mod rounding;

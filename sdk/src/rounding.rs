@@ -5,7 +5,8 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use std::fmt;
 
 /// How a line is rounded to the minor unit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Rounding {
     /// Half away from zero (the default).
     #[default]

@@ -2,6 +2,7 @@
 
 mod cli;
 mod example;
+mod plugins;
 mod policies;
 mod properties;
 mod readme;

@@ -9,17 +9,17 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
 /// SplitMix64: a small deterministic generator, so a failing seed reproduces exactly.
-struct Rng(u64);
+pub struct Rng(pub u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
     }
-    fn below(&mut self, n: usize) -> usize {
+    pub fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
     }
     fn pick<T: Clone>(&mut self, items: &[T]) -> T {
@@ -40,7 +40,7 @@ fn decs(list: &[&str]) -> Vec<Decimal> {
 
 /// A small period made to hit the edges: exact thresholds (round targets and amounts), ties,
 /// refunds, missing targets, mentors in and out of their windows.
-fn random_period(r: &mut Rng, participants: usize) -> Value {
+pub fn random_period(r: &mut Rng, participants: usize) -> Value {
     let teams: Vec<Value> = (0..r.below(4))
         .map(|i| {
             let mut t = json!({"id": format!("t{i}")});
@@ -100,7 +100,7 @@ fn random_period(r: &mut Rng, participants: usize) -> Value {
     })
 }
 
-fn random_params(r: &mut Rng) -> Params {
+pub fn random_params(r: &mut Rng) -> Params {
     let tiers = r.pick(&[
         vec![("0.8", "0.03"), ("1.0", "0.05"), ("1.2", "0.08")],
         vec![("0", "0.015"), ("0.5", "0.025"), ("1", "0.045")],

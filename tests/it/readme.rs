@@ -2,13 +2,18 @@
 
 use crate::support::{evaluate_at, repo, rows};
 
-/// The first fenced block of `lang` after `heading` in the README.
-pub fn readme_block(heading: &str, lang: &str) -> String {
+/// The fenced blocks of `lang` in the README's section `heading`, in order.
+pub fn readme_blocks(heading: &str, lang: &str) -> Vec<String> {
     let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
-    let section = &readme[readme.find(heading).expect("the README has the section")..];
+    let heading = format!("{heading}\n");
+    let section = &readme[readme.find(&heading).expect("the README has the section") + heading.len()..];
+    let section = &section[..section.find("\n## ").unwrap_or(section.len())];
     let fence = format!("```{lang}\n");
-    let start = section.find(&fence).expect("the section has the block") + fence.len();
-    section[start..start + section[start..].find("```").unwrap()].to_string()
+    section.split(&fence).skip(1).map(|block| block[..block.find("```").unwrap()].to_string()).collect()
+}
+
+fn readme_block(heading: &str, lang: &str) -> String {
+    readme_blocks(heading, lang).remove(0)
 }
 
 #[test]
@@ -23,4 +28,23 @@ fn the_readme_policy_example_pays_big_new_deals() {
     let who: Vec<String> = rows(&result).iter().map(|r| r.split(' ').next().unwrap().to_string()).collect();
     assert_eq!(who, ["p001", "p002", "p003", "p006", "p007", "p008", "p013"]);
     assert!(rows(&result).iter().all(|r| r.ends_with("big_deal big_deal 500.00")));
+}
+
+#[test]
+fn the_readme_plugin_walkthrough_is_the_plugin_in_the_repository_and_runs() {
+    let heading = "## Write a policy as a WASM plugin";
+    let tomls = readme_blocks(heading, "toml");
+    let crate_dir = repo().join("plugins/spot_bonus");
+    assert_eq!(tomls[0], std::fs::read_to_string(crate_dir.join("Cargo.toml")).unwrap());
+    assert_eq!(readme_block(heading, "rust"), std::fs::read_to_string(crate_dir.join("src/lib.rs")).unwrap());
+    let built = crate::plugins::plugin("spot_bonus");
+    let policy =
+        tomls[1].replace("../plugins/target/wasm32-unknown-unknown/release/spot_bonus.wasm", &built.to_string_lossy());
+    let plan = format!("id = \"readme\"\nversion = \"1\"\ncurrency = \"CNY\"\n{policy}");
+    let period = std::fs::read_to_string(repo().join("examples/period-2026-03.json")).unwrap();
+    let result = evaluate_at(&repo().join("examples/spot.toml"), &plan, &period, 1).unwrap();
+    // Everyone at 100% of target or more: p001 and p012 exactly, p002 and p013 at 120%.
+    let who: Vec<String> = rows(&result).iter().map(|r| r.split(' ').next().unwrap().to_string()).collect();
+    assert_eq!(who, ["p001", "p002", "p003", "p006", "p007", "p012", "p013"]);
+    assert!(rows(&result).iter().all(|r| r.ends_with("spot spot 500.00")));
 }

@@ -1,0 +1,321 @@
+//! The WASM runtime: plugins run in wasmtime with no imports at all (no WASI: no clock, no
+//! randomness, no files, no network), NaNs canonicalised, and fuel, memory and reply-size limits.
+//! The contract is `payplan_sdk::abi`.
+//!
+//! Modules compile once per process, keyed by the SHA-256 of their bytes; each evaluation
+//! instantiates a fresh instance from a pre-linked `InstancePre`, so nothing carries over from
+//! one evaluation to the next and a plugin that failed leaves no trace.
+
+use super::{Env, Line, Output, Policy, ScoreLine};
+use crate::error::{Error, Limit, Location, Result};
+use crate::limits::Limits;
+use payplan_sdk::abi::{
+    self, ABI_VERSION, EarlierOutput, GroupView, LineOut, ParticipantView, PolicyInput, Reply, ScoreOut, TeamView,
+};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Mutex, OnceLock};
+use wasmtime::{Config, Engine, ExternType, InstancePre, Linker, Module, ResourceLimiter, Store, Trap, ValType};
+
+/// The process's wasmtime engine: fuel metering on, NaNs canonical, SIMD deterministic.
+fn engine() -> &'static Engine {
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    ENGINE.get_or_init(|| {
+        let mut config = Config::new();
+        config.consume_fuel(true).cranelift_nan_canonicalization(true).relaxed_simd_deterministic(true);
+        Engine::new(&config).expect("the wasmtime configuration is valid")
+    })
+}
+
+/// Compiles a module, once per process for the same bytes.
+fn module(bytes: &[u8]) -> std::result::Result<Module, String> {
+    static MODULES: OnceLock<Mutex<HashMap<String, Module>>> = OnceLock::new();
+    let key = crate::hash::sha256(bytes);
+    let cache = MODULES.get_or_init(Default::default);
+    if let Some(module) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+        return Ok(module.clone());
+    }
+    let module = Module::new(engine(), bytes).map_err(|e| format!("not a valid WASM module: {e}"))?;
+    cache.lock().unwrap_or_else(|p| p.into_inner()).insert(key, module.clone());
+    Ok(module)
+}
+
+/// Per-instance state: the memory limiter, which remembers that it refused a growth.
+struct Host {
+    memory: usize,
+    refused: bool,
+}
+
+impl ResourceLimiter for Host {
+    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        let allowed = desired <= self.memory;
+        self.refused |= !allowed;
+        Ok(allowed)
+    }
+
+    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        Ok(desired <= 100_000)
+    }
+}
+
+/// A loaded plugin.
+pub struct WasmPolicy {
+    id: String,
+    file: PathBuf,
+    pre: InstancePre<Host>,
+    limits: Limits,
+    params: serde_json::Map<String, serde_json::Value>,
+}
+
+impl WasmPolicy {
+    /// Compiles (or takes from the cache) the module, checks that it imports nothing, exports
+    /// the ABI, and speaks [`ABI_VERSION`].
+    pub fn load(
+        id: &str,
+        file: PathBuf,
+        bytes: &[u8],
+        params: &serde_json::Map<String, serde_json::Value>,
+        limits: Limits,
+    ) -> Result<Self> {
+        let refuse = |message: String| Error::Compile {
+            policy: id.into(),
+            location: Location { file: file.clone(), position: None },
+            message,
+        };
+        let module = module(bytes).map_err(refuse)?;
+        if let Some(import) = module.imports().next() {
+            return Err(refuse(format!(
+                "imports `{}::{}`; a plugin may import nothing (no WASI, clock, randomness, files or network)",
+                import.module(),
+                import.name()
+            )));
+        }
+        check_exports(&module).map_err(refuse)?;
+        let pre = Linker::new(engine()).instantiate_pre(&module).map_err(|e| refuse(e.to_string()))?;
+        let policy = Self { id: id.into(), file: file.clone(), pre, limits, params: params.clone() };
+        let (mut store, instance) = policy.instantiate()?;
+        let version = instance
+            .get_typed_func::<(), u32>(&mut store, abi::exports::ABI_VERSION)
+            .and_then(|f| f.call(&mut store, ()))
+            .map_err(|e| policy.failure(e, &store))?;
+        if version != ABI_VERSION {
+            return Err(refuse(format!("speaks plugin ABI version {version}; this host speaks version {ABI_VERSION}")));
+        }
+        Ok(policy)
+    }
+
+    fn location(&self) -> Location {
+        Location { file: self.file.clone(), position: None }
+    }
+
+    fn instantiate(&self) -> Result<(Store<Host>, wasmtime::Instance)> {
+        let memory = usize::try_from(self.limits.memory).unwrap_or(usize::MAX);
+        let mut store = Store::new(engine(), Host { memory, refused: false });
+        store.limiter(|host| host);
+        store.set_fuel(self.limits.fuel).expect("fuel is enabled");
+        let instance = self.pre.instantiate(&mut store).map_err(|e| self.failure(e, &store))?;
+        Ok((store, instance))
+    }
+
+    fn failure(&self, err: wasmtime::Error, store: &Store<Host>) -> Error {
+        let (policy, location) = (self.id.clone(), self.location());
+        if let Some(Trap::OutOfFuel) = err.downcast_ref::<Trap>() {
+            return Error::LimitExceeded { policy, limit: Limit::Fuel, max: self.limits.fuel, location };
+        }
+        if store.data().refused {
+            return Error::LimitExceeded { policy, limit: Limit::Memory, max: self.limits.memory, location };
+        }
+        let message = match err.downcast_ref::<Trap>() {
+            Some(trap) => format!("the plugin trapped: {trap}"),
+            None => format!("the plugin failed: {err:#}"),
+        };
+        Error::Policy { policy, location, message }
+    }
+
+    fn garbage(&self, why: String) -> Error {
+        Error::Policy { policy: self.id.clone(), location: self.location(), message: why }
+    }
+
+    /// One call: the input in, the reply out.
+    fn call(&self, input: &[u8]) -> Result<Reply> {
+        let (mut store, instance) = self.instantiate()?;
+        let fail = |e, store: &Store<Host>| self.failure(e, store);
+        let memory = instance
+            .get_memory(&mut store, abi::exports::MEMORY)
+            .ok_or_else(|| self.garbage("the plugin has no memory".into()))?;
+        let alloc =
+            instance.get_typed_func::<u32, u32>(&mut store, abi::exports::ALLOC).map_err(|e| fail(e, &store))?;
+        let evaluate = instance
+            .get_typed_func::<(u32, u32), u64>(&mut store, abi::exports::EVALUATE)
+            .map_err(|e| fail(e, &store))?;
+        let len = u32::try_from(input.len()).map_err(|_| self.garbage("the input is larger than 4 GiB".into()))?;
+        let ptr = alloc.call(&mut store, len).map_err(|e| fail(e, &store))?;
+        memory
+            .write(&mut store, ptr as usize, input)
+            .map_err(|_| self.garbage(format!("payplan_alloc returned {ptr}, outside the plugin's memory")))?;
+        let packed = evaluate.call(&mut store, (ptr, len)).map_err(|e| fail(e, &store))?;
+        let (at, size) = ((packed >> 32) as usize, (packed & 0xffff_ffff) as usize);
+        if size as u64 > self.limits.output_size {
+            let (policy, location) = (self.id.clone(), self.location());
+            return Err(Error::LimitExceeded {
+                policy,
+                limit: Limit::OutputSize,
+                max: self.limits.output_size,
+                location,
+            });
+        }
+        let bytes = memory.data(&store).get(at..at + size).ok_or_else(|| {
+            self.garbage(format!("the reply ({size} bytes at {at}) lies outside the plugin's memory"))
+        })?;
+        serde_json::from_slice(bytes).map_err(|e| self.garbage(format!("the plugin's reply is not valid: {e}")))
+    }
+
+    fn input(&self, env: &Env) -> PolicyInput {
+        let facts = &env.facts;
+        let ids = |who: &[usize]| who.iter().map(|&w| facts.participants[w].id.clone()).collect::<Vec<_>>();
+        let participants = facts
+            .participants
+            .iter()
+            .zip(&facts.people)
+            .map(|(p, person)| ParticipantView {
+                id: p.id.clone(),
+                name: p.name.clone(),
+                team: p.team.clone(),
+                group: p.group.clone(),
+                mentor: p.mentor.clone(),
+                hired_on: p.hired_on,
+                prior_deals: p.prior_deals(),
+                target: p.target(),
+                sales: person.sales,
+                deals: person.deals.len() as u64,
+                metrics: p.metrics.clone().unwrap_or_default(),
+                attributes: p.attributes.clone(),
+            })
+            .collect();
+        let teams = facts
+            .teams
+            .iter()
+            .zip(&facts.team_facts)
+            .map(|(t, f)| TeamView {
+                id: t.id.clone(),
+                name: t.name.clone(),
+                target: t.target.filter(|x| !x.is_zero()),
+                sales: f.sales,
+                members: ids(&f.members),
+            })
+            .collect();
+        let groups = facts
+            .groups
+            .iter()
+            .map(|g| GroupView { id: g.id.clone(), sales: g.sales, target: g.target, members: ids(&g.members) })
+            .collect();
+        let who = |w: usize| facts.participants[w].id.clone();
+        let earlier = env
+            .earlier
+            .iter()
+            .map(|o| EarlierOutput {
+                policy: o.policy.clone(),
+                lines: o
+                    .lines
+                    .iter()
+                    .map(|l| LineOut {
+                        participant: who(l.who),
+                        component: l.component.clone(),
+                        amount: l.amount,
+                        explain: l.explain.clone(),
+                    })
+                    .collect(),
+                scores: o
+                    .scores
+                    .iter()
+                    .map(|s| ScoreOut {
+                        participant: who(s.who),
+                        score: s.score,
+                        grade: s.grade.clone(),
+                        explain: s.explain.clone(),
+                    })
+                    .collect(),
+            })
+            .collect();
+        PolicyInput {
+            abi: ABI_VERSION,
+            policy: self.id.clone(),
+            period: facts.info.id.clone(),
+            currency: facts.currency.code().into(),
+            places: facts.currency.places(),
+            rounding: env.rounding,
+            params: self.params.clone(),
+            participants,
+            teams,
+            groups,
+            earlier,
+        }
+    }
+}
+
+/// The module must export `memory` and the three ABI functions with their types.
+fn check_exports(module: &Module) -> std::result::Result<(), String> {
+    let func = |name: &str, params: &[ValType], results: &[ValType]| -> std::result::Result<(), String> {
+        let signature = |p: &[ValType], r: &[ValType]| format!("({p:?}) -> {r:?}");
+        match module.get_export(name) {
+            Some(ExternType::Func(f)) => {
+                let (p, r): (Vec<ValType>, Vec<ValType>) = (f.params().collect(), f.results().collect());
+                let same = |a: &[ValType], b: &[ValType]| {
+                    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| ValType::eq(x, y))
+                };
+                if same(&p, params) && same(&r, results) {
+                    Ok(())
+                } else {
+                    Err(format!("exports `{name}` as {}, not {}", signature(&p, &r), signature(params, results)))
+                }
+            }
+            _ => Err(format!("does not export the function `{name}` (is it built with payplan_sdk::export_policy!?)")),
+        }
+    };
+    if !matches!(module.get_export(abi::exports::MEMORY), Some(ExternType::Memory(_))) {
+        return Err("does not export its `memory`".into());
+    }
+    func(abi::exports::ABI_VERSION, &[], &[ValType::I32])?;
+    func(abi::exports::ALLOC, &[ValType::I32], &[ValType::I32])?;
+    func(abi::exports::EVALUATE, &[ValType::I32, ValType::I32], &[ValType::I64])
+}
+
+impl Policy for WasmPolicy {
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn location(&self) -> Location {
+        self.location()
+    }
+
+    fn run(&self, env: &Env, _pool: &rayon::ThreadPool) -> Result<Output> {
+        let input = serde_json::to_vec(&self.input(env)).expect("the input always serialises");
+        let output = match self.call(&input)? {
+            Reply::Ok(output) => output,
+            Reply::Error(message) => {
+                return Err(Error::Policy { policy: self.id.clone(), location: self.location(), message });
+            }
+        };
+        let who = |id: &str| {
+            env.facts.who(id).ok_or_else(|| self.garbage(format!("emitted a line for unknown participant {id:?}")))
+        };
+        let mut out = Output { policy: self.id.clone(), ..Output::default() };
+        for l in output.lines {
+            out.lines.push(Line {
+                who: who(&l.participant)?,
+                component: l.component,
+                amount: l.amount,
+                explain: l.explain,
+            });
+        }
+        for s in output.scores {
+            let who = who(&s.participant)?;
+            if out.score_of.insert(who, out.scores.len()).is_some() {
+                return Err(self.garbage(format!("scored participant {:?} twice", s.participant)));
+            }
+            out.scores.push(ScoreLine { who, score: s.score, grade: s.grade, explain: s.explain });
+        }
+        Ok(out)
+    }
+}

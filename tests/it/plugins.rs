@@ -1,0 +1,247 @@
+//! WASM plugins: the group PK plugin agrees with the script; hostile modules are refused or
+//! stopped with their own error, in bounded time, and the next evaluation succeeds.
+
+use crate::properties::{Rng, random_params, random_period};
+use crate::support::{evaluate, evaluate_at, plan_text, repo, rows};
+use payplan::error::Limit;
+use payplan::{Error, Result};
+use payplan_sdk::result::EvalResult;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// A plugin built from `plugins/` by the build script.
+pub fn plugin(name: &str) -> PathBuf {
+    Path::new(env!("PAYPLAN_PLUGINS")).join(format!("{name}.wasm"))
+}
+
+fn pk_policy(source: &str, params: &crate::reference::Params) -> String {
+    let prizes: Vec<String> = params.prizes.iter().map(|p| p.to_string()).collect();
+    format!(
+        "[[policy]]\nid = \"pk\"\n{source}\n[policy.params]\nmetric = \"{}\"\nprizes = [{}]\nsplit = \"{}\"\nmin_members = {}\n",
+        params.metric,
+        prizes.join(", "),
+        params.split,
+        params.min_members
+    )
+}
+
+#[test]
+fn the_group_pk_plugin_agrees_with_the_script_on_random_periods() {
+    let script = "script = \"group_pk.rhai\"";
+    let wasm = format!("plugin = \"{}\"", plugin("group_pk").display());
+    let mut paid = 0;
+    for seed in 0..150 {
+        let mut r = Rng(seed);
+        let n = 1 + r.below(20);
+        let period = random_period(&mut r, n).to_string();
+        let params = random_params(&mut r);
+        let a = evaluate(&plan_text(params.rounding, &pk_policy(script, &params)), &period, 1).unwrap();
+        let b = evaluate(&plan_text(params.rounding, &pk_policy(&wasm, &params)), &period, 1).unwrap();
+        assert_eq!(rows(&a), rows(&b), "seed {seed}");
+        paid += a.payouts.len();
+    }
+    assert!(paid > 300, "the random periods pay PK prizes ({paid} lines)");
+}
+
+const PERIOD: &str = r#"{
+  "period": {"id": "2026-03", "start": "2026-03-01", "end": "2026-03-31", "currency": "CNY"},
+  "participants": [
+    {"id": "boss", "target": "100"},
+    {"id": "r1", "manager": "boss", "target": "100"},
+    {"id": "r2", "manager": "boss"},
+    {"id": "solo"}
+  ],
+  "deals": [
+    {"id": "d1", "participant": "r1", "amount": "1000.10", "closed_on": "2026-03-02"},
+    {"id": "d2", "participant": "r2", "amount": "-200.05", "closed_on": "2026-03-03"},
+    {"id": "d3", "participant": "boss", "amount": "150", "closed_on": "2026-03-03"}
+  ]
+}"#;
+
+fn run_with(policies: &str, limits: &str) -> Result<EvalResult> {
+    let text = format!("id = \"t\"\nversion = \"1\"\ncurrency = \"CNY\"\n{limits}\n{policies}");
+    evaluate_at(&repo().join("policies/plan.toml"), &text, PERIOD, 1)
+}
+
+#[test]
+fn manager_override_pays_managers_on_their_reports_sales() {
+    let policy = format!(
+        "[[policy]]\nid = \"mgr\"\nplugin = \"{}\"\n[policy.params]\nrate = 0.015\n",
+        plugin("manager_override").display()
+    );
+    // (1000.10 - 200.05) × 0.015 = 12.00075 → 12.00.
+    assert_eq!(rows(&run_with(&policy, "").unwrap()), ["boss mgr manager_override 12.00"]);
+    let broken = PERIOD.replace("\"manager\": \"boss\", \"target\"", "\"manager\": \"nobody\", \"target\"");
+    let text = format!("id = \"t\"\nversion = \"1\"\ncurrency = \"CNY\"\n{policy}");
+    let err = evaluate_at(&repo().join("policies/plan.toml"), &text, &broken, 1).unwrap_err();
+    assert!(err.to_string().contains("participant r1: unknown manager \"nobody\""), "{err}");
+    assert!(err.to_string().contains("manager_override.wasm"), "{err}");
+}
+
+#[test]
+fn scripts_and_plugins_mix_in_plan_order_and_see_earlier_lines() {
+    let policies = format!(
+        r#"
+[[policy]]
+id = "spot"
+plugin = "{spot}"
+[policy.params]
+ratio = 1.0
+amount = 100
+
+[[policy]]
+id = "echo"
+script = "{echo}"
+
+[[policy]]
+id = "mgr"
+plugin = "{mgr}"
+[policy.params]
+rate = 0.01
+"#,
+        spot = plugin("spot_bonus").display(),
+        mgr = plugin("manager_override").display(),
+        echo = "echo.rhai",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    // A script that pays a tenth of what the plugin before it paid.
+    std::fs::write(
+        dir.path().join("echo.rhai"),
+        "fn participant(ctx, p) { ctx.pay(p, \"echo\", ctx.paid(p, \"spot\") / 10); }",
+    )
+    .unwrap();
+    let text = format!("id = \"t\"\nversion = \"1\"\ncurrency = \"CNY\"\n{policies}");
+    let result = evaluate_at(&dir.path().join("plan.toml"), &text, PERIOD, 2).unwrap();
+    assert_eq!(
+        rows(&result),
+        [
+            "boss spot spot 100.00",
+            "boss echo echo 10.00",
+            "boss mgr manager_override 8.00",
+            "r1 spot spot 100.00",
+            "r1 echo echo 10.00",
+        ]
+    );
+}
+
+/// A module speaking the ABI whose `payplan_evaluate` body is `body`.
+fn wat(body: &str) -> String {
+    format!(
+        r#"(module
+  (memory (export "memory") 2)
+  (func (export "payplan_abi_version") (result i32) i32.const 1)
+  (func (export "payplan_alloc") (param i32) (result i32) i32.const 0)
+  (func (export "payplan_evaluate") (param i32 i32) (result i64) {body}))"#
+    )
+}
+
+/// Evaluates a plan whose only policy is this WAT module, with these limits.
+fn hostile(module: &str, limits: &str) -> (Result<EvalResult>, Duration) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("hostile.wasm");
+    std::fs::write(&file, wat::parse_str(module).unwrap()).unwrap();
+    let started = Instant::now();
+    let result = run_with(&format!("[[policy]]\nid = \"bad\"\nplugin = \"{}\"\n", file.display()), limits);
+    (result, started.elapsed())
+}
+
+/// After each hostile plugin, a good evaluation in the same process still succeeds.
+fn good_run_succeeds() {
+    let policy = format!(
+        "[[policy]]\nid = \"mgr\"\nplugin = \"{}\"\n[policy.params]\nrate = 0.015\n",
+        plugin("manager_override").display()
+    );
+    assert_eq!(rows(&run_with(&policy, "").unwrap()), ["boss mgr manager_override 12.00"]);
+}
+
+fn limit_of(err: &Error) -> Option<Limit> {
+    match err {
+        Error::LimitExceeded { limit, policy, .. } if policy == "bad" => Some(*limit),
+        _ => None,
+    }
+}
+
+#[test]
+fn a_plugin_that_loops_forever_runs_out_of_fuel() {
+    let (result, took) = hostile(&wat("(loop $l (br $l)) i64.const 0"), "[limits]\nfuel = 100_000_000");
+    let err = result.unwrap_err();
+    assert_eq!(limit_of(&err), Some(Limit::Fuel), "{err}");
+    assert!(err.to_string().contains("broke the fuel limit (100000000)"), "{err}");
+    assert!(took < Duration::from_secs(10), "stopped in {took:?}");
+    good_run_succeeds();
+}
+
+#[test]
+fn a_plugin_that_grows_memory_without_bound_hits_the_memory_limit() {
+    let bomb =
+        "(loop $l (if (i32.eq (memory.grow (i32.const 16)) (i32.const -1)) (then unreachable)) (br $l)) i64.const 0";
+    let (result, took) = hostile(&wat(bomb), "[limits]\nmemory = 16_777_216");
+    let err = result.unwrap_err();
+    assert_eq!(limit_of(&err), Some(Limit::Memory), "{err}");
+    assert!(took < Duration::from_secs(10));
+    good_run_succeeds();
+}
+
+#[test]
+fn a_plugin_that_traps_fails_with_the_trap() {
+    let (result, _) = hostile(&wat("unreachable"), "");
+    let err = result.unwrap_err().to_string();
+    assert!(err.starts_with("policy `bad` failed: "), "{err}");
+    assert!(
+        err.contains("hostile.wasm: the plugin trapped: wasm trap: wasm `unreachable` instruction executed"),
+        "{err}"
+    );
+    good_run_succeeds();
+}
+
+#[test]
+fn a_huge_reply_breaks_the_output_limit() {
+    let (result, _) = hostile(&wat("i64.const 0x00000000ffffffff"), "[limits]\noutput_size = 1_000_000");
+    let err = result.unwrap_err();
+    assert_eq!(limit_of(&err), Some(Limit::OutputSize), "{err}");
+    good_run_succeeds();
+}
+
+#[test]
+fn garbage_and_out_of_bounds_replies_are_refused() {
+    let garbage = r#"(i32.store (i32.const 0) (i32.const 0x6b6e756a)) i64.const 4"#;
+    let (result, _) = hostile(&wat(garbage), "");
+    let err = result.unwrap_err().to_string();
+    assert!(err.contains("the plugin's reply is not valid: "), "{err}");
+    let (result, _) = hostile(&wat("i64.const 0x7fff000000000010"), "");
+    let err = result.unwrap_err().to_string();
+    assert!(err.contains("lies outside the plugin's memory"), "{err}");
+    good_run_succeeds();
+}
+
+#[test]
+fn a_plugin_of_another_abi_version_is_refused_at_load() {
+    let module = wat("i64.const 0").replace("(result i32) i32.const 1)", "(result i32) i32.const 2)");
+    let (result, _) = hostile(&module, "");
+    let err = result.unwrap_err();
+    assert!(matches!(err, Error::Compile { .. }), "{err}");
+    assert!(err.to_string().contains("speaks plugin ABI version 2; this host speaks version 1"), "{err}");
+    good_run_succeeds();
+}
+
+#[test]
+fn a_plugin_that_imports_anything_is_refused_at_load() {
+    let module = wat("i64.const 0").replace(
+        "(module",
+        "(module\n  (import \"wasi_snapshot_preview1\" \"clock_time_get\" (func (param i32 i64 i32) (result i32)))",
+    );
+    let (result, _) = hostile(&module, "");
+    let err = result.unwrap_err().to_string();
+    assert!(err.contains("imports `wasi_snapshot_preview1::clock_time_get`; a plugin may import nothing"), "{err}");
+    let (result, _) = hostile("(module (memory (export \"memory\") 1))", "");
+    let err = result.unwrap_err().to_string();
+    assert!(err.contains("does not export the function `payplan_abi_version`"), "{err}");
+    let (result, _) = hostile(
+        &wat("i64.const 0")
+            .replace("(param i32 i32) (result i64)", "(param i32 i32) (result i32)")
+            .replace("i64.const 0", "i32.const 0"),
+        "",
+    );
+    assert!(result.unwrap_err().to_string().contains("exports `payplan_evaluate` as"));
+    good_run_succeeds();
+}
