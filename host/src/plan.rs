@@ -345,7 +345,7 @@ big = 12345678901234567890.123456789
         assert!(err.to_string().starts_with("plan.toml: 4:12: rounding \"down\""), "{err}");
         let err = plan("id = \n").unwrap_err();
         assert!(err.to_string().starts_with("plan.toml: 1:6: "), "{err}");
-        let err = plan(&GOOD.replace("[[policy]]", "[limits]\nfuel = 3\n[[policy]]")).unwrap_err();
-        assert!(err.to_string().contains("unknown field `fuel`"), "{err}");
+        let err = plan(&GOOD.replace("[[policy]]", "[limits]\ngas = 3\n[[policy]]")).unwrap_err();
+        assert!(err.to_string().contains("unknown field `gas`"), "{err}");
     }
 }
