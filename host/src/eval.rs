@@ -13,6 +13,7 @@ use payplan_sdk::result::{EvalResult, Money, Payout, PlanRef, Score, Totals};
 use rust_decimal::Decimal;
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// The engine's name and version, as written into every result.
 pub const ENGINE: &str = concat!("payplan ", env!("CARGO_PKG_VERSION"));
@@ -51,9 +52,26 @@ impl CompiledPlan {
         Ok(Self { plan, policies })
     }
 
+    /// A plan whose policies are given already built (the benchmark's native rules).
+    pub fn with_policies(plan: Plan, policies: Vec<Box<dyn Policy>>) -> Self {
+        Self { plan, policies }
+    }
+
     /// Evaluates the plan against a validated period. `pool` runs per-participant policies; the
     /// result is the same for any number of threads.
     pub fn evaluate(&self, input: Input, pool: &rayon::ThreadPool) -> Result<EvalResult> {
+        self.evaluate_timed(input, pool).map(|(result, _)| result)
+    }
+
+    /// [`evaluate`](Self::evaluate), also saying how long each step took (for the benchmark;
+    /// the clock is read between steps, never inside one).
+    pub fn evaluate_timed(&self, input: Input, pool: &rayon::ThreadPool) -> Result<(EvalResult, Timings)> {
+        let mut timings = Timings::default();
+        let mut clock = Instant::now();
+        let mut lap = || {
+            let now = Instant::now();
+            std::mem::replace(&mut clock, now).elapsed()
+        };
         let plan = &self.plan;
         if input.currency != plan.currency {
             return Err(Error::Plan {
@@ -67,6 +85,7 @@ impl CompiledPlan {
             });
         }
         let facts = Arc::new(Facts::new(input)?);
+        timings.facts = lap();
         let mut earlier: Arc<Vec<Output>> = Arc::default();
         for policy in &self.policies {
             let env = Env { facts: facts.clone(), rounding: plan.rounding, earlier: earlier.clone() };
@@ -74,9 +93,23 @@ impl CompiledPlan {
             let output = settle(&env, policy.as_ref(), output)?;
             drop(env);
             Arc::make_mut(&mut earlier).push(output);
+            timings.policies.push((policy.id().to_string(), lap()));
         }
-        Ok(assemble(plan, &facts, &earlier))
+        let result = assemble(plan, &facts, &earlier);
+        timings.assemble = lap();
+        Ok((result, timings))
     }
+}
+
+/// How long the steps of one evaluation took.
+#[derive(Debug, Clone, Default)]
+pub struct Timings {
+    /// Computing the facts.
+    pub facts: Duration,
+    /// Each policy, in plan order (run and settle).
+    pub policies: Vec<(String, Duration)>,
+    /// Ordering, totals and `result_hash`.
+    pub assemble: Duration,
 }
 
 /// Rounds each line to the minor unit and each score to two places (once, after the policy's

@@ -80,10 +80,8 @@ impl Facts {
     /// Computes the facts of a validated period.
     pub fn new(input: Input) -> Result<Self> {
         let Input { period, currency, hash } = input;
-        let Period { period: info, mut teams, mut participants, mut deals, .. } = period;
-        teams.sort_unstable_by(|a, b| a.id.cmp(&b.id));
-        participants.sort_unstable_by(|a, b| a.id.cmp(&b.id));
-        deals.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        // Validation leaves the lists sorted by id.
+        let Period { period: info, teams, participants, deals, .. } = period;
         let by_id: HashMap<String, Who> = participants.iter().enumerate().map(|(i, p)| (p.id.clone(), i)).collect();
         let team_by_id: HashMap<String, usize> = teams.iter().enumerate().map(|(i, t)| (t.id.clone(), i)).collect();
 

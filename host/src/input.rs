@@ -7,6 +7,7 @@ mod validate;
 use crate::error::{Error, Problem, Result};
 use crate::money::Currency;
 use payplan_sdk::period::Period;
+use serde::Deserialize;
 use std::path::Path;
 
 pub use canonical::input_hash;
@@ -31,19 +32,42 @@ pub fn read_period(path: &Path) -> Result<(Vec<u8>, Input)> {
 
 /// Parses and validates period JSON; on failure, every problem found.
 pub fn parse_period(bytes: &[u8]) -> std::result::Result<Input, Vec<Problem>> {
+    validate_document(parse_document(bytes)?)
+}
+
+/// The first step: period JSON to the lenient document (only a wrong shape fails here). The
+/// fast path parses directly; only a document that fails is parsed again to name the path.
+pub fn parse_document(bytes: &[u8]) -> std::result::Result<raw::Document, Vec<Problem>> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let doc: raw::Document = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        if inner.is_syntax() || inner.is_eof() || path == "." {
-            // Text that is not JSON, or not an object: where in the text, not where in the data.
-            let text = inner.to_string();
-            let message = text.rsplit_once(" at line ").map_or(text.as_str(), |(m, _)| m).to_owned();
-            return vec![Problem { path: format!("line {}, column {}", inner.line(), inner.column()), message }];
-        }
-        vec![Problem { path, message: inner.to_string() }]
-    })?;
-    de.end().map_err(|e| vec![Problem { path: String::new(), message: e.to_string() }])?;
+    match raw::Document::deserialize(&mut de).and_then(|doc| de.end().map(|()| doc)) {
+        Ok(doc) => Ok(doc),
+        Err(_) => Err(vec![shape_problem(bytes)]),
+    }
+}
+
+/// Where and why a document that does not parse fails.
+fn shape_problem(bytes: &[u8]) -> Problem {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let e = match serde_path_to_error::deserialize::<_, raw::Document>(&mut de) {
+        Ok(_) => match de.end() {
+            Ok(()) => unreachable!("a document that failed to parse parses"),
+            Err(e) => return Problem { path: String::new(), message: e.to_string() },
+        },
+        Err(e) => e,
+    };
+    let path = e.path().to_string();
+    let inner = e.into_inner();
+    if inner.is_syntax() || inner.is_eof() || path == "." {
+        // Text that is not JSON, or not an object: where in the text, not where in the data.
+        let text = inner.to_string();
+        let message = text.rsplit_once(" at line ").map_or(text.as_str(), |(m, _)| m).to_owned();
+        return Problem { path: format!("line {}, column {}", inner.line(), inner.column()), message };
+    }
+    Problem { path, message: inner.to_string() }
+}
+
+/// The second step: validate the document, then hash its canonical form.
+pub fn validate_document(doc: raw::Document) -> std::result::Result<Input, Vec<Problem>> {
     let (period, currency) = validate::validate(doc)?;
     let hash = input_hash(&period);
     Ok(Input { period, currency, hash })

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod error;
 pub mod eval;
 pub mod facts;
+pub mod generate;
 pub mod hash;
 pub mod input;
 pub mod limits;

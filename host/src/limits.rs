@@ -19,8 +19,12 @@ pub struct Limits {
     pub array_size: u64,
     /// Entries in one map.
     pub map_size: u64,
-    /// WASM fuel for one plugin call (about one unit per instruction).
+    /// WASM fuel for one plugin call (about one unit per instruction), before the allowance per
+    /// participant.
     pub fuel: u64,
+    /// More fuel per participant of the period: reading the input costs fuel in proportion to
+    /// its size.
+    pub fuel_per_participant: u64,
     /// Bytes of linear memory a plugin may grow to.
     pub memory: u64,
     /// Bytes of a plugin's reply.
@@ -36,7 +40,8 @@ impl Default for Limits {
             string_size: 1 << 20,
             array_size: 10_000_000,
             map_size: 10_000_000,
-            fuel: 5_000_000_000,
+            fuel: 2_000_000_000,
+            fuel_per_participant: 200_000,
             memory: 1 << 30,
             output_size: 256 << 20,
         }

@@ -63,6 +63,18 @@ enum Command {
         /// The run number.
         run: i64,
     },
+    /// Write a generated period (deterministic for a seed) as JSON, for benchmarks and trials.
+    Gen {
+        /// Participants.
+        #[arg(long)]
+        participants: u64,
+        /// Deals per participant, on average.
+        #[arg(long, default_value_t = 20)]
+        deals_per: u64,
+        /// Seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Audit the store.
     Audit {
         #[command(subcommand)]
@@ -164,6 +176,11 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
                 Format::Json => to_json(&result),
                 Format::Table => table::render(&result, &names),
             })?;
+        }
+        Command::Gen { participants, deals_per, seed } => {
+            let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+            payplan::generate::write_period(&mut stdout, payplan::generate::Shape { participants, deals_per, seed })?;
+            stdout.flush()?;
         }
         Command::Runs { period } => {
             let store = open(&cli.store)?;

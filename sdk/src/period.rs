@@ -16,11 +16,11 @@ pub type Attributes = BTreeMap<String, serde_json::Value>;
 pub struct Period {
     /// The period's identity and currency.
     pub period: PeriodInfo,
-    /// Teams, in input order.
+    /// Teams, sorted by id.
     pub teams: Vec<Team>,
-    /// Participants, in input order.
+    /// Participants, sorted by id.
     pub participants: Vec<Participant>,
-    /// Deals, in input order.
+    /// Deals, sorted by id.
     pub deals: Vec<Deal>,
     /// Unknown top-level fields.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]

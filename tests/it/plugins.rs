@@ -163,10 +163,12 @@ fn limit_of(err: &Error) -> Option<Limit> {
 
 #[test]
 fn a_plugin_that_loops_forever_runs_out_of_fuel() {
-    let (result, took) = hostile(&wat("(loop $l (br $l)) i64.const 0"), "[limits]\nfuel = 100_000_000");
+    let limits = "[limits]\nfuel = 100_000_000\nfuel_per_participant = 1_000";
+    let (result, took) = hostile(&wat("(loop $l (br $l)) i64.const 0"), limits);
     let err = result.unwrap_err();
     assert_eq!(limit_of(&err), Some(Limit::Fuel), "{err}");
-    assert!(err.to_string().contains("broke the fuel limit (100000000)"), "{err}");
+    // The base and 1000 for each of the period's four participants.
+    assert!(err.to_string().contains("broke the fuel limit (100004000)"), "{err}");
     assert!(took < Duration::from_secs(10), "stopped in {took:?}");
     good_run_succeeds();
 }

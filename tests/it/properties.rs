@@ -229,3 +229,18 @@ fn a_larger_period_gives_the_same_bytes_on_one_two_and_four_threads() {
     assert_eq!(results[0], results[1]);
     assert_eq!(results[0], results[2]);
 }
+
+#[test]
+fn a_generated_10k_period_has_the_same_result_hash_on_one_thread_and_two() {
+    let mut period = Vec::new();
+    let shape = payplan::generate::Shape { participants: 10_000, deals_per: 20, seed: 3 };
+    payplan::generate::write_period(&mut period, shape).unwrap();
+    let period = String::from_utf8(period).unwrap();
+    let file = crate::support::repo().join("examples/plan.toml");
+    let plan = std::fs::read_to_string(&file).unwrap();
+    let one = crate::support::evaluate_at(&file, &plan, &period, 1).unwrap();
+    let two = crate::support::evaluate_at(&file, &plan, &period, 2).unwrap();
+    assert!(one.payouts.len() > 10_000, "{} lines", one.payouts.len());
+    assert_eq!(one.result_hash, two.result_hash);
+    assert_eq!(one, two);
+}

@@ -54,10 +54,10 @@ fn write_period(w: &mut impl Write, period: &Period) -> io::Result<()> {
         ],
         &info.attributes,
     );
-    let mut teams: Vec<_> = period.teams.iter().collect();
-    teams.sort_unstable_by(|a, b| a.id.cmp(&b.id));
-    let teams = teams
-        .into_iter()
+    // Validation leaves the lists sorted by id.
+    let teams = period
+        .teams
+        .iter()
         .map(|t| {
             let mut f = vec![("id", Val::Str(&t.id))];
             f.extend(t.name.as_deref().map(|v| ("name", Val::Str(v))));
@@ -65,10 +65,9 @@ fn write_period(w: &mut impl Write, period: &Period) -> io::Result<()> {
             record(f, &t.attributes)
         })
         .collect();
-    let mut participants: Vec<_> = period.participants.iter().collect();
-    participants.sort_unstable_by(|a, b| a.id.cmp(&b.id));
-    let participants = participants
-        .into_iter()
+    let participants = period
+        .participants
+        .iter()
         .map(|p| {
             let mut f = vec![("id", Val::Str(&p.id))];
             f.extend(p.name.as_deref().map(|v| ("name", Val::Str(v))));
@@ -82,10 +81,9 @@ fn write_period(w: &mut impl Write, period: &Period) -> io::Result<()> {
             record(f, &p.attributes)
         })
         .collect();
-    let mut deals: Vec<_> = period.deals.iter().collect();
-    deals.sort_unstable_by(|a, b| a.id.cmp(&b.id));
-    let deals = deals
-        .into_iter()
+    let deals = period
+        .deals
+        .iter()
         .map(|d| {
             let mut f = vec![
                 ("id", Val::Str(&d.id)),
@@ -136,7 +134,7 @@ fn write_val(w: &mut impl Write, val: Val) -> io::Result<()> {
         Val::Str(s) => Ok(serde_json::to_writer(w, s)?),
         Val::Dec(d) => write!(w, "\"{}\"", normal(d)),
         Val::Int(n) => write!(w, "{n}"),
-        Val::Date(d) => write!(w, "\"{}\"", d.format("%Y-%m-%d")),
+        Val::Date(d) => write!(w, "\"{d}\""),
         Val::Json(v) => write_json(w, v),
         Val::Metrics(m) => write_object(w, m.iter().map(|(k, v)| (k.as_str(), Val::Dec(v.0))).collect()),
         Val::Object(fields) => write_object(w, fields),

@@ -7,7 +7,8 @@ use crate::money::Currency;
 use chrono::NaiveDate;
 use payplan_sdk::period::{Deal, Metric, Participant, Period, PeriodInfo, Team};
 use rust_decimal::Decimal;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// A place in the document: `period.id`, `deals[17].amount`.
@@ -64,7 +65,7 @@ impl Problems {
 
     fn date(&mut self, at: At, name: &str, value: Option<Loose<String>>, required: bool) -> Option<NaiveDate> {
         let text = if required { self.require(at, name, value) } else { self.take(at, name, value) }?;
-        let date = NaiveDate::parse_from_str(&text, "%Y-%m-%d").ok().filter(|_| text.len() == 10);
+        let date = iso_date(&text);
         if date.is_none() {
             self.push(at.field(name), format!("{text:?} is not a date (YYYY-MM-DD)"));
         }
@@ -129,7 +130,7 @@ pub fn validate(doc: raw::Document) -> Result<(Period, Currency), Vec<Problem>> 
     let raw_participants = doc.participants.unwrap_or_default();
     let raw_deals = doc.deals.unwrap_or_default();
 
-    let mut team_ids = HashMap::new();
+    let mut team_ids = HashMap::default();
     let teams: Vec<Option<Team>> = raw_teams
         .into_iter()
         .enumerate()
@@ -158,13 +159,11 @@ pub fn validate(doc: raw::Document) -> Result<(Period, Currency), Vec<Problem>> 
         })
         .collect();
 
-    let mut seen = HashMap::new();
+    let mut seen = HashMap::default();
     let mut participants = Vec::with_capacity(raw_participants.len());
-    let mut ids: Vec<Option<String>> = Vec::with_capacity(raw_participants.len());
     for (i, r) in raw_participants.into_iter().enumerate() {
         let at = At { list: "participants", index: Some(i) };
         let id = p.id(at, r.id);
-        ids.push(id.clone());
         let name = p.take(at, "name", r.name);
         let team = p.take(at, "team", r.team);
         if let Some(team) = &team
@@ -178,7 +177,7 @@ pub fn validate(doc: raw::Document) -> Result<(Period, Currency), Vec<Problem>> 
         if let Some(mentor) = &mentor {
             if !participant_ids.contains(mentor) {
                 p.push(at.field("mentor"), format!("unknown participant {mentor:?}"));
-            } else if id.as_ref() == Some(mentor) {
+            } else if id.as_deref() == Some(mentor.as_str()) {
                 p.push(at.field("mentor"), "a participant cannot mentor itself");
             }
         }
@@ -186,7 +185,7 @@ pub fn validate(doc: raw::Document) -> Result<(Period, Currency), Vec<Problem>> 
         let target = p.take(at, "target", r.target);
         let target = p.non_negative(at, "target", target);
         let metrics = r.metrics.filter(|m| !m.is_null()).and_then(|m| metrics(&mut p, at, m));
-        participants.push(id.clone().map(|id| Participant {
+        participants.push(id.map(|id| Participant {
             id,
             name,
             team,
@@ -199,17 +198,17 @@ pub fn validate(doc: raw::Document) -> Result<(Period, Currency), Vec<Problem>> 
             attributes: r.attributes,
         }));
     }
-    for (i, id) in ids.iter().enumerate() {
-        p.unique(&mut seen, id.as_deref(), At { list: "participants", index: Some(i) });
+    for (i, record) in participants.iter().enumerate() {
+        p.unique(&mut seen, record.as_ref().map(|r| r.id.as_str()), At { list: "participants", index: Some(i) });
     }
 
-    let mut seen = HashMap::new();
+    let mut seen = HashMap::default();
     let mut deals = Vec::with_capacity(raw_deals.len());
-    let mut deal_ids: Vec<Option<String>> = Vec::with_capacity(raw_deals.len());
+    // The id of a deal whose record failed, so that duplicates are still found.
+    let mut failed_ids: HashMap<usize, String> = HashMap::default();
     for (i, r) in raw_deals.into_iter().enumerate() {
         let at = At { list: "deals", index: Some(i) };
         let id = p.id(at, r.id);
-        deal_ids.push(id.clone());
         let participant = p.require(at, "participant", r.participant);
         if let Some(who) = &participant
             && !participant_ids.contains(who)
@@ -226,21 +225,26 @@ pub fn validate(doc: raw::Document) -> Result<(Period, Currency), Vec<Problem>> 
         let customer = p.take(at, "customer", r.customer);
         let segment = p.take(at, "segment", r.segment);
         let kind = p.take(at, "kind", r.kind);
-        deals.push((|| {
-            Some(Deal {
-                id: id?,
-                participant: participant?,
-                amount: amount?,
-                closed_on: closed_on?,
+        match (id, participant, amount, closed_on) {
+            (Some(id), Some(participant), Some(amount), Some(closed_on)) => deals.push(Some(Deal {
+                id,
+                participant,
+                amount,
+                closed_on,
                 customer,
                 segment,
                 kind,
                 attributes: r.attributes,
-            })
-        })());
+            })),
+            (id, ..) => {
+                failed_ids.extend(id.map(|id| (i, id)));
+                deals.push(None);
+            }
+        }
     }
-    for (i, id) in deal_ids.iter().enumerate() {
-        p.unique(&mut seen, id.as_deref(), At { list: "deals", index: Some(i) });
+    for (i, record) in deals.iter().enumerate() {
+        let id = record.as_ref().map(|d| d.id.as_str()).or_else(|| failed_ids.get(&i).map(String::as_str));
+        p.unique(&mut seen, id, At { list: "deals", index: Some(i) });
     }
 
     if !p.0.is_empty() {
@@ -254,14 +258,30 @@ pub fn validate(doc: raw::Document) -> Result<(Period, Currency), Vec<Problem>> 
         currency: code.expect(complete),
         attributes: header.attributes,
     };
-    let period = Period {
+    let mut period = Period {
         period: info,
         teams: teams.into_iter().map(|t| t.expect(complete)).collect(),
         participants: participants.into_iter().map(|t| t.expect(complete)).collect(),
         deals: deals.into_iter().map(|t| t.expect(complete)).collect(),
         attributes: doc.attributes,
     };
+    // The canonical order, once: the hash and the facts read the lists in it.
+    period.teams.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+    period.participants.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+    period.deals.sort_unstable_by(|a, b| a.id.cmp(&b.id));
     Ok((period, currency.expect(complete)))
+}
+
+/// `YYYY-MM-DD` exactly (a real calendar day), without a format-string parser on the hot path.
+fn iso_date(text: &str) -> Option<NaiveDate> {
+    let b = text.as_bytes();
+    let digits = |range: std::ops::Range<usize>| -> Option<u32> {
+        b.get(range)?.iter().try_fold(0u32, |n, &c| c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0')))
+    };
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(i32::try_from(digits(0..4)?).ok()?, digits(5..7)?, digits(8..10)?)
 }
 
 fn metrics(p: &mut Problems, at: At, value: serde_json::Value) -> Option<BTreeMap<String, Metric>> {

@@ -44,6 +44,8 @@ fn module(bytes: &[u8]) -> std::result::Result<Module, String> {
 struct Host {
     memory: usize,
     refused: bool,
+    /// The fuel the call was given.
+    fuel: u64,
 }
 
 impl ResourceLimiter for Host {
@@ -93,7 +95,7 @@ impl WasmPolicy {
         check_exports(&module).map_err(refuse)?;
         let pre = Linker::new(engine()).instantiate_pre(&module).map_err(|e| refuse(e.to_string()))?;
         let policy = Self { id: id.into(), file: file.clone(), pre, limits, params: params.clone() };
-        let (mut store, instance) = policy.instantiate()?;
+        let (mut store, instance) = policy.instantiate(policy.limits.fuel)?;
         let version = instance
             .get_typed_func::<(), u32>(&mut store, abi::exports::ABI_VERSION)
             .and_then(|f| f.call(&mut store, ()))
@@ -108,11 +110,11 @@ impl WasmPolicy {
         Location { file: self.file.clone(), position: None }
     }
 
-    fn instantiate(&self) -> Result<(Store<Host>, wasmtime::Instance)> {
+    fn instantiate(&self, fuel: u64) -> Result<(Store<Host>, wasmtime::Instance)> {
         let memory = usize::try_from(self.limits.memory).unwrap_or(usize::MAX);
-        let mut store = Store::new(engine(), Host { memory, refused: false });
+        let mut store = Store::new(engine(), Host { memory, refused: false, fuel });
         store.limiter(|host| host);
-        store.set_fuel(self.limits.fuel).expect("fuel is enabled");
+        store.set_fuel(fuel).expect("fuel is enabled");
         let instance = self.pre.instantiate(&mut store).map_err(|e| self.failure(e, &store))?;
         Ok((store, instance))
     }
@@ -120,7 +122,7 @@ impl WasmPolicy {
     fn failure(&self, err: wasmtime::Error, store: &Store<Host>) -> Error {
         let (policy, location) = (self.id.clone(), self.location());
         if let Some(Trap::OutOfFuel) = err.downcast_ref::<Trap>() {
-            return Error::LimitExceeded { policy, limit: Limit::Fuel, max: self.limits.fuel, location };
+            return Error::LimitExceeded { policy, limit: Limit::Fuel, max: store.data().fuel, location };
         }
         if store.data().refused {
             return Error::LimitExceeded { policy, limit: Limit::Memory, max: self.limits.memory, location };
@@ -136,9 +138,9 @@ impl WasmPolicy {
         Error::Policy { policy: self.id.clone(), location: self.location(), message: why }
     }
 
-    /// One call: the input in, the reply out.
-    fn call(&self, input: &[u8]) -> Result<Reply> {
-        let (mut store, instance) = self.instantiate()?;
+    /// One call with this much fuel: the input in, the reply out.
+    fn call(&self, input: &[u8], fuel: u64) -> Result<Reply> {
+        let (mut store, instance) = self.instantiate(fuel)?;
         let fail = |e, store: &Store<Host>| self.failure(e, store);
         let memory = instance
             .get_memory(&mut store, abi::exports::MEMORY)
@@ -291,7 +293,9 @@ impl Policy for WasmPolicy {
 
     fn run(&self, env: &Env, _pool: &rayon::ThreadPool) -> Result<Output> {
         let input = serde_json::to_vec(&self.input(env)).expect("the input always serialises");
-        let output = match self.call(&input)? {
+        let people = env.facts.participants.len() as u64;
+        let fuel = self.limits.fuel.saturating_add(self.limits.fuel_per_participant.saturating_mul(people));
+        let output = match self.call(&input, fuel)? {
             Reply::Ok(output) => output,
             Reply::Error(message) => {
                 return Err(Error::Policy { policy: self.id.clone(), location: self.location(), message });

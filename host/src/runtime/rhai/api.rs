@@ -387,6 +387,6 @@ fn register_day(engine: &mut Engine) {
         .register_fn(">=", |a: Day, b: Day| a >= b)
         .register_fn("==", |a: Day, b: Day| a == b)
         .register_fn("!=", |a: Day, b: Day| a != b)
-        .register_fn("to_string", |d: &mut Day| d.0.format("%Y-%m-%d").to_string())
-        .register_fn("to_debug", |d: &mut Day| d.0.format("%Y-%m-%d").to_string());
+        .register_fn("to_string", |d: &mut Day| d.0.to_string())
+        .register_fn("to_debug", |d: &mut Day| d.0.to_string());
 }

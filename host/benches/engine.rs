@@ -1,0 +1,139 @@
+//! The engine benchmark: generated periods of each size in `PAYPLAN_BENCH_SIZES` (participants,
+//! comma-separated; default 2000, the CI size), ~20 deals each, the example plan's seven standard
+//! policies, run as (a) Rhai scripts, (b) the same rules as native Rust (the floor), and (c) with
+//! `group_pk` as the WASM plugin. Each run is a child process, so its peak memory is its own.
+//! All three must emit the same lines and scores, or the benchmark fails.
+//!
+//! `PAYPLAN_BENCH_SIZES=10000,100000,1000000 cargo bench --bench engine`
+
+mod native;
+
+use payplan::eval::{CompiledPlan, thread_pool, to_json};
+use payplan::plan::{self, Plan};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+const CONFIGS: [&str; 3] = ["rhai", "native", "wasm"];
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let [_, flag, config, file] = &args[..]
+        && flag == "--child"
+    {
+        return child(config, Path::new(file));
+    }
+    let sizes = std::env::var("PAYPLAN_BENCH_SIZES").unwrap_or_else(|_| "2000".into());
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    println!(
+        "{:>9} {:>10} {:>7} {:>7} {:>10} {:>9} {:>8} {:>9} {:>8} {:>12}",
+        "people", "deals", "JSON MB", "runtime", "parse+val", "evaluate", "pk", "total", "peak MB", "deals/s"
+    );
+    for n in sizes.split(',').map(|s| s.trim().parse::<u64>().expect("sizes are numbers")) {
+        let file = dir.path().join(format!("period-{n}.json"));
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&file).unwrap());
+        payplan::generate::write_period(&mut out, payplan::generate::Shape { participants: n, deals_per: 20, seed: 1 })
+            .unwrap();
+        drop(out);
+        let mb = std::fs::metadata(&file).unwrap().len() as f64 / 1e6;
+        let mut runs: BTreeMap<&str, BTreeMap<String, String>> = BTreeMap::new();
+        for config in CONFIGS {
+            let output =
+                Command::new(std::env::current_exe().unwrap()).args(["--child", config]).arg(&file).output().unwrap();
+            assert!(output.status.success(), "{config}: {}", String::from_utf8_lossy(&output.stderr));
+            let line = String::from_utf8(output.stdout).unwrap();
+            let fields = line
+                .split_whitespace()
+                .filter_map(|kv| kv.split_once('='))
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect();
+            runs.insert(config, fields);
+        }
+        let secs = |c: &str, k: &str| runs[c][k].parse::<f64>().unwrap();
+        for config in CONFIGS {
+            let r = &runs[config];
+            let deals: f64 = r["deals"].parse().unwrap();
+            println!(
+                "{n:>9} {:>10} {mb:>7.1} {config:>7} {:>9.3}s {:>8.3}s {:>7.3}s {:>8.3}s {:>8.0} {:>12.0}",
+                r["deals"],
+                secs(config, "parse"),
+                secs(config, "evaluate"),
+                secs(config, "pk"),
+                secs(config, "total"),
+                secs(config, "peak_kb") / 1024.0,
+                deals / secs(config, "total"),
+            );
+        }
+        for config in ["native", "wasm"] {
+            assert_eq!(
+                runs[config]["digest"], runs["rhai"]["digest"],
+                "{config} and rhai disagree on the lines at {n} participants"
+            );
+        }
+        println!(
+            "{n:>9} ratios: evaluate rhai/native {:.1}, total rhai/native {:.2}; group_pk rhai/native {:.1}, wasm/native {:.1}; lines agree",
+            secs("rhai", "evaluate") / secs("native", "evaluate"),
+            secs("rhai", "total") / secs("native", "total"),
+            secs("rhai", "pk") / secs("native", "pk"),
+            secs("wasm", "pk") / secs("native", "pk"),
+        );
+    }
+}
+
+/// The example plan, with its policies as `config` says.
+fn plan_for(config: &str) -> CompiledPlan {
+    let file = repo().join("examples/plan.toml");
+    let mut text = std::fs::read_to_string(&file).unwrap();
+    if config == "wasm" {
+        let wasm = Path::new(env!("PAYPLAN_PLUGINS")).join("group_pk.wasm");
+        text = text.replace("script = \"../policies/group_pk.rhai\"", &format!("plugin = \"{}\"", wasm.display()));
+    }
+    let plan: Plan = plan::parse(&file, &text, |p| std::fs::read(p).map_err(|e| e.to_string())).unwrap();
+    match config {
+        "native" => {
+            let policies = plan.policies.iter().map(native::Native::of).collect();
+            CompiledPlan::with_policies(plan, policies)
+        }
+        _ => CompiledPlan::new(plan).unwrap(),
+    }
+}
+
+/// One run, end to end: period JSON file to result JSON, timed by step.
+fn child(config: &str, file: &Path) {
+    let pool = thread_pool(0);
+    let compiled = plan_for(config);
+    let started = Instant::now();
+    let bytes = std::fs::read(file).unwrap();
+    let input = payplan::input::parse_period(&bytes).unwrap();
+    let parsed = started.elapsed();
+    drop(bytes);
+    let deals = input.period.deals.len();
+    let clock = Instant::now();
+    let (result, timings) = compiled.evaluate_timed(input, &pool).unwrap();
+    let evaluated = clock.elapsed();
+    let json = to_json(&result);
+    let total = started.elapsed();
+    std::hint::black_box(json);
+    let pk = timings.policies.iter().find(|(id, _)| id == "pk").map(|(_, t)| t.as_secs_f64()).unwrap_or_default();
+    let rows: Vec<String> = result
+        .payouts
+        .iter()
+        .map(|p| format!("{} {} {} {}", p.participant, p.policy, p.component, p.amount))
+        .chain(result.scores.iter().map(|s| format!("{} {} {} {}", s.participant, s.policy, s.score, s.grade)))
+        .collect();
+    let digest = payplan::hash::sha256(rows.join("\n").as_bytes());
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let peak =
+        status.lines().find_map(|l| l.strip_prefix("VmHWM:")).unwrap_or("0").trim().trim_end_matches(" kB").to_string();
+    println!(
+        "parse={} evaluate={} pk={pk} total={} peak_kb={peak} deals={deals} digest={digest}",
+        parsed.as_secs_f64(),
+        evaluated.as_secs_f64(),
+        total.as_secs_f64()
+    );
+}

@@ -1,0 +1,127 @@
+//! A deterministic generator of realistic periods, for benchmarks and large tests: teams of about
+//! fifty, groups of about ten, new hires with mentors, targets (a few missing), metrics, and
+//! deals with about 3% refunds, as compact JSON. The same (participants, deals per participant, seed) always
+//! writes the same bytes.
+
+use std::io::{self, Write};
+
+/// SplitMix64: small, fast, and the same on every platform.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// What to generate.
+#[derive(Debug, Clone, Copy)]
+pub struct Shape {
+    /// Participants.
+    pub participants: u64,
+    /// Deals per participant, on average (each has 0 to twice this many).
+    pub deals_per: u64,
+    /// Seed.
+    pub seed: u64,
+}
+
+/// Writes a March 2026 CNY period of this shape as JSON.
+pub fn write_period(out: &mut impl Write, shape: Shape) -> io::Result<()> {
+    let mut r = Rng(shape.seed);
+    let n = shape.participants.max(1);
+    let teams = n.div_ceil(50);
+    writeln!(
+        out,
+        "{{\"period\":{{\"id\":\"2026-03\",\"start\":\"2026-03-01\",\"end\":\"2026-03-31\",\"currency\":\"CNY\"}},"
+    )?;
+    writeln!(out, "\"teams\": [")?;
+    for t in 0..teams {
+        let sep = if t + 1 < teams { "," } else { "" };
+        let target = 50 * (300_000 + r.below(400_000)) / 1000 * 1000;
+        writeln!(out, "{{\"id\":\"t{t:05}\",\"name\":\"Team {t}\",\"target\":\"{target}.00\"}}{sep}")?;
+    }
+    writeln!(out, "],\n\"participants\": [")?;
+    for p in 0..n {
+        let team = p / 50;
+        let group = p / 10;
+        let new_hire = p % 50 != 0 && r.below(10) == 0;
+        write!(out, "{{\"id\":\"p{p:07}\",\"name\":\"Person {p}\",\"team\":\"t{team:05}\",\"group\":\"g{group:06}\"")?;
+        if new_hire {
+            // Hired in the 120 days before the period; mentored by the team's first member.
+            let day = 120 - r.below(120);
+            let hired = chrono::NaiveDate::from_ymd_opt(2026, 3, 1).expect("a date") - chrono::Days::new(day);
+            write!(out, ",\"hired_on\":\"{hired}\",\"mentor\":\"p{:07}\",\"prior_deals\":0", team * 50)?;
+        } else {
+            write!(
+                out,
+                ",\"hired_on\":\"2024-0{}-1{}\",\"prior_deals\":{}",
+                1 + r.below(9),
+                r.below(10),
+                5 + r.below(50)
+            )?;
+        }
+        if r.below(20) != 0 {
+            write!(out, ",\"target\":\"{}.00\"", (2 + r.below(18)) * 50_000 * shape.deals_per.max(1) / 20)?;
+        }
+        write!(
+            out,
+            ",\"metrics\":{{\"visits\":\"{}\",\"csat\":\"{}.{}\"}}}}",
+            10 + r.below(50),
+            70 + r.below(30),
+            r.below(10)
+        )?;
+        writeln!(out, "{}", if p + 1 < n { "," } else { "" })?;
+    }
+    writeln!(out, "],\n\"deals\": [")?;
+    let mut first = true;
+    let mut id = 0u64;
+    for p in 0..n {
+        for _ in 0..r.below(2 * shape.deals_per + 1) {
+            let refund = r.below(33) == 0;
+            let amount = 1_000 + r.below(99_000);
+            let cents = r.below(100);
+            let (sign, kind) = if refund { ("-", ",\"kind\":\"refund\"") } else { ("", "") };
+            write!(
+                out,
+                "{}{{\"id\":\"d{id:09}\",\"participant\":\"p{p:07}\",\"amount\":\"{sign}{amount}.{cents:02}\",\"closed_on\":\"2026-03-{:02}\"{kind}}}",
+                if first { "" } else { ",\n" },
+                1 + r.below(31),
+            )?;
+            first = false;
+            id += 1;
+        }
+    }
+    writeln!(out, "\n]}}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_shape_gives_the_same_valid_period() {
+        let shape = Shape { participants: 120, deals_per: 5, seed: 9 };
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        write_period(&mut a, shape).unwrap();
+        write_period(&mut b, shape).unwrap();
+        assert_eq!(a, b);
+        let input = crate::input::parse_period(&a).expect("a valid period");
+        assert_eq!(input.period.participants.len(), 120);
+        assert_eq!(input.period.teams.len(), 3);
+        let deals = input.period.deals.len();
+        assert!((300..900).contains(&deals), "{deals} deals");
+        assert!(input.period.deals.iter().any(|d| d.amount.is_sign_negative()), "some refunds");
+        assert!(input.period.participants.iter().any(|p| p.mentor.is_some()), "some mentees");
+        let mut c = Vec::new();
+        write_period(&mut c, Shape { seed: 10, ..shape }).unwrap();
+        assert_ne!(a, c);
+    }
+}
