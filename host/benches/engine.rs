@@ -47,28 +47,26 @@ fn main() {
                 Command::new(std::env::current_exe().unwrap()).args(["--child", config]).arg(&file).output().unwrap();
             assert!(output.status.success(), "{config}: {}", String::from_utf8_lossy(&output.stderr));
             let line = String::from_utf8(output.stdout).unwrap();
-            let fields = line
+            let r: BTreeMap<String, String> = line
                 .split_whitespace()
                 .filter_map(|kv| kv.split_once('='))
                 .map(|(k, v)| (k.into(), v.into()))
                 .collect();
-            runs.insert(config, fields);
-        }
-        let secs = |c: &str, k: &str| runs[c][k].parse::<f64>().unwrap();
-        for config in CONFIGS {
-            let r = &runs[config];
+            let secs = |k: &str| r[k].parse::<f64>().unwrap();
             let deals: f64 = r["deals"].parse().unwrap();
             println!(
                 "{n:>9} {:>10} {mb:>7.1} {config:>7} {:>9.3}s {:>8.3}s {:>7.3}s {:>8.3}s {:>8.0} {:>12.0}",
                 r["deals"],
-                secs(config, "parse"),
-                secs(config, "evaluate"),
-                secs(config, "pk"),
-                secs(config, "total"),
-                secs(config, "peak_kb") / 1024.0,
-                deals / secs(config, "total"),
+                secs("parse"),
+                secs("evaluate"),
+                secs("pk"),
+                secs("total"),
+                secs("peak_kb") / 1024.0,
+                deals / secs("total"),
             );
+            runs.insert(config, r);
         }
+        let secs = |c: &str, k: &str| runs[c][k].parse::<f64>().unwrap();
         for config in ["native", "wasm"] {
             assert_eq!(
                 runs[config]["digest"], runs["rhai"]["digest"],

@@ -2,6 +2,8 @@
 //! deterministically. See `README.md` beside this file for a map of the modules.
 
 pub mod audit;
+pub mod check;
+pub mod csv_out;
 pub mod error;
 pub mod eval;
 pub mod facts;
@@ -14,5 +16,6 @@ pub mod plan;
 pub mod runtime;
 pub mod store;
 pub mod table;
+pub mod whatif;
 
 pub use error::{Error, Result};

@@ -7,8 +7,10 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Limits {
-    /// Rhai script operations in one call (`evaluate`, or `participant` for one participant).
+    /// Rhai script operations in one call, before the allowance per participant.
     pub operations: u64,
+    /// More operations per participant of the period: a whole-period script loops over them.
+    pub operations_per_participant: u64,
     /// Depth of nested script function calls.
     pub call_depth: u64,
     /// Depth of nested expressions.
@@ -25,8 +27,11 @@ pub struct Limits {
     /// More fuel per participant of the period: reading the input costs fuel in proportion to
     /// its size.
     pub fuel_per_participant: u64,
-    /// Bytes of linear memory a plugin may grow to.
+    /// Bytes of linear memory a plugin may grow to, before the allowance per participant (a
+    /// plugin holds its input; wasm32 caps memory at 4 GiB in any case).
     pub memory: u64,
+    /// More memory per participant of the period, in bytes.
+    pub memory_per_participant: u64,
     /// Bytes of a plugin's reply.
     pub output_size: u64,
 }
@@ -35,6 +40,7 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             operations: 50_000_000,
+            operations_per_participant: 5_000,
             call_depth: 64,
             expression_depth: 64,
             string_size: 1 << 20,
@@ -42,7 +48,8 @@ impl Default for Limits {
             map_size: 10_000_000,
             fuel: 2_000_000_000,
             fuel_per_participant: 200_000,
-            memory: 1 << 30,
+            memory: 256 << 20,
+            memory_per_participant: 4096,
             output_size: 256 << 20,
         }
     }

@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use payplan::audit::{self, Delta};
 use payplan::eval::{CompiledPlan, thread_pool, to_json};
 use payplan::store::{self, Store};
-use payplan::{Error, input, plan, table};
+use payplan::{Error, check, csv_out, input, plan, table, whatif};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -46,6 +46,23 @@ enum Command {
         /// Who asks (kept in the record).
         #[arg(long, env = "PAYPLAN_CALLER", default_value = "cli")]
         caller: String,
+    },
+    /// Load a plan and compile every policy; report every problem with file, line and column.
+    Check {
+        /// The plan (TOML).
+        plan: PathBuf,
+    },
+    /// What-if: evaluate one period under two plans and show who gains and who loses.
+    Diff {
+        /// Plan A, then plan B (`--plan A.toml --plan B.toml`).
+        #[arg(long, num_args = 1, required = true)]
+        plan: Vec<PathBuf>,
+        /// The period (JSON).
+        #[arg(long)]
+        period: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = DiffFormat::Table)]
+        format: DiffFormat,
     },
     /// List recorded runs.
     Runs {
@@ -114,6 +131,20 @@ enum Format {
     Json,
     /// A readable table.
     Table,
+    /// CSV, one row per line, for payroll import.
+    Csv,
+    /// CSV, one row per participant: each policy's sum and the total.
+    CsvSummary,
+}
+
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
+enum DiffFormat {
+    /// JSON.
+    Json,
+    /// A readable table.
+    Table,
+    /// CSV, one row per changed (participant, policy).
+    Csv,
 }
 
 /// What a command decided besides its output: success, or a finding that exits 1.
@@ -172,9 +203,60 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
                 let stored = audit::record(store.as_ref(), &bytes, &compiled.plan, &result, &caller, None)?;
                 eprintln!("recorded run {} ({})", stored.record.seq, stored.hash);
             }
+            let policies: Vec<String> = compiled.plan.policies.iter().map(|p| p.id.clone()).collect();
             out(&match format {
                 Format::Json => to_json(&result),
                 Format::Table => table::render(&result, &names),
+                Format::Csv => csv_out::lines(&result, &names),
+                Format::CsvSummary => csv_out::summary(&result, &names, &policies),
+            })?;
+        }
+        Command::Check { plan } => {
+            let report = check::check(&plan);
+            if report.problems.is_empty() {
+                let plan = report.plan.expect("a plan without problems loaded");
+                let plugins =
+                    plan.policies.iter().filter(|p| matches!(p.source, payplan::plan::Source::Plugin { .. })).count();
+                out(&format!(
+                    "OK plan {} version {}: {} policies ({} scripts, {plugins} plugins)\n",
+                    plan.id,
+                    plan.version,
+                    plan.policies.len(),
+                    plan.policies.len() - plugins
+                ))?;
+                return Ok(Outcome::Done);
+            }
+            for problem in &report.problems {
+                eprintln!("error: {problem}\n");
+            }
+            eprintln!("{} problem(s) in {}", report.problems.len(), plan.display());
+            std::process::exit(2);
+        }
+        Command::Diff { plan, period, format } => {
+            let [a, b] = &plan[..] else { anyhow::bail!("diff takes exactly two plans: --plan A.toml --plan B.toml") };
+            let (_, input) = input::read_period(&period)?;
+            let evaluate = |file: &PathBuf| -> anyhow::Result<_> {
+                Ok(CompiledPlan::new(plan::load(file)?)?.evaluate(input.clone(), &pool)?)
+            };
+            let comparison = whatif::compare(&evaluate(a)?, &evaluate(b)?);
+            out(&match format {
+                DiffFormat::Json => serde_json::to_string_pretty(&comparison)? + "\n",
+                DiffFormat::Table => render_comparison(&comparison),
+                DiffFormat::Csv => {
+                    let mut w = csv::Writer::from_writer(Vec::new());
+                    w.write_record(["participant", "policy", "a", "b", "delta"])?;
+                    for c in comparison.lines.iter().chain(comparison.participants.iter()) {
+                        let policy = if c.policy.is_empty() { "total" } else { &c.policy };
+                        w.write_record([
+                            &c.participant,
+                            policy,
+                            &c.a.to_string(),
+                            &c.b.to_string(),
+                            &c.delta.to_string(),
+                        ])?;
+                    }
+                    String::from_utf8(w.into_inner()?)?
+                }
             })?;
         }
         Command::Gen { participants, deals_per, seed } => {
@@ -241,6 +323,33 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         }
     }
     Ok(Outcome::Done)
+}
+
+fn render_comparison(c: &whatif::Comparison) -> String {
+    let mut text = format!(
+        "what-if {}: A = {} version {}, B = {} version {}\n\n",
+        c.period, c.a.id, c.a.version, c.b.id, c.b.version
+    );
+    let mut rows = vec![["participant", "policy", "A", "B", "delta"].map(String::from)];
+    for ch in &c.lines {
+        rows.push([
+            ch.participant.clone(),
+            ch.policy.clone(),
+            ch.a.to_string(),
+            ch.b.to_string(),
+            ch.delta.to_string(),
+        ]);
+    }
+    text += &table::columns(&rows);
+    text += &format!(
+        "\ntotal A {} B {} delta {}; {} gain, {} lose\n",
+        c.totals.a, c.totals.b, c.totals.delta, c.gainers, c.losers
+    );
+    if !c.largest_movers.is_empty() {
+        let movers: Vec<String> = c.largest_movers.iter().map(|m| format!("{} {:+}", m.participant, m.delta)).collect();
+        text += &format!("largest movers: {}\n", movers.join(", "));
+    }
+    text
 }
 
 fn render_mismatch(replay: &audit::Replay) -> String {

@@ -1,6 +1,7 @@
 //! End-to-end and cross-checking tests of payplan, as one test binary.
 
 mod cli;
+mod designer;
 mod example;
 mod plugins;
 mod policies;

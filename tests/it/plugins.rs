@@ -31,7 +31,7 @@ fn the_group_pk_plugin_agrees_with_the_script_on_random_periods() {
     let wasm = format!("plugin = \"{}\"", plugin("group_pk").display());
     let mut paid = 0;
     for seed in 0..150 {
-        let mut r = Rng(seed);
+        let mut r = Rng::new(seed);
         let n = 1 + r.below(20);
         let period = random_period(&mut r, n).to_string();
         let params = random_params(&mut r);
@@ -177,7 +177,7 @@ fn a_plugin_that_loops_forever_runs_out_of_fuel() {
 fn a_plugin_that_grows_memory_without_bound_hits_the_memory_limit() {
     let bomb =
         "(loop $l (if (i32.eq (memory.grow (i32.const 16)) (i32.const -1)) (then unreachable)) (br $l)) i64.const 0";
-    let (result, took) = hostile(&wat(bomb), "[limits]\nmemory = 16_777_216");
+    let (result, took) = hostile(&wat(bomb), "[limits]\nmemory = 16_777_216\nmemory_per_participant = 0");
     let err = result.unwrap_err();
     assert_eq!(limit_of(&err), Some(Limit::Memory), "{err}");
     assert!(took < Duration::from_secs(10));

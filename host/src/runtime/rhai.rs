@@ -135,16 +135,16 @@ impl RhaiPolicy {
         &self.params_json
     }
 
-    fn call(&self, name: &str, args: impl FuncArgs) -> Result<()> {
+    fn call(&self, engine: &Engine, name: &str, args: impl FuncArgs) -> Result<()> {
         let options = CallFnOptions::new().eval_ast(false).rewind_scope(true);
         let mut scope = rhai::Scope::new();
-        self.engine
+        engine
             .call_fn_with_options::<Dynamic>(options, &mut scope, &self.ast, name, args)
             .map(drop)
-            .map_err(|e| self.failure(*e))
+            .map_err(|e| self.failure(*e, engine.max_operations()))
     }
 
-    fn failure(&self, err: EvalAltResult) -> Error {
+    fn failure(&self, err: EvalAltResult, operations: u64) -> Error {
         let mut inner = err;
         while let EvalAltResult::ErrorInFunctionCall(_, _, cause, _) = inner {
             inner = *cause;
@@ -153,7 +153,7 @@ impl RhaiPolicy {
         let location = location(&self.file, position);
         let policy = self.id.clone();
         let limit = match inner {
-            EvalAltResult::ErrorTooManyOperations(_) => Some((Limit::Operations, self.limits.operations)),
+            EvalAltResult::ErrorTooManyOperations(_) => Some((Limit::Operations, operations)),
             EvalAltResult::ErrorStackOverflow(_) => Some((Limit::CallDepth, self.limits.call_depth)),
             EvalAltResult::ErrorDataTooLarge(..) => {
                 Some((Limit::DataSize, self.limits.string_size.max(self.limits.array_size)))
@@ -184,15 +184,27 @@ impl Policy for RhaiPolicy {
     }
 
     fn run(&self, env: &Env, pool: &rayon::ThreadPool) -> Result<Output> {
+        // The operations budget grows with the period, so a whole-period script that loops over a
+        // million participants is not cut short; it is still the same on every machine.
+        let people = env.facts.participants.len() as u64;
+        let operations =
+            self.limits.operations.saturating_add(self.limits.operations_per_participant.saturating_mul(people));
+        let sized;
+        let engine = if operations == self.engine.max_operations() {
+            &*self.engine
+        } else {
+            sized = engine(&Limits { operations, ..self.limits });
+            &sized
+        };
         if self.has_check {
-            self.call("check", (Dynamic::from_map(self.params.clone()),))?;
+            self.call(engine, "check", (Dynamic::from_map(self.params.clone()),))?;
         }
         let shared = Arc::new(Shared { env: env.clone(), params: self.params.clone() });
         let mut output = Output { policy: self.id.clone(), ..Output::default() };
         match self.entry {
             Entry::Evaluate => {
                 let ctx = Ctx::new(shared);
-                self.call("evaluate", (ctx.clone(),))?;
+                self.call(engine, "evaluate", (ctx.clone(),))?;
                 output.extend(ctx.take());
             }
             Entry::Participant => {
@@ -206,7 +218,7 @@ impl Policy for RhaiPolicy {
                             let people: rhai::Array = (chunk * size..((chunk + 1) * size).min(count))
                                 .map(|who| Dynamic::from(api::P::new(env.clone(), who)))
                                 .collect();
-                            self.call("__payplan_chunk", (ctx.clone(), people))?;
+                            self.call(engine, "__payplan_chunk", (ctx.clone(), people))?;
                             Ok(ctx.take())
                         })
                         .collect()

@@ -95,7 +95,7 @@ impl WasmPolicy {
         check_exports(&module).map_err(refuse)?;
         let pre = Linker::new(engine()).instantiate_pre(&module).map_err(|e| refuse(e.to_string()))?;
         let policy = Self { id: id.into(), file: file.clone(), pre, limits, params: params.clone() };
-        let (mut store, instance) = policy.instantiate(policy.limits.fuel)?;
+        let (mut store, instance) = policy.instantiate(policy.limits.fuel, policy.limits.memory)?;
         let version = instance
             .get_typed_func::<(), u32>(&mut store, abi::exports::ABI_VERSION)
             .and_then(|f| f.call(&mut store, ()))
@@ -110,8 +110,8 @@ impl WasmPolicy {
         Location { file: self.file.clone(), position: None }
     }
 
-    fn instantiate(&self, fuel: u64) -> Result<(Store<Host>, wasmtime::Instance)> {
-        let memory = usize::try_from(self.limits.memory).unwrap_or(usize::MAX);
+    fn instantiate(&self, fuel: u64, memory: u64) -> Result<(Store<Host>, wasmtime::Instance)> {
+        let memory = usize::try_from(memory).unwrap_or(usize::MAX);
         let mut store = Store::new(engine(), Host { memory, refused: false, fuel });
         store.limiter(|host| host);
         store.set_fuel(fuel).expect("fuel is enabled");
@@ -125,7 +125,7 @@ impl WasmPolicy {
             return Error::LimitExceeded { policy, limit: Limit::Fuel, max: store.data().fuel, location };
         }
         if store.data().refused {
-            return Error::LimitExceeded { policy, limit: Limit::Memory, max: self.limits.memory, location };
+            return Error::LimitExceeded { policy, limit: Limit::Memory, max: store.data().memory as u64, location };
         }
         let message = match err.downcast_ref::<Trap>() {
             Some(trap) => format!("the plugin trapped: {trap}"),
@@ -138,9 +138,9 @@ impl WasmPolicy {
         Error::Policy { policy: self.id.clone(), location: self.location(), message: why }
     }
 
-    /// One call with this much fuel: the input in, the reply out.
-    fn call(&self, input: &[u8], fuel: u64) -> Result<Reply> {
-        let (mut store, instance) = self.instantiate(fuel)?;
+    /// One call with this much fuel and memory: the input in, the reply out.
+    fn call(&self, input: &[u8], fuel: u64, memory: u64) -> Result<Reply> {
+        let (mut store, instance) = self.instantiate(fuel, memory)?;
         let fail = |e, store: &Store<Host>| self.failure(e, store);
         let memory = instance
             .get_memory(&mut store, abi::exports::MEMORY)
@@ -295,7 +295,8 @@ impl Policy for WasmPolicy {
         let input = serde_json::to_vec(&self.input(env)).expect("the input always serialises");
         let people = env.facts.participants.len() as u64;
         let fuel = self.limits.fuel.saturating_add(self.limits.fuel_per_participant.saturating_mul(people));
-        let output = match self.call(&input, fuel)? {
+        let memory = self.limits.memory.saturating_add(self.limits.memory_per_participant.saturating_mul(people));
+        let output = match self.call(&input, fuel, memory)? {
             Reply::Ok(output) => output,
             Reply::Error(message) => {
                 return Err(Error::Policy { policy: self.id.clone(), location: self.location(), message });

@@ -1,0 +1,61 @@
+//! `payplan check`: load a plan and compile every policy, reporting every problem with its file,
+//! line and column, and the line itself with a caret under the place.
+
+use crate::error::Error;
+use crate::eval::CompiledPlan;
+use crate::plan::{self, Plan};
+use std::path::Path;
+
+/// What checking a plan found: the plan (when it loaded) and every problem, each ready to print.
+pub struct Report {
+    /// The plan, when its TOML and files could be read.
+    pub plan: Option<Plan>,
+    /// Problems, each with its excerpt.
+    pub problems: Vec<String>,
+}
+
+/// Loads the plan and compiles each policy on its own, so that one broken script does not hide
+/// the next.
+pub fn check(file: &Path) -> Report {
+    let plan = match plan::load(file) {
+        Ok(plan) => plan,
+        Err(e) => return Report { plan: None, problems: vec![describe(&e, std::fs::read_to_string(file).ok())] },
+    };
+    let mut problems = Vec::new();
+    for spec in &plan.policies {
+        let single = Plan { policies: vec![spec.clone()], ..plan.clone() };
+        if let Err(e) = CompiledPlan::new(single) {
+            let text = match &spec.source {
+                plan::Source::Script { text, .. } => Some(text.clone()),
+                plan::Source::Plugin { .. } => None,
+            };
+            problems.push(describe(&e, text));
+        }
+    }
+    Report { plan: Some(plan), problems }
+}
+
+/// The error, and under it the line it points at with a caret, when it points at one.
+fn describe(err: &Error, text: Option<String>) -> String {
+    let message = err.to_string();
+    let position = match err {
+        Error::Compile { location, .. } | Error::Policy { location, .. } => location.position,
+        Error::Plan { message, .. } => {
+            let (line, rest) = message.split_once(':').unwrap_or_default();
+            let column = rest.split_once(':').map_or("", |(c, _)| c);
+            line.parse().ok().zip(column.parse().ok())
+        }
+        _ => None,
+    };
+    match (position, text) {
+        (Some((line, column)), Some(text)) => match text.lines().nth(line.saturating_sub(1)) {
+            Some(source) => {
+                let gutter = line.to_string().len();
+                let caret = " ".repeat(column.saturating_sub(1));
+                format!("{message}\n{line} | {source}\n{:gutter$} | {caret}^", "")
+            }
+            None => message,
+        },
+        _ => message,
+    }
+}

@@ -1,0 +1,43 @@
+//! Results as CSV for payroll import: one row per line, or one row per participant.
+
+use payplan_sdk::result::EvalResult;
+use std::collections::BTreeMap;
+
+fn finish(writer: csv::Writer<Vec<u8>>) -> String {
+    String::from_utf8(writer.into_inner().expect("writing to memory cannot fail")).expect("CSV of UTF-8 fields")
+}
+
+/// `participant,name,policy,component,amount`, one row per payout line.
+pub fn lines(result: &EvalResult, names: &BTreeMap<String, String>) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["participant", "name", "policy", "component", "amount"]).expect("in memory");
+    for p in &result.payouts {
+        let name = names.get(&p.participant).map_or("", String::as_str);
+        w.write_record([&p.participant, name, &p.policy, &p.component, &p.amount.to_string()]).expect("in memory");
+    }
+    finish(w)
+}
+
+/// `participant,name,<policy>…,total`, one row per participant of the period, each policy's sum
+/// in plan order.
+pub fn summary(result: &EvalResult, names: &BTreeMap<String, String>, policies: &[String]) -> String {
+    let mut sums: BTreeMap<(&str, &str), rust_decimal::Decimal> = BTreeMap::new();
+    for p in &result.payouts {
+        *sums.entry((&p.participant, &p.policy)).or_default() += p.amount;
+    }
+    let places = result.totals.amount.scale();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let header: Vec<&str> =
+        ["participant", "name"].into_iter().chain(policies.iter().map(String::as_str)).chain(["total"]).collect();
+    w.write_record(&header).expect("in memory");
+    for (id, total) in &result.totals.participants {
+        let mut row = vec![id.clone(), names.get(id).cloned().unwrap_or_default()];
+        for policy in policies {
+            let sum = sums.get(&(id.as_str(), policy.as_str())).copied().unwrap_or_default();
+            row.push(crate::money::fixed(sum, places).to_string());
+        }
+        row.push(total.0.to_string());
+        w.write_record(&row).expect("in memory");
+    }
+    finish(w)
+}

@@ -1,0 +1,128 @@
+//! Designer tooling through the binary: what-if diff, CSV out, check.
+
+use crate::support::{payplan, repo, stderr, stdout};
+use std::path::Path;
+
+const PERIOD: &str = "examples/period-2026-03.json";
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+/// The example plan with `from` replaced by `to`, written beside the example so its script
+/// paths still resolve.
+fn example_variant(dir: &Path, from: &str, to: &str) -> String {
+    let text = std::fs::read_to_string(repo().join("examples/plan.toml")).unwrap();
+    assert!(text.contains(from));
+    let text = text.replace(from, to).replace("../policies/", &format!("{}/", repo().join("policies").display()));
+    write(dir, "b.toml", &text)
+}
+
+#[test]
+fn diff_of_one_tier_rate_reports_exactly_the_participants_in_that_tier() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = example_variant(dir.path(), "{ at = 1.00, rate = 0.05 }", "{ at = 1.00, rate = 0.06 }");
+    let out = payplan(&["diff", "--plan", "examples/plan.toml", "--plan", &b, "--period", PERIOD, "--format", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let c: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // The 100%–120% tier: p001 and p012 exactly at 100%, p006 at 115%, p007 at 112%.
+    let lines: Vec<String> = c["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            format!(
+                "{} {} {}",
+                l["participant"].as_str().unwrap(),
+                l["policy"].as_str().unwrap(),
+                l["delta"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        ["p001 commission 5000.00", "p006 commission 6900.00", "p007 commission 5600.00", "p012 commission 1000.00"]
+    );
+    assert_eq!(c["gainers"], 4);
+    assert_eq!(c["losers"], 0);
+    assert_eq!(c["totals"]["delta"], "18500.00");
+    assert_eq!(c["largest_movers"][0]["participant"], "p006");
+
+    let table = payplan(&["diff", "--plan", "examples/plan.toml", "--plan", &b, "--period", PERIOD]);
+    assert!(
+        stdout(&table).contains("total A 356500.00 B 375000.00 delta 18500.00; 4 gain, 0 lose"),
+        "{}",
+        stdout(&table)
+    );
+    let csv = payplan(&["diff", "--plan", "examples/plan.toml", "--plan", &b, "--period", PERIOD, "--format", "csv"]);
+    assert!(stdout(&csv).starts_with("participant,policy,a,b,delta\np001,commission,25000.00,30000.00,5000.00\n"));
+}
+
+#[test]
+fn csv_out_matches_the_json_result_to_the_cent() {
+    let json = payplan(&["eval", "--plan", "examples/plan.toml", "--period", PERIOD]);
+    let result: payplan_sdk::result::EvalResult = serde_json::from_slice(&json.stdout).unwrap();
+    let csv = payplan(&["eval", "--plan", "examples/plan.toml", "--period", PERIOD, "--format", "csv"]);
+    let mut reader = csv::Reader::from_reader(csv.stdout.as_slice());
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), result.payouts.len());
+    for (row, line) in rows.iter().zip(&result.payouts) {
+        assert_eq!(
+            (&row[0], &row[2], &row[3], &row[4]),
+            (
+                line.participant.as_str(),
+                line.policy.as_str(),
+                line.component.as_str(),
+                line.amount.to_string().as_str()
+            )
+        );
+    }
+    assert_eq!(&rows[0][1], "Li Wei");
+
+    let summary = payplan(&["eval", "--plan", "examples/plan.toml", "--period", PERIOD, "--format", "csv-summary"]);
+    let mut reader = csv::Reader::from_reader(summary.stdout.as_slice());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(
+        header,
+        ["participant", "name", "commission", "excess", "team", "mentor", "pk", "scorecard", "bonus", "total"]
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 13, "every participant, paid or not");
+    for row in &rows {
+        assert_eq!(row[9].to_string(), result.totals.participants[&row[0]].0.to_string());
+        let sum: rust_decimal::Decimal = (2..9).map(|i| row[i].parse::<rust_decimal::Decimal>().unwrap()).sum();
+        assert_eq!(sum.to_string(), row[9].to_string());
+    }
+}
+
+#[test]
+fn check_reports_every_broken_script_with_a_caret() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "one.rhai", "fn participant(ctx, p) {\n    let x = ;\n}\n");
+    write(dir.path(), "two.rhai", "fn evaluate(ctx) {\n    ctx.pay(\"a\", \"x\" 1);\n}\n");
+    write(dir.path(), "fine.rhai", "fn evaluate(ctx) {}\n");
+    let plan = "id = \"p\"\nversion = \"1\"\ncurrency = \"CNY\"\n[[policy]]\nid = \"one\"\nscript = \"one.rhai\"\n[[policy]]\nid = \"fine\"\nscript = \"fine.rhai\"\n[[policy]]\nid = \"two\"\nscript = \"two.rhai\"\n";
+    let file = write(dir.path(), "plan.toml", plan);
+    let out = payplan(&["check", &file]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("policy `one`: ") && err.contains("one.rhai:2:13: "), "{err}");
+    assert!(err.contains("2 |     let x = ;\n  |             ^"), "{err}");
+    assert!(err.contains("policy `two`: ") && err.contains("two.rhai:2:"), "{err}");
+    assert!(err.contains("2 problem(s)"), "{err}");
+
+    let bad_plan =
+        write(dir.path(), "bad.toml", &plan.replace("currency = \"CNY\"", "currency = \"CNY\"\nrounding = \"down\""));
+    let err = stderr(&payplan(&["check", &bad_plan]));
+    assert!(
+        err.contains(
+            "4:12: rounding \"down\" is not one of half_up, half_even\n4 | rounding = \"down\"\n  |            ^"
+        ),
+        "{err}"
+    );
+
+    let ok = payplan(&["check", "examples/plan.toml"]);
+    assert_eq!(stdout(&ok), "OK plan example-2026 version 1: 7 policies (7 scripts, 0 plugins)\n");
+}
