@@ -1,13 +1,6 @@
 //! The `payplan` binary as a user drives it: exit statuses and the messages for bad input.
 
-use crate::support::{payplan, stderr, stdout};
-use std::path::Path;
-
-fn write(dir: &Path, name: &str, text: &str) -> String {
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    path.to_string_lossy().into_owned()
-}
+use crate::support::{payplan, stderr, stdout, write};
 
 const PLAN: &str = r#"
 id = "p"

@@ -1,15 +1,9 @@
 //! Designer tooling through the binary: what-if diff, CSV out, check.
 
-use crate::support::{payplan, repo, stderr, stdout};
+use crate::support::{payplan, repo, stderr, stdout, write};
 use std::path::Path;
 
 const PERIOD: &str = "examples/period-2026-03.json";
-
-fn write(dir: &Path, name: &str, text: &str) -> String {
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    path.to_string_lossy().into_owned()
-}
 
 /// The example plan with `from` replaced by `to`, written beside the example so its script
 /// paths still resolve.

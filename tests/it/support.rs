@@ -26,6 +26,13 @@ pub fn stderr(out: &Output) -> String {
     String::from_utf8(out.stderr.clone()).expect("utf-8 output")
 }
 
+/// Writes `text` to `dir/name` and returns the path as text.
+pub fn write(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
 /// A plan's text with the usual header; `body` holds the `[[policy]]` tables, whose scripts are
 /// named relative to `policies/` (e.g. `script = "tiered_commission.rhai"`).
 pub fn plan_text(rounding: &str, body: &str) -> String {
