@@ -7,7 +7,6 @@ use payplan::error::Limit;
 use payplan::{Error, Result};
 use payplan_sdk::result::EvalResult;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 /// A plugin built from `plugins/` by the build script.
 pub fn plugin(name: &str) -> PathBuf {
@@ -135,14 +134,13 @@ fn wat(body: &str) -> String {
     )
 }
 
-/// Evaluates a plan whose only policy is this WAT module, with these limits.
-fn hostile(module: &str, limits: &str) -> (Result<EvalResult>, Duration) {
+/// Evaluates a plan whose only policy is this WAT module, with these limits. The fuel and memory
+/// limits are what bound a hostile module's time, deterministically; no test times it.
+fn hostile(module: &str, limits: &str) -> Result<EvalResult> {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("hostile.wasm");
     std::fs::write(&file, wat::parse_str(module).unwrap()).unwrap();
-    let started = Instant::now();
-    let result = run_with(&format!("[[policy]]\nid = \"bad\"\nplugin = \"{}\"\n", file.display()), limits);
-    (result, started.elapsed())
+    run_with(&format!("[[policy]]\nid = \"bad\"\nplugin = \"{}\"\n", file.display()), limits)
 }
 
 /// After each hostile plugin, a good evaluation in the same process still succeeds.
@@ -164,12 +162,11 @@ fn limit_of(err: &Error) -> Option<Limit> {
 #[test]
 fn a_plugin_that_loops_forever_runs_out_of_fuel() {
     let limits = "[limits]\nfuel = 100_000_000\nfuel_per_participant = 1_000";
-    let (result, took) = hostile(&wat("(loop $l (br $l)) i64.const 0"), limits);
+    let result = hostile(&wat("(loop $l (br $l)) i64.const 0"), limits);
     let err = result.unwrap_err();
     assert_eq!(limit_of(&err), Some(Limit::Fuel), "{err}");
     // The base and 1000 for each of the period's four participants.
     assert!(err.to_string().contains("broke the fuel limit (100004000)"), "{err}");
-    assert!(took < Duration::from_secs(10), "stopped in {took:?}");
     good_run_succeeds();
 }
 
@@ -177,16 +174,15 @@ fn a_plugin_that_loops_forever_runs_out_of_fuel() {
 fn a_plugin_that_grows_memory_without_bound_hits_the_memory_limit() {
     let bomb =
         "(loop $l (if (i32.eq (memory.grow (i32.const 16)) (i32.const -1)) (then unreachable)) (br $l)) i64.const 0";
-    let (result, took) = hostile(&wat(bomb), "[limits]\nmemory = 16_777_216\nmemory_per_participant = 0");
+    let result = hostile(&wat(bomb), "[limits]\nmemory = 16_777_216\nmemory_per_participant = 0");
     let err = result.unwrap_err();
     assert_eq!(limit_of(&err), Some(Limit::Memory), "{err}");
-    assert!(took < Duration::from_secs(10));
     good_run_succeeds();
 }
 
 #[test]
 fn a_plugin_that_traps_fails_with_the_trap() {
-    let (result, _) = hostile(&wat("unreachable"), "");
+    let result = hostile(&wat("unreachable"), "");
     let err = result.unwrap_err().to_string();
     assert!(err.starts_with("policy `bad` failed: "), "{err}");
     assert!(
@@ -198,7 +194,7 @@ fn a_plugin_that_traps_fails_with_the_trap() {
 
 #[test]
 fn a_huge_reply_breaks_the_output_limit() {
-    let (result, _) = hostile(&wat("i64.const 0x00000000ffffffff"), "[limits]\noutput_size = 1_000_000");
+    let result = hostile(&wat("i64.const 0x00000000ffffffff"), "[limits]\noutput_size = 1_000_000");
     let err = result.unwrap_err();
     assert_eq!(limit_of(&err), Some(Limit::OutputSize), "{err}");
     good_run_succeeds();
@@ -207,10 +203,10 @@ fn a_huge_reply_breaks_the_output_limit() {
 #[test]
 fn garbage_and_out_of_bounds_replies_are_refused() {
     let garbage = r#"(i32.store (i32.const 0) (i32.const 0x6b6e756a)) i64.const 4"#;
-    let (result, _) = hostile(&wat(garbage), "");
+    let result = hostile(&wat(garbage), "");
     let err = result.unwrap_err().to_string();
     assert!(err.contains("the plugin's reply is not valid: "), "{err}");
-    let (result, _) = hostile(&wat("i64.const 0x7fff000000000010"), "");
+    let result = hostile(&wat("i64.const 0x7fff000000000010"), "");
     let err = result.unwrap_err().to_string();
     assert!(err.contains("lies outside the plugin's memory"), "{err}");
     good_run_succeeds();
@@ -219,7 +215,7 @@ fn garbage_and_out_of_bounds_replies_are_refused() {
 #[test]
 fn a_plugin_of_another_abi_version_is_refused_at_load() {
     let module = wat("i64.const 0").replace("(result i32) i32.const 1)", "(result i32) i32.const 2)");
-    let (result, _) = hostile(&module, "");
+    let result = hostile(&module, "");
     let err = result.unwrap_err();
     assert!(matches!(err, Error::Compile { .. }), "{err}");
     assert!(err.to_string().contains("speaks plugin ABI version 2; this host speaks version 1"), "{err}");
@@ -232,13 +228,13 @@ fn a_plugin_that_imports_anything_is_refused_at_load() {
         "(module",
         "(module\n  (import \"wasi_snapshot_preview1\" \"clock_time_get\" (func (param i32 i64 i32) (result i32)))",
     );
-    let (result, _) = hostile(&module, "");
+    let result = hostile(&module, "");
     let err = result.unwrap_err().to_string();
     assert!(err.contains("imports `wasi_snapshot_preview1::clock_time_get`; a plugin may import nothing"), "{err}");
-    let (result, _) = hostile("(module (memory (export \"memory\") 1))", "");
+    let result = hostile("(module (memory (export \"memory\") 1))", "");
     let err = result.unwrap_err().to_string();
     assert!(err.contains("does not export the function `payplan_abi_version`"), "{err}");
-    let (result, _) = hostile(
+    let result = hostile(
         &wat("i64.const 0")
             .replace("(param i32 i32) (result i64)", "(param i32 i32) (result i32)")
             .replace("i64.const 0", "i32.const 0"),
