@@ -6,7 +6,7 @@ use crate::eval::{CompiledPlan, result_hash, to_json};
 use crate::hash::sha256;
 use crate::input::parse_period;
 use crate::plan::{self, Plan};
-use crate::store::{Draft, GENESIS, Kind, Record, Store, Stored};
+use crate::store::{Draft, GENESIS, Kind, Record, Request, Store, Stored};
 use payplan_sdk::result::EvalResult;
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, BTreeSet};
@@ -22,6 +22,19 @@ pub fn record(
     result: &EvalResult,
     caller: &str,
     adjusts: Option<i64>,
+) -> Result<Stored> {
+    record_request(store, period_bytes, plan, result, caller, adjusts, None)
+}
+
+/// [`record`], once per idempotency key: a request already recorded under the key returns its run.
+pub fn record_request(
+    store: &dyn Store,
+    period_bytes: &[u8],
+    plan: &Plan,
+    result: &EvalResult,
+    caller: &str,
+    adjusts: Option<i64>,
+    request: Option<Request>,
 ) -> Result<Stored> {
     let mut blobs = Vec::new();
     let mut blob = |bytes: Vec<u8>| {
@@ -55,7 +68,23 @@ pub fn record(
         scripts,
         seq: 0,
     };
-    store.append(Draft { record, blobs })
+    store.append(Draft { record, blobs, request })
+}
+
+/// Makes `run` the final run of `period`: refused when the run is of another period or the period
+/// is closed already.
+pub fn close(store: &dyn Store, period: &str, run_seq: i64, by: &str) -> Result<()> {
+    let stored = run(store, run_seq)?;
+    if stored.record.period != period {
+        return Err(Error::Conflict {
+            message: format!("run {run_seq} is of period {}, not {period}", stored.record.period),
+        });
+    }
+    if let Some(final_run) = store.closed(period)? {
+        return Err(Error::Conflict { message: format!("period {period} is already closed with run {final_run}") });
+    }
+    let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    store.close(period, run_seq, by, at.as_str())
 }
 
 fn run(store: &dyn Store, seq: i64) -> Result<Stored> {
@@ -87,7 +116,7 @@ pub struct Replay {
 }
 
 /// One line that differs between two results.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Difference {
     /// Participant id.
     pub participant: String,
@@ -108,18 +137,32 @@ impl Replay {
     }
 }
 
+/// Rebuilds a plan from the store alone: its text, and each policy file by the hash `scripts`
+/// gives for it. `whose` names what refers to the plan (a run, a plan version) in errors.
+pub fn stored_plan(
+    store: &dyn Store,
+    plan_file: &str,
+    plan_blob: &str,
+    scripts: &BTreeMap<String, String>,
+    whose: &str,
+) -> Result<Plan> {
+    let missing = |hash: &str, what: &str| Error::Store { message: format!("{whose}: its {what} ({hash}) is missing") };
+    let bytes = store.blob(plan_blob)?.ok_or_else(|| missing(plan_blob, "plan"))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| Error::Store { message: format!("{whose}: the stored plan is not UTF-8") })?;
+    let read = |path: &Path| -> Result<Vec<u8>, String> {
+        let hash = scripts.get(&*path.to_string_lossy()).ok_or_else(|| format!("not in {whose}'s files"))?;
+        store.blob(hash).map_err(|e| e.to_string())?.ok_or_else(|| format!("blob {hash} is missing"))
+    };
+    plan::parse(Path::new(plan_file), &text, read)
+}
+
 /// Re-evaluates a run from the store alone: the stored period bytes, plan text and policy files;
 /// no file of the working tree is read.
 pub fn replay(store: &dyn Store, seq: i64, pool: &rayon::ThreadPool) -> Result<Replay> {
     let stored = run(store, seq)?;
     let r = &stored.record;
-    let plan_text = String::from_utf8(blob(store, &r.plan_blob, "plan", seq)?)
-        .map_err(|_| Error::Store { message: format!("run {seq}: the stored plan is not UTF-8") })?;
-    let read = |path: &Path| -> Result<Vec<u8>, String> {
-        let hash = r.scripts.get(&*path.to_string_lossy()).ok_or_else(|| "not in the run's record".to_string())?;
-        store.blob(hash).map_err(|e| e.to_string())?.ok_or_else(|| format!("blob {hash} is missing"))
-    };
-    let plan = plan::parse(Path::new(&r.plan_file), &plan_text, read)?;
+    let plan = stored_plan(store, &r.plan_file, &r.plan_blob, &r.scripts, &format!("run {seq}"))?;
     let period = blob(store, &r.period_blob, "period", seq)?;
     let input = parse_period(&period)
         .map_err(|problems| Error::Input { file: format!("run {seq} period").into(), problems })?;

@@ -21,6 +21,12 @@ pub fn check(file: &Path) -> Report {
         Ok(plan) => plan,
         Err(e) => return Report { plan: None, problems: vec![describe(&e, std::fs::read_to_string(file).ok())] },
     };
+    let problems = compile_each(&plan).into_iter().map(|(e, text)| describe(&e, text)).collect();
+    Report { plan: Some(plan), problems }
+}
+
+/// Compiles each policy of a loaded plan on its own; every error, with the script's text.
+pub fn compile_each(plan: &Plan) -> Vec<(Error, Option<String>)> {
     let mut problems = Vec::new();
     for spec in &plan.policies {
         let single = Plan { policies: vec![spec.clone()], ..plan.clone() };
@@ -29,25 +35,16 @@ pub fn check(file: &Path) -> Report {
                 plan::Source::Script { text, .. } => Some(text.clone()),
                 plan::Source::Plugin { .. } => None,
             };
-            problems.push(describe(&e, text));
+            problems.push((e, text));
         }
     }
-    Report { plan: Some(plan), problems }
+    problems
 }
 
 /// The error, and under it the line it points at with a caret, when it points at one.
-fn describe(err: &Error, text: Option<String>) -> String {
+pub fn describe(err: &Error, text: Option<String>) -> String {
     let message = err.to_string();
-    let position = match err {
-        Error::Compile { location, .. } | Error::Policy { location, .. } => location.position,
-        Error::Plan { message, .. } => {
-            let (line, rest) = message.split_once(':').unwrap_or_default();
-            let column = rest.split_once(':').map_or("", |(c, _)| c);
-            line.parse().ok().zip(column.parse().ok())
-        }
-        _ => None,
-    };
-    match (position, text) {
+    match (err.position(), text) {
         (Some((line, column)), Some(text)) => match text.lines().nth(line.saturating_sub(1)) {
             Some(source) => {
                 let gutter = line.to_string().len();

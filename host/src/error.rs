@@ -94,6 +94,15 @@ pub enum Error {
         message: String,
     },
 
+    /// The service's configuration file is invalid.
+    #[error("{}: {message}", file.display())]
+    Config {
+        /// The file.
+        file: PathBuf,
+        /// What is wrong, with its line and column when known.
+        message: String,
+    },
+
     /// A policy script does not compile.
     #[error("policy `{policy}`: {location}: {message}")]
     Compile {
@@ -149,6 +158,28 @@ pub enum Error {
     #[error("no run {0} in the store")]
     NoRun(i64),
 
+    /// Something else the store does not hold (a plan version, a participant of a run).
+    #[error("{what} not found")]
+    NotFound {
+        /// What was asked for.
+        what: String,
+    },
+
+    /// The request contradicts what the store holds (a period closed already, a run of another
+    /// period).
+    #[error("{message}")]
+    Conflict {
+        /// Why.
+        message: String,
+    },
+
+    /// An idempotency key sent again with a different request.
+    #[error("idempotency key {key:?} was already used for a different request")]
+    KeyReused {
+        /// The key.
+        key: String,
+    },
+
     /// A file could not be read or written.
     #[error("{}: {source}", path.display())]
     Io {
@@ -167,24 +198,68 @@ impl Error {
             self,
             Self::Input { .. }
                 | Self::Plan { .. }
+                | Self::Config { .. }
                 | Self::Compile { .. }
                 | Self::Io { .. }
                 | Self::PeriodClosed { .. }
                 | Self::NoRun(_)
+                | Self::NotFound { .. }
+                | Self::Conflict { .. }
+                | Self::KeyReused { .. }
         )
     }
 
-    /// A stable code for the error's kind, shared by the CLI and (later) the HTTP problem type.
+    /// The 1-based line and column the error points at, in the script or the plan, when known.
+    pub fn position(&self) -> Option<(usize, usize)> {
+        match self {
+            Self::Compile { location, .. } | Self::Policy { location, .. } | Self::LimitExceeded { location, .. } => {
+                location.position
+            }
+            Self::Plan { message, .. } => {
+                let (line, rest) = message.split_once(':')?;
+                let (column, _) = rest.split_once(':')?;
+                line.parse().ok().zip(column.parse().ok())
+            }
+            _ => None,
+        }
+    }
+
+    /// The file the error is in: the plan, or the policy's script or plugin.
+    pub fn file(&self) -> Option<&std::path::Path> {
+        match self {
+            Self::Compile { location, .. } | Self::Policy { location, .. } | Self::LimitExceeded { location, .. } => {
+                Some(&location.file)
+            }
+            Self::Plan { file, .. } | Self::Input { file, .. } | Self::Io { path: file, .. } => Some(file),
+            _ => None,
+        }
+    }
+
+    /// The policy that failed or does not compile.
+    pub fn policy(&self) -> Option<&str> {
+        match self {
+            Self::Compile { policy, .. } | Self::Policy { policy, .. } | Self::LimitExceeded { policy, .. } => {
+                Some(policy)
+            }
+            _ => None,
+        }
+    }
+
+    /// A stable code for the error's kind, shared by the CLI and the HTTP problem type.
     pub fn code(&self) -> &'static str {
         match self {
             Self::Input { .. } => "invalid_input",
             Self::Plan { .. } => "invalid_plan",
+            Self::Config { .. } => "invalid_config",
             Self::Compile { .. } => "compile_error",
             Self::Policy { .. } => "policy_failed",
             Self::LimitExceeded { .. } => "limit_exceeded",
             Self::Store { .. } => "store",
             Self::PeriodClosed { .. } => "period_closed",
             Self::NoRun(_) => "no_run",
+            Self::NotFound { .. } => "not_found",
+            Self::Conflict { .. } => "conflict",
+            Self::KeyReused { .. } => "idempotency_key_reused",
             Self::Io { .. } => "io",
         }
     }

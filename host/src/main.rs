@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use payplan::audit::{self, Delta};
 use payplan::eval::{CompiledPlan, thread_pool, to_json};
 use payplan::store::{self, Store};
-use payplan::{Error, check, csv_out, input, plan, table, whatif};
+use payplan::{Error, api, check, csv_out, input, plan, table, whatif};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -14,9 +14,10 @@ use std::process::ExitCode;
 #[derive(Parser)]
 #[command(version, about)]
 struct Cli {
-    /// The audit store: a SQLite file, or postgres://… for a shared PostgreSQL store.
-    #[arg(long, global = true, env = "PAYPLAN_STORE", default_value = "payplan.db")]
-    store: String,
+    /// The audit store: a SQLite file, or postgres://… for a shared PostgreSQL store
+    /// [default: the service config's `store`, else payplan.db].
+    #[arg(long, global = true, env = "PAYPLAN_STORE")]
+    store: Option<String>,
     /// Worker threads (0: one per core). Results do not depend on it.
     #[arg(long, global = true, default_value_t = 0)]
     threads: usize,
@@ -91,6 +92,24 @@ enum Command {
         /// Seed.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+    },
+    /// Serve the HTTP API until SIGTERM (requests in flight finish first).
+    Serve {
+        /// Address to listen on [default: the config's `listen`, else 127.0.0.1:8080].
+        #[arg(long)]
+        listen: Option<String>,
+        /// The service config: tokens, limits, store (TOML).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Make a bearer token for the service: prints the token once, and the config entry (its hash).
+    Token {
+        /// Who will hold it.
+        #[arg(long)]
+        name: String,
+        /// designer, payroll, auditor or admin.
+        #[arg(long)]
+        role: String,
     },
     /// Audit the store.
     Audit {
@@ -173,8 +192,39 @@ fn out(text: &str) -> anyhow::Result<()> {
     std::io::stdout().lock().write_all(text.as_bytes()).context("writing the output")
 }
 
-fn open(location: &str) -> anyhow::Result<Box<dyn Store>> {
-    Ok(store::open(location)?)
+fn open(location: &Option<String>) -> anyhow::Result<Box<dyn Store>> {
+    Ok(store::open(location.as_deref().unwrap_or(DEFAULT_STORE))?)
+}
+
+const DEFAULT_STORE: &str = "payplan.db";
+
+fn serve(store: Option<String>, listen: Option<String>, config: Option<PathBuf>, threads: usize) -> anyhow::Result<()> {
+    use tracing_subscriber::EnvFilter;
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let config = match &config {
+        Some(file) => api::config::Config::load(file)?,
+        None => api::config::Config::default(),
+    };
+    if config.tokens.is_empty() {
+        tracing::warn!("no tokens configured (--config): every /v1 request will be refused with 401");
+    }
+    let location = store.or_else(|| config.store.clone()).unwrap_or_else(|| DEFAULT_STORE.into());
+    let store: std::sync::Arc<dyn Store> = store::open(&location)?.into();
+    let state = std::sync::Arc::new(api::AppState::new(store, &config, threads).map_err(anyhow::Error::msg)?);
+    let listen = listen.unwrap_or_else(|| config.listen.clone());
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting tokio")?;
+    runtime.block_on(async {
+        let listener =
+            tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("listening on {listen}"))?;
+        let address = listener.local_addr()?;
+        out(&format!("listening on http://{address}\n"))?;
+        tracing::info!(%address, store = %location, "serving");
+        api::serve(listener, state, &config).await.context("serving")
+    })
 }
 
 fn run(cli: Cli) -> anyhow::Result<Outcome> {
@@ -259,6 +309,16 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
                 }
             })?;
         }
+        Command::Serve { listen, config } => serve(cli.store, listen, config, cli.threads)?,
+        Command::Token { name, role } => {
+            let role: api::config::Role = serde_json::from_value(serde_json::Value::String(role.clone()))
+                .map_err(|_| anyhow::anyhow!("role {role:?} is not one of designer, payroll, auditor, admin"))?;
+            let (token, hash) = api::config::new_token()?;
+            out(&format!(
+                "{token}\n\n# add to the service config; the token itself is not stored anywhere\n[[token]]\nname = {name:?}\nrole = \"{}\"\nsha256 = \"{hash}\"\n",
+                role.name()
+            ))?;
+        }
         Command::Gen { participants, deals_per, seed } => {
             let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
             payplan::generate::write_period(&mut stdout, payplan::generate::Shape { participants, deals_per, seed })?;
@@ -310,15 +370,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         }
         Command::Period { command: PeriodCommand::Close { period, run, caller } } => {
             let store = open(&cli.store)?;
-            let stored = store.run(run)?.ok_or(Error::NoRun(run))?;
-            if stored.record.period != period {
-                anyhow::bail!("run {run} is of period {}, not {period}", stored.record.period);
-            }
-            if let Some(final_run) = store.closed(&period)? {
-                anyhow::bail!("period {period} is already closed with run {final_run}");
-            }
-            let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-            store.close(&period, run, &caller, &at)?;
+            audit::close(store.as_ref(), &period, run, &caller)?;
             out(&format!("closed {period} with run {run}\n"))?;
         }
     }

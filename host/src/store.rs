@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 pub const GENESIS: &str = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
 
 /// What a run is: an ordinary evaluation, or an adjustment of a closed period's final run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// An evaluation of an open period.
@@ -28,7 +28,7 @@ pub enum Kind {
 
 /// One recorded run. Fields are in alphabetical order: the compact JSON is canonical, and
 /// `record_hash` is its SHA-256.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Record {
     /// For an adjustment: the final run it adjusts.
     pub adjusts: Option<i64>,
@@ -91,6 +91,50 @@ pub struct Draft {
     pub record: Record,
     /// Blobs by hash (stored once each).
     pub blobs: Vec<(String, Vec<u8>)>,
+    /// The client's idempotency key, when it sent one: a run already recorded under the key is
+    /// returned instead of appending a new one.
+    pub request: Option<Request>,
+}
+
+/// An idempotent request: who sent it, its key, and the hash of what it asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// Whose key space (the token's name): two clients may pick the same key.
+    pub scope: String,
+    /// The `Idempotency-Key` header.
+    pub key: String,
+    /// SHA-256 of the request (route, plan version, body).
+    pub hash: String,
+}
+
+/// A published plan version: immutable, named by its hash, with the blobs it is made of.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PlanVersion {
+    /// The plan's hash (formats.md): its identity.
+    pub hash: String,
+    /// Plan id.
+    pub id: String,
+    /// The designer's version label.
+    pub version: String,
+    /// The plan's file name (policy paths resolve against it).
+    pub plan_file: String,
+    /// Hash of the plan text.
+    pub plan_blob: String,
+    /// Each policy file (as the plan resolved it) → hash of its bytes.
+    pub scripts: BTreeMap<String, String>,
+    /// Who published it.
+    pub published_by: String,
+    /// When (UTC, RFC 3339).
+    pub published_at: String,
+}
+
+/// The row an idempotency key refers to, checked under the append lock.
+pub fn replayed(request: &Request, stored: Option<(String, i64)>) -> Result<Option<i64>> {
+    match stored {
+        None => Ok(None),
+        Some((hash, seq)) if hash == request.hash => Ok(Some(seq)),
+        Some(_) => Err(Error::KeyReused { key: request.key.clone() }),
+    }
 }
 
 /// Seals a draft record at its place in the chain: its canonical JSON and hash.
@@ -116,8 +160,18 @@ pub fn admit(draft: &Record, closed: Option<i64>) -> Result<()> {
 /// Storage of runs and blobs.
 pub trait Store: Send + Sync {
     /// Appends a run atomically: its blobs, then its record linked to the last one. Refused for a
-    /// closed period unless the draft is an adjustment (which then names the final run).
+    /// closed period unless the draft is an adjustment (which then names the final run). With an
+    /// idempotency key already used for the same request, returns that run and appends nothing;
+    /// for another request, [`Error::KeyReused`].
     fn append(&self, draft: Draft) -> Result<Stored>;
+    /// The run recorded under an idempotency key, and the hash of the request that made it.
+    fn request(&self, scope: &str, key: &str) -> Result<Option<(String, i64)>>;
+    /// Stores a plan version and its blobs; false when that version was already published.
+    fn publish(&self, plan: &PlanVersion, blobs: Vec<(String, Vec<u8>)>) -> Result<bool>;
+    /// Published plan versions, in the order they were published.
+    fn plans(&self) -> Result<Vec<PlanVersion>>;
+    /// One published plan version.
+    fn plan(&self, hash: &str) -> Result<Option<PlanVersion>>;
     /// Runs in chain order, of one period or all.
     fn runs(&self, period: Option<&str>) -> Result<Vec<Stored>>;
     /// One run.
@@ -140,6 +194,12 @@ pub fn open(location: &str) -> Result<Box<dyn Store>> {
     } else {
         Ok(Box::new(sqlite::SqliteStore::open(location.as_ref())?))
     }
+}
+
+/// A published plan version as stored (its JSON), read back.
+pub fn plan_from_json(json: &str) -> Result<PlanVersion> {
+    serde_json::from_str(json)
+        .map_err(|e| Error::Store { message: format!("a stored plan version does not parse: {e}") })
 }
 
 /// The store error for a database error, with what was being done.

@@ -13,6 +13,7 @@ pub type Attributes = BTreeMap<String, serde_json::Value>;
 
 /// One period of sales data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Period {
     /// The period's identity and currency.
     pub period: PeriodInfo,
@@ -24,11 +25,13 @@ pub struct Period {
     pub deals: Vec<Deal>,
     /// Unknown top-level fields.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub attributes: Attributes,
 }
 
 /// `period`: id, dates and currency.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PeriodInfo {
     /// Period id, e.g. `2026-03`.
     pub id: String,
@@ -40,11 +43,13 @@ pub struct PeriodInfo {
     pub currency: String,
     /// Unknown fields.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub attributes: Attributes,
 }
 
 /// A team (a region, a branch).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Team {
     /// Unique team id.
     pub id: String,
@@ -53,14 +58,17 @@ pub struct Team {
     pub name: Option<String>,
     /// Team sales target; `None`: the team has no target.
     #[serde(default, with = "crate::exact::option", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, example = "1250.00"))]
     pub target: Option<Decimal>,
     /// Unknown fields.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub attributes: Attributes,
 }
 
 /// A person who can be paid or scored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Participant {
     /// Unique participant id.
     pub id: String,
@@ -84,12 +92,14 @@ pub struct Participant {
     pub prior_deals: Option<u64>,
     /// Sales target for the period; absent or 0 means no target.
     #[serde(default, with = "crate::exact::option", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, example = "1250.00"))]
     pub target: Option<Decimal>,
     /// Named metrics (visits, csat, …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metrics: Option<BTreeMap<String, Metric>>,
     /// Unknown fields.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub attributes: Attributes,
 }
 
@@ -107,11 +117,13 @@ impl Participant {
 
 /// A metric value, an exact decimal.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String))]
 #[serde(transparent)]
 pub struct Metric(#[serde(with = "crate::exact")] pub Decimal);
 
 /// A closed deal (or a refund, when the amount is negative).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Deal {
     /// Unique deal id.
     pub id: String,
@@ -119,6 +131,7 @@ pub struct Deal {
     pub participant: String,
     /// Amount; negative for a refund or clawback.
     #[serde(with = "crate::exact")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "1250.00"))]
     pub amount: Decimal,
     /// Closing date, inside the period.
     pub closed_on: NaiveDate,
@@ -133,5 +146,6 @@ pub struct Deal {
     pub kind: Option<String>,
     /// Unknown fields.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub attributes: Attributes,
 }

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 /// What an evaluation owes and why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EvalResult {
     /// The engine that computed it, e.g. `payplan 0.1.0` (outside the hash).
     pub engine: String,
@@ -62,6 +63,7 @@ impl EvalResult {
 
 /// Which plan, which version, and the hash of its bytes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PlanRef {
     /// `sha256:<hex>` over the plan text and every script or plugin byte.
     pub hash: String,
@@ -73,9 +75,11 @@ pub struct PlanRef {
 
 /// One money line: a participant is owed `amount` by `policy` for `component`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Payout {
     /// Rounded to the currency's minor unit, written with exactly that many places.
     #[serde(with = "crate::exact")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "1250.00"))]
     pub amount: Decimal,
     /// What the line pays for (`commission`, `first_deal:p004`, …).
     pub component: String,
@@ -89,6 +93,7 @@ pub struct Payout {
 
 /// A score given by a scoring policy.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Score {
     /// How the score came about.
     pub explain: Vec<String>,
@@ -100,14 +105,17 @@ pub struct Score {
     pub policy: String,
     /// The score, with two decimal places.
     #[serde(with = "crate::exact")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "1250.00"))]
     pub score: Decimal,
 }
 
 /// Sums of the payouts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Totals {
     /// Sum of all payouts.
     #[serde(with = "crate::exact")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "1250.00"))]
     pub amount: Decimal,
     /// Sum per participant, for every participant of the period.
     pub participants: BTreeMap<String, Money>,
@@ -115,6 +123,7 @@ pub struct Totals {
 
 /// An amount of money in a map value.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String))]
 #[serde(transparent)]
 pub struct Money(#[serde(with = "crate::exact")] pub Decimal);
 

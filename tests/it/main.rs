@@ -1,5 +1,6 @@
 //! End-to-end and cross-checking tests of payplan, as one test binary.
 
+mod api;
 mod cli;
 mod designer;
 mod example;

@@ -1,7 +1,7 @@
 //! The shared store: PostgreSQL. Appends take a transaction-scoped advisory lock, so several
 //! hosts appending at once still form one chain; a crash rolls the transaction back.
 
-use super::{Draft, GENESIS, Store, Stored, admit, db_error, seal};
+use super::{Draft, GENESIS, PlanVersion, Store, Stored, admit, db_error, plan_from_json, replayed, seal};
 use crate::error::Result;
 use postgres::{Client, NoTls};
 use std::sync::Mutex;
@@ -20,6 +20,18 @@ CREATE TABLE IF NOT EXISTS closures (
     run BIGINT NOT NULL REFERENCES runs (seq),
     closed_by TEXT NOT NULL,
     closed_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS requests (
+    scope TEXT NOT NULL,
+    key TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    run BIGINT NOT NULL REFERENCES runs (seq),
+    PRIMARY KEY (scope, key)
+);
+CREATE TABLE IF NOT EXISTS plans (
+    n BIGSERIAL PRIMARY KEY,
+    hash TEXT NOT NULL UNIQUE,
+    manifest TEXT NOT NULL
 );
 ";
 
@@ -59,6 +71,21 @@ impl Store for PgStore {
         let doing = "recording a run";
         let mut tx = client.transaction().map_err(|e| db_error(doing, e))?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&APPEND_LOCK]).map_err(|e| db_error(doing, e))?;
+        if let Some(request) = &draft.request {
+            let earlier = tx
+                .query_opt(
+                    "SELECT request_hash, run FROM requests WHERE scope = $1 AND key = $2",
+                    &[&request.scope, &request.key],
+                )
+                .map_err(|e| db_error(doing, e))?
+                .map(|r| (r.get(0), r.get(1)));
+            if let Some(seq) = replayed(request, earlier)? {
+                let row = tx
+                    .query_opt("SELECT seq, record, record_hash FROM runs WHERE seq = $1", &[&seq])
+                    .map_err(|e| db_error(doing, e))?;
+                return row.as_ref().map(stored).transpose()?.ok_or(crate::Error::NoRun(seq));
+            }
+        }
         let closed = tx
             .query_opt("SELECT run FROM closures WHERE period = $1", &[&draft.record.period])
             .map_err(|e| db_error(doing, e))?
@@ -78,8 +105,58 @@ impl Store for PgStore {
             &[&seq, &draft.record.period, &json, &hash],
         )
         .map_err(|e| db_error(doing, e))?;
+        if let Some(request) = &draft.request {
+            tx.execute(
+                "INSERT INTO requests (scope, key, request_hash, run) VALUES ($1, $2, $3, $4)",
+                &[&request.scope, &request.key, &request.hash, &seq],
+            )
+            .map_err(|e| db_error(doing, e))?;
+        }
         tx.commit().map_err(|e| db_error(doing, e))?;
         Ok(Stored { record: draft.record, json, hash })
+    }
+
+    fn request(&self, scope: &str, key: &str) -> Result<Option<(String, i64)>> {
+        let row = self
+            .client()
+            .query_opt("SELECT request_hash, run FROM requests WHERE scope = $1 AND key = $2", &[&scope, &key])
+            .map_err(|e| db_error("reading an idempotency key", e))?;
+        Ok(row.map(|r| (r.get(0), r.get(1))))
+    }
+
+    fn publish(&self, plan: &PlanVersion, blobs: Vec<(String, Vec<u8>)>) -> Result<bool> {
+        let mut client = self.client();
+        let doing = "publishing a plan";
+        let mut tx = client.transaction().map_err(|e| db_error(doing, e))?;
+        for (hash, bytes) in &blobs {
+            tx.execute("INSERT INTO blobs (hash, bytes) VALUES ($1, $2) ON CONFLICT (hash) DO NOTHING", &[hash, bytes])
+                .map_err(|e| db_error(doing, e))?;
+        }
+        let manifest = serde_json::to_string(plan).expect("a plan version always serialises");
+        let added = tx
+            .execute(
+                "INSERT INTO plans (hash, manifest) VALUES ($1, $2) ON CONFLICT (hash) DO NOTHING",
+                &[&plan.hash, &manifest],
+            )
+            .map_err(|e| db_error(doing, e))?;
+        tx.commit().map_err(|e| db_error(doing, e))?;
+        Ok(added == 1)
+    }
+
+    fn plans(&self) -> Result<Vec<PlanVersion>> {
+        let rows = self
+            .client()
+            .query("SELECT manifest FROM plans ORDER BY n", &[])
+            .map_err(|e| db_error("listing plans", e))?;
+        rows.iter().map(|r| plan_from_json(r.get(0))).collect()
+    }
+
+    fn plan(&self, hash: &str) -> Result<Option<PlanVersion>> {
+        let row = self
+            .client()
+            .query_opt("SELECT manifest FROM plans WHERE hash = $1", &[&hash])
+            .map_err(|e| db_error("reading a plan", e))?;
+        row.map(|r| plan_from_json(r.get(0))).transpose()
     }
 
     fn runs(&self, period: Option<&str>) -> Result<Vec<Stored>> {

@@ -1,7 +1,7 @@
 //! The embedded store: one SQLite file in WAL mode; appends take the write lock first
 //! (`BEGIN IMMEDIATE`), so processes sharing the file still form one chain.
 
-use super::{Draft, GENESIS, Store, Stored, admit, db_error, seal};
+use super::{Draft, GENESIS, PlanVersion, Store, Stored, admit, db_error, plan_from_json, replayed, seal};
 use crate::error::Result;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::path::Path;
@@ -22,6 +22,18 @@ CREATE TABLE IF NOT EXISTS closures (
     run INTEGER NOT NULL REFERENCES runs (seq),
     closed_by TEXT NOT NULL,
     closed_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS requests (
+    scope TEXT NOT NULL,
+    key TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    run INTEGER NOT NULL REFERENCES runs (seq),
+    PRIMARY KEY (scope, key)
+);
+CREATE TABLE IF NOT EXISTS plans (
+    n INTEGER PRIMARY KEY,
+    hash TEXT NOT NULL UNIQUE,
+    manifest TEXT NOT NULL
 );
 ";
 
@@ -57,6 +69,21 @@ impl Store for SqliteStore {
         let mut conn = self.conn();
         let doing = "recording a run";
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(|e| db_error(doing, e))?;
+        if let Some(request) = &draft.request {
+            let earlier = tx
+                .query_row(
+                    "SELECT request_hash, run FROM requests WHERE scope = ?1 AND key = ?2",
+                    [&request.scope, &request.key],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()
+                .map_err(|e| db_error(doing, e))?;
+            if let Some(seq) = replayed(request, earlier)? {
+                drop(tx);
+                drop(conn);
+                return self.run(seq)?.ok_or(crate::Error::NoRun(seq));
+            }
+        }
         let closed: Option<i64> = tx
             .query_row("SELECT run FROM closures WHERE period = ?1", [&draft.record.period], |r| r.get(0))
             .optional()
@@ -79,8 +106,57 @@ impl Store for SqliteStore {
             params![seq, draft.record.period, json, hash],
         )
         .map_err(|e| db_error(doing, e))?;
+        if let Some(request) = &draft.request {
+            tx.execute(
+                "INSERT INTO requests (scope, key, request_hash, run) VALUES (?1, ?2, ?3, ?4)",
+                params![request.scope, request.key, request.hash, seq],
+            )
+            .map_err(|e| db_error(doing, e))?;
+        }
         tx.commit().map_err(|e| db_error(doing, e))?;
         Ok(Stored { record: draft.record, json, hash })
+    }
+
+    fn request(&self, scope: &str, key: &str) -> Result<Option<(String, i64)>> {
+        let conn = self.conn();
+        conn.query_row("SELECT request_hash, run FROM requests WHERE scope = ?1 AND key = ?2", [scope, key], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()
+        .map_err(|e| db_error("reading an idempotency key", e))
+    }
+
+    fn publish(&self, plan: &PlanVersion, blobs: Vec<(String, Vec<u8>)>) -> Result<bool> {
+        let mut conn = self.conn();
+        let doing = "publishing a plan";
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(|e| db_error(doing, e))?;
+        for (hash, bytes) in &blobs {
+            tx.execute("INSERT OR IGNORE INTO blobs (hash, bytes) VALUES (?1, ?2)", params![hash, bytes])
+                .map_err(|e| db_error(doing, e))?;
+        }
+        let manifest = serde_json::to_string(plan).expect("a plan version always serialises");
+        let added = tx
+            .execute("INSERT OR IGNORE INTO plans (hash, manifest) VALUES (?1, ?2)", params![plan.hash, manifest])
+            .map_err(|e| db_error(doing, e))?;
+        tx.commit().map_err(|e| db_error(doing, e))?;
+        Ok(added == 1)
+    }
+
+    fn plans(&self) -> Result<Vec<PlanVersion>> {
+        let conn = self.conn();
+        let doing = "listing plans";
+        let mut stmt = conn.prepare("SELECT manifest FROM plans ORDER BY n").map_err(|e| db_error(doing, e))?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(|e| db_error(doing, e))?;
+        rows.map(|r| plan_from_json(&r.map_err(|e| db_error(doing, e))?)).collect()
+    }
+
+    fn plan(&self, hash: &str) -> Result<Option<PlanVersion>> {
+        let conn = self.conn();
+        let json: Option<String> = conn
+            .query_row("SELECT manifest FROM plans WHERE hash = ?1", [hash], |r| r.get(0))
+            .optional()
+            .map_err(|e| db_error("reading a plan", e))?;
+        json.as_deref().map(plan_from_json).transpose()
     }
 
     fn runs(&self, period: Option<&str>) -> Result<Vec<Stored>> {

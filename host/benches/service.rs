@@ -1,0 +1,173 @@
+//! The service's load check: the real `payplan serve` (release build) on loopback with its
+//! SQLite store, the example plan published, and
+//!
+//! 1. one client timing single-participant dry runs one after another (the API's p50), then
+//! 2. `PAYPLAN_LOAD_CLIENTS` clients (default 4) evaluating for `PAYPLAN_LOAD_SECONDS` (default 3)
+//!    with recorded runs, each with its own idempotency key.
+//!
+//! It reports throughput and latency percentiles, and fails unless every request succeeded and
+//! the store holds exactly one run per successful request.
+//!
+//! `PAYPLAN_LOAD_CLIENTS=8 PAYPLAN_LOAD_SECONDS=10 cargo bench --bench service`
+
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+const TOKEN: &str = "load-admin-token";
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn env_number(name: &str, default: u64) -> u64 {
+    std::env::var(name).map_or(default, |v| v.parse().unwrap_or_else(|_| panic!("{name} is a number")))
+}
+
+struct Client {
+    base: String,
+    agent: ureq::Agent,
+}
+
+impl Client {
+    fn post(&self, path: &str, body: &[u8], key: Option<&str>) -> (u16, Vec<u8>) {
+        let mut request = self
+            .agent
+            .post(format!("{}{path}", self.base))
+            .header("Authorization", format!("Bearer {TOKEN}"))
+            .header("Content-Type", "application/json");
+        if let Some(key) = key {
+            request = request.header("Idempotency-Key", key);
+        }
+        let mut response = request.send(body).expect("the service answers");
+        (response.status().as_u16(), response.body_mut().with_config().limit(1 << 30).read_to_vec().unwrap())
+    }
+
+    fn get(&self, path: &str) -> Value {
+        let mut response = self
+            .agent
+            .get(format!("{}{path}", self.base))
+            .header("Authorization", format!("Bearer {TOKEN}"))
+            .call()
+            .expect("the service answers");
+        serde_json::from_slice(&response.body_mut().with_config().limit(1 << 30).read_to_vec().unwrap()).unwrap()
+    }
+}
+
+fn percentiles(mut times: Vec<Duration>) -> String {
+    times.sort();
+    let at = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize].as_secs_f64() * 1e3;
+    format!("p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms", at(0.5), at(0.9), at(0.99), at(1.0))
+}
+
+fn main() {
+    let clients = env_number("PAYPLAN_LOAD_CLIENTS", 4) as usize;
+    let seconds = env_number("PAYPLAN_LOAD_SECONDS", 3);
+    let dir = tempfile::tempdir().unwrap();
+    let hash = payplan::hash::sha256(TOKEN.as_bytes());
+    let config = dir.path().join("payplan.toml");
+    std::fs::write(&config, format!("[[token]]\nname = \"load\"\nrole = \"admin\"\nsha256 = \"{hash}\"\n")).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_payplan"))
+        .args(["--store", &dir.path().join("load.db").to_string_lossy(), "serve", "--listen", "127.0.0.1:0"])
+        .arg("--config")
+        .arg(&config)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("payplan serve starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let base = line.trim().strip_prefix("listening on ").expect("the service says where it listens").to_owned();
+    let client = Client { base, agent: ureq::Agent::config_builder().http_status_as_error(false).build().into() };
+
+    // Publish the example plan.
+    let plan = std::fs::read_to_string(repo().join("examples/plan.toml")).unwrap();
+    let files: serde_json::Map<String, Value> = plan
+        .lines()
+        .filter_map(|l| l.strip_prefix("script = \"").and_then(|l| l.strip_suffix('"')))
+        .map(|name| {
+            (name.to_owned(), json!({ "text": std::fs::read_to_string(repo().join("examples").join(name)).unwrap() }))
+        })
+        .collect();
+    let (status, body) = client.post("/v1/plans", json!({ "plan": plan, "files": files }).to_string().as_bytes(), None);
+    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+    let version = serde_json::from_slice::<Value>(&body).unwrap()["hash"].as_str().unwrap().to_owned();
+
+    // One participant of the example, with their deals and team.
+    let example: Value = serde_json::from_slice(&std::fs::read(repo().join("examples/period-2026-03.json")).unwrap()).unwrap();
+    let one = |list: &str, key: &str| -> Vec<Value> {
+        example[list].as_array().unwrap().iter().filter(|v| v[key] == "p001").cloned().collect()
+    };
+    let single = json!({
+        "period": example["period"],
+        "teams": example["teams"],
+        "participants": one("participants", "id"),
+        "deals": one("deals", "participant"),
+    })
+    .to_string();
+
+    println!("load check: the example plan (7 policies) on loopback, SQLite store");
+    let dry_run = format!("/v1/plans/{version}/dry-run");
+    let mut times = Vec::new();
+    for i in 0..300 {
+        let clock = Instant::now();
+        let (status, body) = client.post(&dry_run, single.as_bytes(), None);
+        let elapsed = clock.elapsed();
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+        if i >= 20 {
+            times.push(elapsed); // after a warm-up
+        }
+    }
+    println!("  1 participant, dry run, 1 client, {} requests: {}", times.len(), percentiles(times));
+
+    let runs_path = format!("/v1/plans/{version}/runs");
+    for (what, period) in [("1 participant", single.clone()), ("13 participants", example.to_string())] {
+        let before = client.get("/v1/runs").as_array().unwrap().len();
+        let errors = AtomicUsize::new(0);
+        let until = Instant::now() + Duration::from_secs(seconds);
+        let started = Instant::now();
+        let all: Vec<Duration> = std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..clients)
+                .map(|c| {
+                    let (client, period, runs_path, errors) = (&client, &period, &runs_path, &errors);
+                    scope.spawn(move || {
+                        let mut times = Vec::new();
+                        let mut n = 0;
+                        while Instant::now() < until {
+                            let key = format!("{what}-{c}-{n}");
+                            let clock = Instant::now();
+                            let (status, body) = client.post(runs_path, period.as_bytes(), Some(&key));
+                            times.push(clock.elapsed());
+                            if status != 201 {
+                                eprintln!("{status}: {}", String::from_utf8_lossy(&body));
+                                errors.fetch_add(1, Ordering::Relaxed);
+                            }
+                            n += 1;
+                        }
+                        times
+                    })
+                })
+                .collect();
+            workers.into_iter().flat_map(|w| w.join().unwrap()).collect()
+        });
+        let wall = started.elapsed().as_secs_f64();
+        let errors = errors.into_inner();
+        let recorded = client.get("/v1/runs").as_array().unwrap().len() - before;
+        println!(
+            "  {what}, recorded, {clients} clients, {wall:.1} s: {} requests, {:.0} req/s, {errors} errors, {recorded} runs recorded; {}",
+            all.len(),
+            all.len() as f64 / wall,
+            percentiles(all.clone())
+        );
+        assert_eq!(errors, 0, "every request must succeed");
+        assert_eq!(recorded, all.len(), "exactly one recorded run per successful request");
+    }
+    let verified = client.post("/v1/audit/verify", b"", None);
+    assert_eq!(serde_json::from_slice::<Value>(&verified.1).unwrap()["ok"], true, "the chain verifies after the load");
+
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(child.wait().unwrap().success(), "the service stops cleanly");
+}

@@ -1,0 +1,174 @@
+//! `payplan serve`: the HTTP service payroll, designers and auditors call (axum on tokio).
+//!
+//! - [`plans`]: publish immutable plan versions, evaluate (recorded, idempotent) and dry-run.
+//! - [`runs`]: read runs and a participant's lines, replay, verify the chain, close a period.
+//! - [`auth`] and [`config`]: bearer tokens kept as hashes, each with a role.
+//! - [`problem`]: every error as `application/problem+json`, with the CLI's messages.
+//! - [`metrics`] and [`doc`]: `/metrics` (Prometheus text) and `/openapi.json`.
+//!
+//! The store and the engine are synchronous: handlers run them on tokio's blocking threads, and
+//! evaluations use one rayon pool shared by all requests.
+
+pub mod auth;
+pub mod config;
+pub mod doc;
+pub mod metrics;
+pub mod plans;
+pub mod problem;
+pub mod runs;
+
+use crate::error::Result;
+use crate::eval::CompiledPlan;
+use crate::store::Store;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderName, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use config::{Config, Token};
+use metrics::Metrics;
+use problem::Problem;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+
+/// Compiled plans kept in memory, by hash; beyond this many the cache starts again.
+const COMPILED_PLANS: usize = 64;
+
+/// What every handler shares.
+pub struct AppState {
+    /// The audit store.
+    pub store: Arc<dyn Store>,
+    /// Evaluation threads.
+    pub pool: rayon::ThreadPool,
+    /// Tokens by `sha256:` hash.
+    pub tokens: BTreeMap<String, Token>,
+    /// The service's metrics.
+    pub metrics: Arc<Metrics>,
+    compiled: Mutex<HashMap<String, Arc<CompiledPlan>>>,
+}
+
+impl AppState {
+    /// State over a store, with the config's tokens and `threads` evaluation threads (0: one per
+    /// core).
+    pub fn new(store: Arc<dyn Store>, config: &Config, threads: usize) -> Result<Self, String> {
+        Ok(Self {
+            store,
+            pool: crate::eval::thread_pool(threads),
+            tokens: config.tokens_by_hash()?,
+            metrics: Arc::default(),
+            compiled: Mutex::default(),
+        })
+    }
+
+    /// A published plan version, compiled (once per process).
+    fn compiled(&self, hash: &str) -> Result<Arc<CompiledPlan>> {
+        let cache = || self.compiled.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(plan) = cache().get(hash) {
+            return Ok(plan.clone());
+        }
+        let version =
+            self.store.plan(hash)?.ok_or_else(|| crate::Error::NotFound { what: format!("plan version {hash}") })?;
+        let plan = crate::audit::stored_plan(
+            self.store.as_ref(),
+            &version.plan_file,
+            &version.plan_blob,
+            &version.scripts,
+            &format!("plan version {hash}"),
+        )?;
+        let compiled = Arc::new(CompiledPlan::new(plan)?);
+        let mut cache = cache();
+        if cache.len() >= COMPILED_PLANS {
+            cache.clear();
+        }
+        cache.insert(hash.to_owned(), compiled.clone());
+        Ok(compiled)
+    }
+}
+
+/// Runs `work` on a blocking thread (the store and the engine are synchronous).
+async fn blocking<T: Send + 'static>(
+    state: &Arc<AppState>,
+    work: impl FnOnce(&AppState) -> Result<T, Problem> + Send + 'static,
+) -> Result<T, Problem> {
+    let state = state.clone();
+    tokio::task::spawn_blocking(move || work(&state)).await.map_err(|e| {
+        Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("the request's task failed: {e}"))
+    })?
+}
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The service: every route, with auth, limits, metrics, request ids and tracing.
+pub fn router(state: Arc<AppState>, config: &Config) -> Router {
+    let timeout = Duration::from_secs(config.request_timeout_seconds);
+    let metrics = state.metrics.clone();
+    let api = Router::new()
+        .route("/v1/plans", post(plans::publish).get(plans::list))
+        .route("/v1/plans/{plan}", get(plans::show))
+        .route("/v1/plans/{plan}/runs", post(plans::evaluate))
+        .route("/v1/plans/{plan}/dry-run", post(plans::dry_run))
+        .route("/v1/runs", get(runs::list))
+        .route("/v1/runs/{run}", get(runs::show))
+        .route("/v1/runs/{run}/result", get(runs::result))
+        .route("/v1/runs/{run}/participants/{participant}", get(runs::participant))
+        .route("/v1/runs/{run}/replay", post(runs::replay))
+        .route("/v1/audit/verify", post(runs::verify))
+        .route("/v1/periods/{period}/close", post(runs::close))
+        .route("/healthz", get(runs::health))
+        .route("/metrics", get(runs::metrics))
+        .route("/openapi.json", get(doc::openapi))
+        .fallback(|| async { Problem::new(StatusCode::NOT_FOUND, "no_route", "no such route (see /openapi.json)") })
+        .method_not_allowed_fallback(|| async {
+            Problem::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this route does not take that method")
+        })
+        .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .layer(middleware::from_fn(move |request: Request, next: Next| deadline(timeout, request, next)))
+        .with_state(state);
+    api.layer(middleware::from_fn_with_state(metrics, metrics::count))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
+            let id = request.extensions().get::<RequestId>().and_then(|id| id.header_value().to_str().ok());
+            tracing::info_span!("request", id = id.unwrap_or("-"), method = %request.method(), path = %request.uri().path())
+        }).on_response(DefaultOnResponse::new().level(tracing::Level::INFO)))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// Answers 503 when a request runs past the timeout. Dropping the handler marks its work
+/// abandoned, so a recorded evaluation still running is not recorded (see [`plans::evaluate`]).
+async fn deadline(timeout: Duration, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "timeout",
+            format!("the request took longer than {} s; nothing was recorded", timeout.as_secs()),
+        )
+        .into_response(),
+    }
+}
+
+/// Serves until SIGTERM or Ctrl-C; requests in flight then finish before it returns.
+pub async fn serve(listener: tokio::net::TcpListener, state: Arc<AppState>, config: &Config) -> std::io::Result<()> {
+    let app = router(state, config);
+    axum::serve(listener, app).with_graceful_shutdown(shutdown()).await
+}
+
+async fn shutdown() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

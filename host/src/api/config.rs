@@ -1,0 +1,133 @@
+//! The service's configuration file (`payplan.toml`): where to listen, the store, limits, and the
+//! bearer tokens (kept as SHA-256 hashes, never in clear) with their roles.
+
+use crate::error::{Error, Result};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// What a token may do. `admin` may do everything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Publishes plan versions and dry-runs them.
+    Designer,
+    /// Evaluates (recorded), reads runs, closes periods.
+    Payroll,
+    /// Reads runs, replays them, verifies the chain.
+    Auditor,
+    /// Everything.
+    Admin,
+}
+
+impl Role {
+    /// The role's name, as in the config file.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Designer => "designer",
+            Self::Payroll => "payroll",
+            Self::Auditor => "auditor",
+            Self::Admin => "admin",
+        }
+    }
+}
+
+/// One `[[token]]` entry.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Token {
+    /// Who holds it (kept as the caller of every run it records).
+    pub name: String,
+    /// What it may do.
+    pub role: Role,
+    /// `sha256:<hex>` of the token.
+    pub sha256: String,
+}
+
+/// The configuration file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on.
+    #[serde(default = "default_listen")]
+    pub listen: String,
+    /// The store (as `--store`); the command line's `--store` wins when given.
+    pub store: Option<String>,
+    /// Largest request body, in bytes.
+    #[serde(default = "default_max_body")]
+    pub max_body_bytes: usize,
+    /// A request still running after this many seconds is answered 503 (and records nothing).
+    #[serde(default = "default_timeout")]
+    pub request_timeout_seconds: u64,
+    /// Bearer tokens.
+    #[serde(default, rename = "token")]
+    pub tokens: Vec<Token>,
+}
+
+fn default_listen() -> String {
+    "127.0.0.1:8080".into()
+}
+
+fn default_max_body() -> usize {
+    256 << 20
+}
+
+fn default_timeout() -> u64 {
+    120
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: default_listen(),
+            store: None,
+            max_body_bytes: default_max_body(),
+            request_timeout_seconds: default_timeout(),
+            tokens: Vec::new(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads and checks a config file; errors name the file, line and column.
+    pub fn load(file: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(file).map_err(|source| Error::Io { path: file.into(), source })?;
+        let invalid = |message: String| Error::Config { file: file.into(), message };
+        let config: Self = toml_edit::de::from_str(&text).map_err(|e| {
+            let place = e.span().map(|s| {
+                let before = &text[..s.start];
+                let line = before.matches('\n').count() + 1;
+                let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+                format!("{line}:{column}: ")
+            });
+            invalid(format!("{}{}", place.unwrap_or_default(), e.message()))
+        })?;
+        config.tokens_by_hash().map_err(invalid)?;
+        Ok(config)
+    }
+
+    /// The tokens by hash; a malformed hash or two entries with one hash are errors.
+    pub fn tokens_by_hash(&self) -> std::result::Result<BTreeMap<String, Token>, String> {
+        let mut tokens = BTreeMap::new();
+        for token in &self.tokens {
+            let hex = token.sha256.strip_prefix("sha256:").unwrap_or("");
+            if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+                return Err(format!("token {:?}: sha256 must be \"sha256:\" and 64 lowercase hex digits", token.name));
+            }
+            if tokens.insert(token.sha256.clone(), token.clone()).is_some() {
+                return Err(format!("token {:?}: the same hash is listed twice", token.name));
+            }
+        }
+        Ok(tokens)
+    }
+}
+
+/// A new random token (32 bytes from the OS, hex) and its hash, for `payplan token`.
+pub fn new_token() -> std::io::Result<(String, String)> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(std::io::Error::other)?;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let token = format!("pp_{hex}");
+    let hash = crate::hash::sha256(token.as_bytes());
+    Ok((token, hash))
+}

@@ -1,0 +1,345 @@
+//! Plan versions: publish (validated and compiled on upload, then immutable and named by their
+//! hash), list, show; and evaluate a period against one, recorded or as a dry run.
+
+use super::auth::Caller;
+use super::config::Role;
+use super::problem::{Problem, ProblemDetails};
+use super::runs::{RunInfo, RunResponse};
+use super::{AppState, blocking};
+use crate::audit;
+use crate::error::Error;
+use crate::eval::CompiledPlan;
+use crate::input::parse_period;
+use crate::store::{PlanVersion, Request};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use payplan_sdk::result::EvalResult;
+use serde::Deserialize;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+use utoipa::{IntoParams, ToSchema};
+
+/// A plan to publish: its TOML and every file it names.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PublishRequest {
+    /// The plan's file name; the paths it gives for policies resolve against its folder.
+    #[serde(default = "plan_toml")]
+    #[schema(default = "plan.toml")]
+    pub file: String,
+    /// The plan (TOML, formats.md "Plan").
+    pub plan: String,
+    /// Each policy file the plan names, by its path resolved against the plan's folder
+    /// (`script = "../policies/x.rhai"` in `plan.toml` is `../policies/x.rhai`).
+    #[serde(default)]
+    pub files: BTreeMap<String, FileBody>,
+}
+
+fn plan_toml() -> String {
+    "plan.toml".into()
+}
+
+/// A file's bytes: `text` for a script, `base64` for a plugin.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FileBody {
+    /// UTF-8 text.
+    pub text: Option<String>,
+    /// Bytes, base64 (standard alphabet, padded).
+    pub base64: Option<String>,
+}
+
+/// `?adjust=true` records an adjustment of a closed period.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct EvaluateQuery {
+    /// Record an adjustment of the period's final run (the period must be closed).
+    #[serde(default)]
+    pub adjust: bool,
+}
+
+/// Publish a plan version.
+///
+/// The plan is parsed and every policy compiled; any problem is a 422 naming the file, line and
+/// column. A version is named by its hash and never changes: publishing the same bytes again
+/// answers 200 with the version as first published.
+#[utoipa::path(post, path = "/v1/plans", tag = "plans", request_body = PublishRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Published", body = PlanVersion),
+        (status = 200, description = "Already published", body = PlanVersion),
+        (status = 401, description = "No or unknown token", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "Not a designer", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid plan or a policy that does not compile", body = ProblemDetails,
+            content_type = "application/problem+json"),
+    ))]
+pub async fn publish(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    body: Result<Json<PublishRequest>, JsonRejection>,
+) -> Result<Response, Problem> {
+    caller.require(&[Role::Designer], "publishing a plan")?;
+    let Json(request) = body?;
+    blocking(&state, move |state| {
+        let (version, blobs) = prepare(request, &caller.name)?;
+        let status = if state.store.publish(&version, blobs)? {
+            tracing::info!(plan = %version.hash, id = %version.id, version = %version.version, "published");
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        };
+        let stored = state.store.plan(&version.hash)?.unwrap_or(version);
+        let location = HeaderValue::from_str(&format!("/v1/plans/{}", stored.hash)).expect("a hash is a header value");
+        Ok((status, [(header::LOCATION, location)], Json(stored)).into_response())
+    })
+    .await
+}
+
+/// Blobs to store, by hash.
+type Blobs = Vec<(String, Vec<u8>)>;
+
+/// Parses and compiles an uploaded plan; its version record and the blobs to store.
+fn prepare(request: PublishRequest, by: &str) -> Result<(PlanVersion, Blobs), Problem> {
+    let invalid = |message: String| Problem::from(Error::Plan { file: request.file.clone().into(), message });
+    let mut files = BTreeMap::new();
+    for (name, body) in &request.files {
+        let bytes = match (&body.text, &body.base64) {
+            (Some(text), None) => text.as_bytes().to_vec(),
+            (None, Some(encoded)) => base64::engine::general_purpose::STANDARD
+                .decode(encoded)
+                .map_err(|e| invalid(format!("files.{name}: not base64: {e}")))?,
+            _ => return Err(invalid(format!("files.{name}: give exactly one of `text` or `base64`"))),
+        };
+        files.insert(name.clone(), bytes);
+    }
+    let used = RefCell::new(BTreeSet::new());
+    let plan = crate::plan::parse(std::path::Path::new(&request.file), &request.plan, |path| {
+        let name = path.to_string_lossy().into_owned();
+        let bytes = files.get(&name).cloned().ok_or_else(|| format!("`files` has no {name:?}"))?;
+        used.borrow_mut().insert(name);
+        Ok(bytes)
+    })?;
+    if let Some(unused) = files.keys().find(|name| !used.borrow().contains(*name)) {
+        return Err(invalid(format!("files.{unused}: the plan does not name this file")));
+    }
+    let errors: Vec<Error> = crate::check::compile_each(&plan).into_iter().map(|(e, _)| e).collect();
+    if !errors.is_empty() {
+        return Err(Problem::compile_errors(&errors));
+    }
+    let mut blobs = vec![(crate::hash::sha256(plan.text.as_bytes()), plan.text.as_bytes().to_vec())];
+    let mut scripts = BTreeMap::new();
+    for policy in &plan.policies {
+        let hash = crate::hash::sha256(policy.source.bytes());
+        scripts.insert(policy.source.file().to_string_lossy().into_owned(), hash.clone());
+        blobs.push((hash, policy.source.bytes().to_vec()));
+    }
+    let version = PlanVersion {
+        hash: plan.hash.clone(),
+        id: plan.id.clone(),
+        version: plan.version.clone(),
+        plan_file: request.file,
+        plan_blob: blobs[0].0.clone(),
+        scripts,
+        published_by: by.to_owned(),
+        published_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+    };
+    Ok((version, blobs))
+}
+
+/// List published plan versions, oldest first.
+#[utoipa::path(get, path = "/v1/plans", tag = "plans", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Every published version", body = Vec<PlanVersion>),
+        (status = 401, description = "No or unknown token", body = ProblemDetails, content_type = "application/problem+json"),
+    ))]
+pub async fn list(State(state): State<Arc<AppState>>, caller: Caller) -> Result<Json<Vec<PlanVersion>>, Problem> {
+    caller.require(&[Role::Designer, Role::Payroll, Role::Auditor], "reading plans")?;
+    blocking(&state, |state| Ok(Json(state.store.plans()?))).await
+}
+
+/// Show one plan version.
+#[utoipa::path(get, path = "/v1/plans/{plan}", tag = "plans", security(("bearer" = [])),
+    params(("plan" = String, Path, description = "The plan version's hash (`sha256:…`)")),
+    responses(
+        (status = 200, description = "The version", body = PlanVersion),
+        (status = 401, description = "No or unknown token", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, description = "No such version", body = ProblemDetails, content_type = "application/problem+json"),
+    ))]
+pub async fn show(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(plan): Path<String>,
+) -> Result<Json<PlanVersion>, Problem> {
+    caller.require(&[Role::Designer, Role::Payroll, Role::Auditor], "reading plans")?;
+    blocking(&state, move |state| {
+        let version = state.store.plan(&plan)?.ok_or_else(|| Error::NotFound { what: format!("plan version {plan}") });
+        Ok(Json(version?))
+    })
+    .await
+}
+
+/// Evaluate a period against a plan version and record the run.
+///
+/// The body is the period JSON (formats.md "Period"), kept byte for byte in the run's record.
+/// With an `Idempotency-Key`, a retry with the same key and body answers with the run already
+/// recorded (and records nothing); the same key with another body is a 422.
+#[utoipa::path(post, path = "/v1/plans/{plan}/runs", tag = "runs", security(("bearer" = [])),
+    params(
+        ("plan" = String, Path, description = "The plan version's hash"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: 1 to 255 visible ASCII characters"),
+        EvaluateQuery,
+    ),
+    request_body(content = payplan_sdk::period::Period, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Recorded", body = RunResponse,
+            headers(("Location" = String, description = "The run"),
+                    ("Idempotent-Replayed" = String, description = "`true` when this answers a retry"))),
+        (status = 400, description = "The body is not JSON", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 401, description = "No or unknown token", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "Not payroll", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, description = "No such plan version", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, description = "The period is closed", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid period, a policy failed, or an idempotency key reused", body = ProblemDetails,
+            content_type = "application/problem+json"),
+    ))]
+pub async fn evaluate(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(plan): Path<String>,
+    query: Result<Query<EvaluateQuery>, QueryRejection>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Problem> {
+    caller.require(&[Role::Payroll], "evaluating")?;
+    let Query(query) = query?;
+    let body = body?;
+    let request = idempotency_key(&headers)?.map(|key| Request {
+        scope: caller.name.clone(),
+        hash: request_hash(&plan, query.adjust, &body),
+        key,
+    });
+    // Set when this handler is dropped (the client left, or the timeout fired): the work on the
+    // blocking thread then records nothing.
+    let abandoned = Abandoned::default();
+    let flag = abandoned.0.clone();
+    blocking(&state, move |state| {
+        if let Some(request) = &request
+            && let Some(seq) = crate::store::replayed(request, state.store.request(&request.scope, &request.key)?)?
+        {
+            let (_, result) = audit::stored_result(state.store.as_ref(), seq)?;
+            let stored = state.store.run(seq)?.ok_or(Error::NoRun(seq))?;
+            return Ok(run_created(RunResponse { run: RunInfo::from(stored), result }, true));
+        }
+        let clock = Instant::now();
+        let (compiled, result) = evaluated(state, &plan, &body)?;
+        let adjusts = match query.adjust {
+            false => None,
+            true => Some(state.store.closed(&result.period)?.ok_or_else(|| Error::Conflict {
+                message: format!("period {} is not closed: evaluate without ?adjust", result.period),
+            })?),
+        };
+        if flag.load(Ordering::SeqCst) {
+            tracing::warn!(period = %result.period, plan = %plan, "abandoned before recording (timeout or client gone)");
+            return Err(Problem::new(StatusCode::SERVICE_UNAVAILABLE, "timeout", "abandoned before recording"));
+        }
+        let stored =
+            audit::record_request(state.store.as_ref(), &body, &compiled.plan, &result, &caller.name, adjusts, request)?;
+        state.metrics.evaluation(true, clock.elapsed().as_secs_f64());
+        tracing::info!(run = stored.record.seq, period = %result.period, plan = %plan, "recorded");
+        Ok(run_created(RunResponse { run: RunInfo::from(stored), result }, false))
+    })
+    .await
+}
+
+/// Marks the work of a dropped handler as abandoned.
+#[derive(Default)]
+struct Abandoned(Arc<AtomicBool>);
+
+impl Drop for Abandoned {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Evaluate a period against a plan version without recording anything.
+#[utoipa::path(post, path = "/v1/plans/{plan}/dry-run", tag = "plans", security(("bearer" = [])),
+    params(("plan" = String, Path, description = "The plan version's hash")),
+    request_body(content = payplan_sdk::period::Period, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The result (formats.md \"Result\")", body = EvalResult),
+        (status = 400, description = "The body is not JSON", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 401, description = "No or unknown token", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "Not a designer", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, description = "No such plan version", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid period or a policy failed", body = ProblemDetails,
+            content_type = "application/problem+json"),
+    ))]
+pub async fn dry_run(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(plan): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<EvalResult>, Problem> {
+    caller.require(&[Role::Designer], "a dry run")?;
+    let body = body?;
+    blocking(&state, move |state| {
+        let clock = Instant::now();
+        let (_, result) = evaluated(state, &plan, &body)?;
+        state.metrics.evaluation(false, clock.elapsed().as_secs_f64());
+        Ok(Json(result))
+    })
+    .await
+}
+
+/// The plan version compiled, and the period in `body` evaluated against it.
+fn evaluated(state: &AppState, plan: &str, body: &[u8]) -> crate::Result<(Arc<CompiledPlan>, EvalResult)> {
+    let compiled = state.compiled(plan)?;
+    let input = parse_period(body).map_err(|problems| Error::Input { file: "request body".into(), problems })?;
+    let result = compiled.evaluate(input, &state.pool)?;
+    Ok((compiled, result))
+}
+
+/// 201 with the run's location (and a mark when it answers a retry).
+fn run_created(body: RunResponse, replayed: bool) -> Response {
+    let location = HeaderValue::from_str(&format!("/v1/runs/{}", body.run.record.seq)).expect("a number is a header");
+    let mut response = (StatusCode::CREATED, [(header::LOCATION, location)], Json(body)).into_response();
+    if replayed {
+        response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    response
+}
+
+/// The `Idempotency-Key` header, checked.
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, Problem> {
+    let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
+    match value.to_str() {
+        Ok(key) if (1..=255).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic()) => {
+            Ok(Some(key.to_owned()))
+        }
+        _ => Err(Problem::bad_request(
+            "invalid_idempotency_key",
+            "Idempotency-Key must be 1 to 255 visible ASCII characters".into(),
+        )),
+    }
+}
+
+/// What a retry must repeat exactly: the plan version, the mode and the body's bytes.
+fn request_hash(plan: &str, adjust: bool, body: &[u8]) -> String {
+    let mut bytes = Vec::with_capacity(plan.len() + body.len() + 16);
+    for part in [plan.as_bytes(), if adjust { b"adjust" } else { b"run" }, body] {
+        bytes.extend_from_slice(&(part.len() as u64).to_le_bytes());
+        bytes.extend_from_slice(part);
+    }
+    crate::hash::sha256(&bytes)
+}

@@ -1,0 +1,310 @@
+//! Recorded runs: list, read (whole, byte for byte, or one participant's lines), replay from the
+//! store alone, verify the chain, and close a period. Also `/healthz` and `/metrics`.
+
+use super::auth::Caller;
+use super::config::Role;
+use super::problem::{Problem, ProblemDetails};
+use super::{AppState, blocking};
+use crate::audit::{self, Difference};
+use crate::error::Error;
+use crate::store::{Record, Stored};
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use payplan_sdk::result::{EvalResult, Money, Payout, Score};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use utoipa::{IntoParams, ToSchema};
+
+const READERS: &[Role] = &[Role::Payroll, Role::Auditor];
+
+/// A recorded run: its record (formats of the audit chain) and the record's hash.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RunInfo {
+    /// The record as hashed into the chain.
+    #[serde(flatten)]
+    pub record: Record,
+    /// SHA-256 of the record's canonical JSON.
+    pub record_hash: String,
+}
+
+impl From<Stored> for RunInfo {
+    fn from(stored: Stored) -> Self {
+        Self { record: stored.record, record_hash: stored.hash }
+    }
+}
+
+/// A run and its result.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RunResponse {
+    /// The run.
+    pub run: RunInfo,
+    /// Its result (formats.md "Result").
+    pub result: EvalResult,
+}
+
+/// `?period=` filters runs by period.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct RunsQuery {
+    /// Only this period's runs.
+    pub period: Option<String>,
+}
+
+/// One participant's statement in a run.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Statement {
+    /// The run.
+    pub run: i64,
+    /// The participant.
+    pub participant: String,
+    /// Each line, with its explanation.
+    pub payouts: Vec<Payout>,
+    /// Each score, with its explanation.
+    pub scores: Vec<Score>,
+    /// The sum of the lines.
+    pub total: Money,
+}
+
+/// What replaying a run found.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReplayReport {
+    /// The run.
+    pub run: i64,
+    /// Whether the replay reproduced the stored result exactly.
+    pub matches: bool,
+    /// `result_hash` as stored.
+    pub stored_result_hash: String,
+    /// `result_hash` computed again.
+    pub replayed_result_hash: String,
+    /// Every line that differs.
+    pub differences: Vec<Difference>,
+}
+
+/// What verifying the chain found.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct VerifyReport {
+    /// No problem found.
+    pub ok: bool,
+    /// Runs read.
+    pub runs: usize,
+    /// Blobs read.
+    pub blobs: usize,
+    /// Every altered record or blob, and every break in the chain.
+    pub problems: Vec<String>,
+}
+
+/// Which run closes a period.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Closure {
+    /// The run that becomes final.
+    pub run: i64,
+}
+
+/// A period closed.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Closed {
+    /// The period.
+    pub period: String,
+    /// Its final run.
+    pub run: i64,
+    /// Who closed it.
+    pub closed_by: String,
+}
+
+/// A run number from the path; anything else names no run.
+fn seq(text: &str) -> Result<i64, Problem> {
+    text.parse().map_err(|_| Problem::from(Error::NotFound { what: format!("run {text:?}") }))
+}
+
+/// List recorded runs in chain order.
+#[utoipa::path(get, path = "/v1/runs", tag = "runs", security(("bearer" = [])), params(RunsQuery),
+    responses(
+        (status = 200, description = "Runs", body = Vec<RunInfo>),
+        (status = 401, description = "No or unknown token", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "Not payroll or auditor", body = ProblemDetails, content_type = "application/problem+json"),
+    ))]
+pub async fn list(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    query: Result<Query<RunsQuery>, QueryRejection>,
+) -> Result<Json<Vec<RunInfo>>, Problem> {
+    caller.require(READERS, "reading runs")?;
+    let Query(query) = query?;
+    blocking(&state, move |state| {
+        Ok(Json(state.store.runs(query.period.as_deref())?.into_iter().map(RunInfo::from).collect()))
+    })
+    .await
+}
+
+/// Get a run and its result.
+#[utoipa::path(get, path = "/v1/runs/{run}", tag = "runs", security(("bearer" = [])),
+    params(("run" = i64, Path, description = "The run number")),
+    responses(
+        (status = 200, description = "The run", body = RunResponse),
+        (status = 401, description = "No or unknown token", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "Not payroll or auditor", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, description = "No such run", body = ProblemDetails, content_type = "application/problem+json"),
+    ))]
+pub async fn show(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(run): Path<String>,
+) -> Result<Json<RunResponse>, Problem> {
+    caller.require(READERS, "reading runs")?;
+    let seq = seq(&run)?;
+    blocking(&state, move |state| {
+        let (_, result) = audit::stored_result(state.store.as_ref(), seq)?;
+        let stored = state.store.run(seq)?.ok_or(Error::NoRun(seq))?;
+        Ok(Json(RunResponse { run: stored.into(), result }))
+    })
+    .await
+}
+
+/// Get a run's result exactly as stored, byte for byte.
+#[utoipa::path(get, path = "/v1/runs/{run}/result", tag = "runs", security(("bearer" = [])),
+    params(("run" = i64, Path, description = "The run number")),
+    responses(
+        (status = 200, description = "The stored result JSON", body = EvalResult),
+        (status = 401, description = "No or unknown token", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "Not payroll or auditor", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, description = "No such run", body = ProblemDetails, content_type = "application/problem+json"),
+    ))]
+pub async fn result(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(run): Path<String>,
+) -> Result<Response, Problem> {
+    caller.require(READERS, "reading runs")?;
+    let seq = seq(&run)?;
+    blocking(&state, move |state| {
+        let (bytes, _) = audit::stored_result(state.store.as_ref(), seq)?;
+        Ok(([(header::CONTENT_TYPE, "application/json")], bytes).into_response())
+    })
+    .await
+}
+
+/// Get one participant's lines in a run, with their explanations.
+#[utoipa::path(get, path = "/v1/runs/{run}/participants/{participant}", tag = "runs", security(("bearer" = [])),
+    params(("run" = i64, Path, description = "The run number"), ("participant" = String, Path, description = "Participant id")),
+    responses(
+        (status = 200, description = "The participant's statement", body = Statement),
+        (status = 401, description = "No or unknown token", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "Not payroll or auditor", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, description = "No such run, or no such participant in it", body = ProblemDetails,
+            content_type = "application/problem+json"),
+    ))]
+pub async fn participant(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path((run, participant)): Path<(String, String)>,
+) -> Result<Json<Statement>, Problem> {
+    caller.require(READERS, "reading runs")?;
+    let seq = seq(&run)?;
+    blocking(&state, move |state| {
+        let (_, result) = audit::stored_result(state.store.as_ref(), seq)?;
+        let total = *result
+            .totals
+            .participants
+            .get(&participant)
+            .ok_or_else(|| Error::NotFound { what: format!("participant {participant:?} in run {seq}") })?;
+        let payouts = result.payouts.into_iter().filter(|p| p.participant == participant).collect();
+        let scores = result.scores.into_iter().filter(|s| s.participant == participant).collect();
+        Ok(Json(Statement { run: seq, participant, payouts, scores, total }))
+    })
+    .await
+}
+
+/// Replay a run from the store alone and compare it with what was stored.
+///
+/// A mismatch is a finding, not an error: the answer is 200 with `matches: false` and each line
+/// that differs.
+#[utoipa::path(post, path = "/v1/runs/{run}/replay", tag = "audit", security(("bearer" = [])),
+    params(("run" = i64, Path, description = "The run number")),
+    responses(
+        (status = 200, description = "What the replay found", body = ReplayReport),
+        (status = 401, description = "No or unknown token", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "Not an auditor", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, description = "No such run", body = ProblemDetails, content_type = "application/problem+json"),
+    ))]
+pub async fn replay(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(run): Path<String>,
+) -> Result<Json<ReplayReport>, Problem> {
+    caller.require(&[Role::Auditor], "replaying")?;
+    let seq = seq(&run)?;
+    blocking(&state, move |state| {
+        let replay = audit::replay(state.store.as_ref(), seq, &state.pool)?;
+        Ok(Json(ReplayReport {
+            run: seq,
+            matches: replay.matches(),
+            stored_result_hash: replay.stored.result_hash,
+            replayed_result_hash: replay.replayed.result_hash,
+            differences: replay.differences,
+        }))
+    })
+    .await
+}
+
+/// Verify the audit chain: every record, link and blob against its hash.
+#[utoipa::path(post, path = "/v1/audit/verify", tag = "audit", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "What verification found (`ok: false` lists each problem)", body = VerifyReport),
+        (status = 401, description = "No or unknown token", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "Not an auditor", body = ProblemDetails, content_type = "application/problem+json"),
+    ))]
+pub async fn verify(State(state): State<Arc<AppState>>, caller: Caller) -> Result<Json<VerifyReport>, Problem> {
+    caller.require(&[Role::Auditor], "verifying the chain")?;
+    blocking(&state, |state| {
+        let v = audit::verify(state.store.as_ref())?;
+        Ok(Json(VerifyReport { ok: v.problems.is_empty(), runs: v.runs, blobs: v.blobs, problems: v.problems }))
+    })
+    .await
+}
+
+/// Close a period: the run becomes final, and later changes must be adjustments.
+#[utoipa::path(post, path = "/v1/periods/{period}/close", tag = "runs", security(("bearer" = [])),
+    params(("period" = String, Path, description = "The period id")),
+    request_body = Closure,
+    responses(
+        (status = 200, description = "Closed", body = Closed),
+        (status = 401, description = "No or unknown token", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "Not payroll", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, description = "No such run", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, description = "Closed already, or the run is of another period", body = ProblemDetails,
+            content_type = "application/problem+json"),
+    ))]
+pub async fn close(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(period): Path<String>,
+    body: Result<Json<Closure>, JsonRejection>,
+) -> Result<Json<Closed>, Problem> {
+    caller.require(&[Role::Payroll], "closing a period")?;
+    let Json(Closure { run }) = body?;
+    blocking(&state, move |state| {
+        audit::close(state.store.as_ref(), &period, run, &caller.name)?;
+        tracing::info!(%period, run, "closed");
+        Ok(Json(Closed { period, run, closed_by: caller.name }))
+    })
+    .await
+}
+
+/// Liveness: the service answers.
+#[utoipa::path(get, path = "/healthz", tag = "service",
+    responses((status = 200, description = "The service is up", body = String, example = "ok")))]
+pub async fn health() -> &'static str {
+    "ok\n"
+}
+
+/// Metrics in the Prometheus text format.
+#[utoipa::path(get, path = "/metrics", tag = "service",
+    responses((status = 200, description = "Requests by route and status, evaluation latency, policy failures",
+        body = String, content_type = "text/plain")))]
+pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], state.metrics.render()).into_response()
+}
