@@ -70,7 +70,7 @@ fn main() {
     let hash = payplan::hash::sha256(TOKEN.as_bytes());
     let config = dir.path().join("payplan.toml");
     std::fs::write(&config, format!("[[token]]\nname = \"load\"\nrole = \"admin\"\nsha256 = \"{hash}\"\n")).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_payplan"))
+    let child = Command::new(env!("CARGO_BIN_EXE_payplan"))
         .args(["--store", &dir.path().join("load.db").to_string_lossy(), "serve", "--listen", "127.0.0.1:0"])
         .arg("--config")
         .arg(&config)
@@ -78,8 +78,9 @@ fn main() {
         .stdout(Stdio::piped())
         .spawn()
         .expect("payplan serve starts");
+    let mut service = Service(child);
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    BufReader::new(service.0.stdout.take().unwrap()).read_line(&mut line).unwrap();
     let base = line.trim().strip_prefix("listening on ").expect("the service says where it listens").to_owned();
     let client = Client { base, agent: ureq::Agent::config_builder().http_status_as_error(false).build().into() };
 
@@ -97,7 +98,8 @@ fn main() {
     let version = serde_json::from_slice::<Value>(&body).unwrap()["hash"].as_str().unwrap().to_owned();
 
     // One participant of the example, with their deals and team.
-    let example: Value = serde_json::from_slice(&std::fs::read(repo().join("examples/period-2026-03.json")).unwrap()).unwrap();
+    let example: Value =
+        serde_json::from_slice(&std::fs::read(repo().join("examples/period-2026-03.json")).unwrap()).unwrap();
     let one = |list: &str, key: &str| -> Vec<Value> {
         example[list].as_array().unwrap().iter().filter(|v| v[key] == "p001").cloned().collect()
     };
@@ -137,7 +139,7 @@ fn main() {
                         let mut times = Vec::new();
                         let mut n = 0;
                         while Instant::now() < until {
-                            let key = format!("{what}-{c}-{n}");
+                            let key = format!("{}-{c}-{n}", what.replace(' ', "-"));
                             let clock = Instant::now();
                             let (status, body) = client.post(runs_path, period.as_bytes(), Some(&key));
                             times.push(clock.elapsed());
@@ -168,6 +170,16 @@ fn main() {
     let verified = client.post("/v1/audit/verify", b"", None);
     assert_eq!(serde_json::from_slice::<Value>(&verified.1).unwrap()["ok"], true, "the chain verifies after the load");
 
-    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
-    assert!(child.wait().unwrap().success(), "the service stops cleanly");
+    Command::new("kill").args(["-TERM", &service.0.id().to_string()]).status().unwrap();
+    assert!(service.0.wait().unwrap().success(), "the service stops cleanly");
+}
+
+/// The service's process, killed if the check fails half-way.
+struct Service(std::process::Child);
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
