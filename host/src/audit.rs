@@ -4,7 +4,7 @@
 use crate::error::{Error, Result};
 use crate::eval::{CompiledPlan, result_hash, to_json};
 use crate::hash::sha256;
-use crate::input::parse_period;
+use crate::input::{Input, parse_period};
 use crate::plan::{self, Plan};
 use crate::store::{Draft, GENESIS, Kind, Record, Request, Store, Stored};
 use payplan_sdk::result::EvalResult;
@@ -104,6 +104,16 @@ pub fn stored_result(store: &dyn Store, seq: i64) -> Result<(Vec<u8>, EvalResult
     Ok((bytes, result))
 }
 
+/// The validated period a run was computed from, and its stored result.
+pub fn stored_period_and_result(store: &dyn Store, seq: i64) -> Result<(Input, EvalResult)> {
+    let stored = run(store, seq)?;
+    let period = blob(store, &stored.record.period_blob, "period", seq)?;
+    let input = parse_period(&period)
+        .map_err(|problems| Error::Input { file: format!("run {seq} period").into(), problems })?;
+    let (_, result) = stored_result(store, seq)?;
+    Ok((input, result))
+}
+
 /// What replaying a run found.
 #[derive(Debug)]
 pub struct Replay {
@@ -163,11 +173,8 @@ pub fn replay(store: &dyn Store, seq: i64, pool: &rayon::ThreadPool) -> Result<R
     let stored = run(store, seq)?;
     let r = &stored.record;
     let plan = stored_plan(store, &r.plan_file, &r.plan_blob, &r.scripts, &format!("run {seq}"))?;
-    let period = blob(store, &r.period_blob, "period", seq)?;
-    let input = parse_period(&period)
-        .map_err(|problems| Error::Input { file: format!("run {seq} period").into(), problems })?;
+    let (input, stored_result) = stored_period_and_result(store, seq)?;
     let replayed = CompiledPlan::new(plan)?.evaluate(input, pool)?;
-    let (_, stored_result) = stored_result(store, seq)?;
     let differences = diff(&stored_result, &replayed);
     Ok(Replay { stored: stored_result, replayed, differences })
 }

@@ -7,6 +7,7 @@ pub mod check;
 pub mod csv_out;
 pub mod error;
 pub mod eval;
+pub mod explain;
 pub mod facts;
 pub mod generate;
 pub mod hash;

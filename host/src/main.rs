@@ -65,6 +65,22 @@ enum Command {
         #[arg(long, value_enum, default_value_t = DiffFormat::Table)]
         format: DiffFormat,
     },
+    /// One participant's statement: the facts used, each line with its explanation, the total.
+    /// Either evaluate (`--plan` and `--period`) or read a recorded run (`--run`).
+    Explain {
+        /// The plan (TOML).
+        #[arg(long, requires = "period", conflicts_with = "run")]
+        plan: Option<PathBuf>,
+        /// The period (JSON).
+        #[arg(long, requires = "plan")]
+        period: Option<PathBuf>,
+        /// A recorded run instead.
+        #[arg(long, required_unless_present = "plan")]
+        run: Option<i64>,
+        /// The participant's id.
+        #[arg(long)]
+        participant: String,
+    },
     /// List recorded runs.
     Runs {
         /// Only this period's runs.
@@ -318,6 +334,23 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
                 "{token}\n\n# add to the service config; the token itself is not stored anywhere\n[[token]]\nname = {name:?}\nrole = \"{}\"\nsha256 = \"{hash}\"\n",
                 role.name()
             ))?;
+        }
+        Command::Explain { plan, period, run, participant } => {
+            let (input, result) = match (plan, period, run) {
+                (Some(plan), Some(period), _) => {
+                    let (_, input) = input::read_period(&period)?;
+                    let result = CompiledPlan::new(plan::load(&plan)?)?.evaluate(input.clone(), &pool)?;
+                    (input, result)
+                }
+                (_, _, Some(run)) => {
+                    let store = open(&cli.store)?;
+                    let (period, result) = audit::stored_period_and_result(store.as_ref(), run)?;
+                    (period, result)
+                }
+                _ => anyhow::bail!("explain needs --plan and --period, or --run"),
+            };
+            let facts = payplan::facts::Facts::new(input)?;
+            out(&payplan::explain::statement(&facts, &result, &participant)?)?;
         }
         Command::Gen { participants, deals_per, seed } => {
             let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());

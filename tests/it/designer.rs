@@ -1,4 +1,4 @@
-//! Designer tooling through the binary: what-if diff, CSV out, check.
+//! Designer tooling through the binary: what-if diff, CSV out, check, explain.
 
 use crate::support::{payplan, repo, stderr, stdout, write};
 use std::path::Path;
@@ -119,4 +119,52 @@ fn check_reports_every_broken_script_with_a_caret() {
 
     let ok = payplan(&["check", "examples/plan.toml"]);
     assert_eq!(stdout(&ok), "OK plan example-2026 version 1: 7 policies (7 scripts, 0 plugins)\n");
+}
+
+#[test]
+fn explain_shows_the_facts_each_line_with_its_explanation_and_the_total() {
+    let out = payplan(&["eval", "--plan", "examples/plan.toml", "--period", PERIOD]);
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let explain = |extra: &[&str]| {
+        let out = payplan(&[&["explain", "--participant", "p006"], extra].concat());
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out)
+    };
+    let text = explain(&["--plan", "examples/plan.toml", "--period", PERIOD]);
+    for fact in [
+        "sales        690000.00 (2 deals)",
+        "target       600000.00 → attainment 115.00%",
+        "team         north: sales 1505000.00 of target 1500000.00 (100.33%)",
+        "group        north-1: sales 1250000.00 of target 1100000.00 (113.64%)",
+        "mentees      p010",
+    ] {
+        assert!(text.contains(fact), "{fact:?} missing from\n{text}");
+    }
+    let lines: Vec<&serde_json::Value> =
+        result["payouts"].as_array().unwrap().iter().filter(|p| p["participant"] == "p006").collect();
+    assert_eq!(lines.len(), 5);
+    let mut at = 0;
+    for line in lines {
+        // Each line in result order, its amount, then every explanation under it.
+        let amount = line["amount"].as_str().unwrap();
+        let head = text[at..].find(amount).unwrap_or_else(|| panic!("{amount} missing after {at} in\n{text}"));
+        at += head;
+        for why in line["explain"].as_array().unwrap() {
+            let why = format!("      {}\n", why.as_str().unwrap());
+            at += text[at..].find(&why).unwrap_or_else(|| panic!("{why:?} missing in\n{text}"));
+        }
+    }
+    assert!(text.ends_with(&format!("total {} CNY\n", result["totals"]["participants"]["p006"].as_str().unwrap())));
+
+    // From a recorded run: the same statement, from the store alone.
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s.db").to_string_lossy().into_owned();
+    let recorded =
+        payplan(&["--store", &store, "eval", "--plan", "examples/plan.toml", "--period", PERIOD, "--record"]);
+    assert!(recorded.status.success());
+    assert_eq!(explain(&["--store", &store, "--run", "1"]), text);
+
+    let unknown = payplan(&["explain", "--plan", "examples/plan.toml", "--period", PERIOD, "--participant", "p999"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(stderr(&unknown).contains("participant \"p999\""), "{}", stderr(&unknown));
 }

@@ -1,0 +1,94 @@
+//! `payplan explain`: one participant's statement — the facts the policies read (sales, target,
+//! attainment, team and group standing, mentoring), each line and score with its explanation, and
+//! the total.
+
+use crate::error::{Error, Result};
+use crate::facts::Facts;
+use payplan_sdk::result::EvalResult;
+use rust_decimal::{Decimal, RoundingStrategy};
+use std::fmt::Write as _;
+
+/// A decimal shown with `places` places, rounded half away from zero (as the policies show them).
+fn shown(d: Decimal, places: u32) -> String {
+    format!("{:.*}", places as usize, d.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero))
+}
+
+/// `part` of `whole` as a percentage with two places, or `-` without a positive whole.
+fn percent(part: Decimal, whole: Decimal) -> String {
+    if whole > Decimal::ZERO { format!("{}%", shown(part / whole * Decimal::ONE_HUNDRED, 2)) } else { "-".into() }
+}
+
+/// The statement of participant `id` in `result`, with the facts of the period it was computed from.
+pub fn statement(facts: &Facts, result: &EvalResult, id: &str) -> Result<String> {
+    let who = facts.who(id).ok_or_else(|| Error::NotFound { what: format!("participant {id:?} in the period") })?;
+    let p = &facts.participants[who];
+    let person = &facts.people[who];
+    let money = |d: Decimal| shown(d, facts.currency.places());
+    let mut out = String::new();
+    let name = p.name.as_deref().map(|n| format!(" {n}")).unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "{id}{name}: period {}, plan {} version {}\n\nfacts",
+        result.period, result.plan.id, result.plan.version
+    );
+    let _ = writeln!(out, "  sales        {} ({} deals)", money(person.sales), person.deals.len());
+    match p.target() {
+        Some(target) => {
+            let _ = writeln!(out, "  target       {} → attainment {}", money(target), percent(person.sales, target));
+        }
+        None => {
+            let _ = writeln!(out, "  target       none");
+        }
+    }
+    if let Some(t) = person.team {
+        let (team, aggregate) = (&facts.teams[t], &facts.team_facts[t]);
+        let target = team.target.filter(|t| *t > Decimal::ZERO).map_or("no target".into(), |target| {
+            format!("of target {} ({})", money(target), percent(aggregate.sales, target))
+        });
+        let members = aggregate.members.len();
+        let _ =
+            writeln!(out, "  team         {}: sales {} {target}, {members} members", team.id, money(aggregate.sales));
+    }
+    if let Some(group) = facts.groups.iter().find(|g| g.members.contains(&who)) {
+        let _ = writeln!(
+            out,
+            "  group        {}: sales {} of target {} ({}), {} members",
+            group.id,
+            money(group.sales),
+            money(group.target),
+            percent(group.sales, group.target),
+            group.members.len()
+        );
+    }
+    if let Some(mentor) = &p.mentor {
+        let _ = writeln!(out, "  mentor       {mentor}");
+    }
+    if !person.mentees.is_empty() {
+        let ids: Vec<&str> = person.mentees.iter().map(|m| facts.participants[*m].id.as_str()).collect();
+        let _ = writeln!(out, "  mentees      {}", ids.join(", "));
+    }
+    let payouts: Vec<_> = result.payouts.iter().filter(|l| l.participant == id).collect();
+    let _ = writeln!(out, "\nlines");
+    if payouts.is_empty() {
+        let _ = writeln!(out, "  none");
+    }
+    for line in payouts {
+        let _ = writeln!(out, "  {:<12} {:<20} {:>14}", line.policy, line.component, line.amount);
+        for why in &line.explain {
+            let _ = writeln!(out, "      {why}");
+        }
+    }
+    let scores: Vec<_> = result.scores.iter().filter(|s| s.participant == id).collect();
+    if !scores.is_empty() {
+        let _ = writeln!(out, "\nscores");
+    }
+    for score in scores {
+        let _ = writeln!(out, "  {:<12} {} grade {}", score.policy, score.score, score.grade);
+        for why in &score.explain {
+            let _ = writeln!(out, "      {why}");
+        }
+    }
+    let total = result.totals.participants.get(id).map_or(Decimal::ZERO, |m| m.0);
+    let _ = writeln!(out, "\ntotal {} {}", money(total), facts.currency.code());
+    Ok(out)
+}
