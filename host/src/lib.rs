@@ -15,6 +15,7 @@ pub mod input;
 pub mod limits;
 pub mod money;
 pub mod plan;
+pub mod policy_test;
 pub mod runtime;
 pub mod store;
 pub mod table;

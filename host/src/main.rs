@@ -53,6 +53,12 @@ enum Command {
         /// The plan (TOML).
         plan: PathBuf,
     },
+    /// Run policy test files (`*.test.toml`): each case's lines and scores against the expected.
+    Test {
+        /// A test file, or a folder to search for `*.test.toml`.
+        #[arg(default_value = "policies")]
+        path: PathBuf,
+    },
     /// What-if: evaluate one period under two plans and show who gains and who loses.
     Diff {
         /// Plan A, then plan B (`--plan A.toml --plan B.toml`).
@@ -297,6 +303,31 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             }
             eprintln!("{} problem(s) in {}", report.problems.len(), plan.display());
             std::process::exit(2);
+        }
+        Command::Test { path } => {
+            let (mut passed, mut failed) = (0, 0);
+            let mut text = String::new();
+            for file in payplan::policy_test::files(&path)? {
+                for case in payplan::policy_test::load(&file)? {
+                    match case.run(&pool) {
+                        None => {
+                            passed += 1;
+                            text += &format!("ok   {}: {}\n", file.display(), case.name);
+                        }
+                        Some(report) => {
+                            failed += 1;
+                            text += &format!("FAIL {}: {}\n{report}", file.display(), case.name);
+                        }
+                    }
+                }
+            }
+            if passed + failed == 0 {
+                anyhow::bail!("no *.test.toml with a [[test]] in {}", path.display());
+            }
+            out(&format!("{text}{passed} passed, {failed} failed\n"))?;
+            if failed > 0 {
+                return Ok(Outcome::Failed);
+            }
         }
         Command::Diff { plan, period, format } => {
             let [a, b] = &plan[..] else { anyhow::bail!("diff takes exactly two plans: --plan A.toml --plan B.toml") };

@@ -192,13 +192,15 @@ fn hash_part(hasher: &mut Sha256, bytes: &[u8]) {
     hasher.update(bytes);
 }
 
-struct Reader<'a> {
-    file: &'a Path,
-    text: &'a str,
+/// Reads values out of a parsed TOML file, with errors naming the file, line and column (also
+/// used for policy test files).
+pub(crate) struct Reader<'a> {
+    pub(crate) file: &'a Path,
+    pub(crate) text: &'a str,
 }
 
 impl Reader<'_> {
-    fn error(&self, span: Option<Range<usize>>, message: impl std::fmt::Display) -> Error {
+    pub(crate) fn error(&self, span: Option<Range<usize>>, message: impl std::fmt::Display) -> Error {
         let message = match span {
             Some(span) => {
                 let (line, column) = line_column(self.text, span.start);
@@ -209,7 +211,7 @@ impl Reader<'_> {
         Error::Plan { file: self.file.into(), message }
     }
 
-    fn known_keys(&self, table: &Table, known: &[&str]) -> Result<()> {
+    pub(crate) fn known_keys(&self, table: &Table, known: &[&str]) -> Result<()> {
         for (key, item) in table.iter() {
             if !known.contains(&key) {
                 let span = table.key(key).and_then(|k| k.span()).or_else(|| item.span());
@@ -219,7 +221,7 @@ impl Reader<'_> {
         Ok(())
     }
 
-    fn string(&self, table: &Table, key: &str, default: Option<&str>) -> Result<String> {
+    pub(crate) fn string(&self, table: &Table, key: &str, default: Option<&str>) -> Result<String> {
         match table.get(key) {
             Some(Item::Value(Value::String(s))) => Ok(s.value().clone()),
             Some(other) => Err(self.error(other.span(), format!("`{key}` must be a string"))),
@@ -228,7 +230,7 @@ impl Reader<'_> {
     }
 
     /// A TOML item as JSON, numbers exact (an integer or float becomes the decimal of its text).
-    fn json(&self, item: &Item) -> Result<Json> {
+    pub(crate) fn json(&self, item: &Item) -> Result<Json> {
         match item {
             Item::Value(v) => self.value(v),
             Item::Table(t) => {

@@ -168,3 +168,53 @@ fn explain_shows_the_facts_each_line_with_its_explanation_and_the_total() {
     assert_eq!(unknown.status.code(), Some(2));
     assert!(stderr(&unknown).contains("participant \"p999\""), "{}", stderr(&unknown));
 }
+
+#[test]
+fn every_standard_policy_ships_with_passing_tests() {
+    let out = payplan(&["test", "policies"]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}{}", stderr(&out));
+    for entry in std::fs::read_dir(repo().join("policies")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "rhai") {
+            let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+            assert!(text.contains(&format!("ok   policies/{name}.test.toml: ")), "no passing test for {name}:\n{text}");
+        }
+    }
+    let summary = text.lines().last().unwrap();
+    let passed: usize = summary.split(' ').next().unwrap().parse().unwrap();
+    assert!(passed >= 19 && summary.ends_with(" passed, 0 failed"), "{summary}");
+}
+
+#[test]
+fn a_failing_policy_test_shows_the_diff_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = repo().join("policies/tiered_commission.rhai");
+    let case = |expect: &str| {
+        format!(
+            "script = {:?}\n[[test]]\nname = \"tiers\"\nparams = {{ tiers = [ {{ at = 0.80, rate = 0.03 }}, {{ at = 1.00, rate = 0.05 }} ] }}\n\
+             participants = [ {{ id = \"a\", target = 1000 }}, {{ id = \"c\", target = 1000 }} ]\n\
+             deals = [ {{ participant = \"a\", amount = 800 }}, {{ participant = \"c\", amount = 1000 }} ]\n{expect}\n",
+            script.to_string_lossy()
+        )
+    };
+    let good = write(dir.path(), "good.test.toml", &case(r#"expect = ["a commission 24.00", "c commission 50.00"]"#));
+    let out = payplan(&["test", &good]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert!(stdout(&out).ends_with("1 passed, 0 failed\n"));
+
+    let bad = write(dir.path(), "bad.test.toml", &case(r#"expect = ["a commission 24.00", "c commission 51.00"]"#));
+    let out = payplan(&["test", &bad]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    let diff =
+        "  lines: - expected, + got\n      a commission 24.00\n    - c commission 51.00\n    + c commission 50.00\n";
+    assert!(text.contains(&format!("FAIL {bad}: tiers\n{diff}")), "{text}");
+    assert!(text.ends_with("0 passed, 1 failed\n"), "{text}");
+
+    let broken =
+        write(dir.path(), "broken.test.toml", &case("expect = [1]").replace("name = \"tiers\"", "nme = \"x\""));
+    let out = payplan(&["test", &broken]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("broken.test.toml: 3:1: unknown key `nme`"), "{}", stderr(&out));
+}

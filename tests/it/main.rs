@@ -5,7 +5,6 @@ mod cli;
 mod designer;
 mod example;
 mod plugins;
-mod policies;
 mod properties;
 mod readme;
 mod reference;

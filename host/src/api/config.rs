@@ -94,13 +94,9 @@ impl Config {
         let text = std::fs::read_to_string(file).map_err(|source| Error::Io { path: file.into(), source })?;
         let invalid = |message: String| Error::Config { file: file.into(), message };
         let config: Self = toml_edit::de::from_str(&text).map_err(|e| {
-            let place = e.span().map(|s| {
-                let before = &text[..s.start];
-                let line = before.matches('\n').count() + 1;
-                let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-                format!("{line}:{column}: ")
-            });
-            invalid(format!("{}{}", place.unwrap_or_default(), e.message()))
+            let place = e.span().map(|s| crate::plan::line_column(&text, s.start));
+            let place = place.map(|(line, column)| format!("{line}:{column}: ")).unwrap_or_default();
+            invalid(format!("{place}{}", e.message()))
         })?;
         config.tokens_by_hash().map_err(invalid)?;
         Ok(config)
