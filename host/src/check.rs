@@ -31,9 +31,11 @@ pub fn compile_each(plan: &Plan) -> Vec<(Error, Option<String>)> {
     for spec in &plan.policies {
         let single = Plan { policies: vec![spec.clone()], ..plan.clone() };
         if let Err(e) = CompiledPlan::new(single) {
-            let text = match &spec.source {
-                plan::Source::Script { text, .. } => Some(text.clone()),
-                plan::Source::Plugin { .. } => None,
+            // A plan error (a param) points into the plan; the others into the script.
+            let text = match (&e, &spec.source) {
+                (Error::Plan { .. }, _) => Some(plan.text.clone()),
+                (_, plan::Source::Script { text, .. }) => Some(text.clone()),
+                (_, plan::Source::Plugin { .. }) => None,
             };
             problems.push((e, text));
         }

@@ -114,6 +114,16 @@ pub enum Error {
         message: String,
     },
 
+    /// A plan's params do not match what the policy declares (`fn params()`): each problem with
+    /// the param it is about.
+    #[error("policy `{policy}`: {}", problems.iter().map(|(_, m)| m.as_str()).collect::<Vec<_>>().join("; "))]
+    Params {
+        /// Policy id.
+        policy: String,
+        /// The param (`None`: the params as a whole) and what is wrong.
+        problems: Vec<crate::params::Problem>,
+    },
+
     /// A policy failed while it ran: a runtime error, a `throw`, a bad line it emitted.
     #[error("policy `{policy}` failed: {location}: {message}")]
     Policy {
@@ -199,6 +209,7 @@ impl Error {
             Self::Input { .. }
                 | Self::Plan { .. }
                 | Self::Config { .. }
+                | Self::Params { .. }
                 | Self::Compile { .. }
                 | Self::Io { .. }
                 | Self::PeriodClosed { .. }
@@ -251,6 +262,7 @@ impl Error {
             Self::Input { .. } => "invalid_input",
             Self::Plan { .. } => "invalid_plan",
             Self::Config { .. } => "invalid_config",
+            Self::Params { .. } => "invalid_params",
             Self::Compile { .. } => "compile_error",
             Self::Policy { .. } => "policy_failed",
             Self::LimitExceeded { .. } => "limit_exceeded",

@@ -35,14 +35,13 @@ impl CompiledPlan {
         let mut policies: Vec<Box<dyn Policy>> = Vec::with_capacity(plan.policies.len());
         for spec in &plan.policies {
             let policy = match &spec.source {
-                Source::Script { file, text } => Box::new(RhaiPolicy::compile(
-                    &spec.id,
-                    file.clone(),
-                    text,
-                    &spec.params,
-                    engine.clone(),
-                    plan.limits,
-                )?) as Box<dyn Policy>,
+                Source::Script { file, text } => Box::new(
+                    RhaiPolicy::compile(&spec.id, file.clone(), text, &spec.params, engine.clone(), plan.limits)
+                        .map_err(|e| match e {
+                            Error::Params { problems, .. } => spec.params_error(&plan.file, &problems),
+                            other => other,
+                        })?,
+                ) as Box<dyn Policy>,
                 Source::Plugin { file, bytes } => {
                     Box::new(WasmPolicy::load(&spec.id, file.clone(), bytes, &spec.params, plan.limits)?)
                 }

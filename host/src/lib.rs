@@ -14,6 +14,7 @@ pub mod hash;
 pub mod input;
 pub mod limits;
 pub mod money;
+pub mod params;
 pub mod plan;
 pub mod policy_test;
 pub mod runtime;

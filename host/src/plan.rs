@@ -45,6 +45,32 @@ pub struct PolicySpec {
     pub source: Source,
     /// `[policy.params]`, numbers as exact decimals.
     pub params: Map<String, Json>,
+    /// Where the entry and each param are in the plan's text (1-based line, column).
+    pub at: Positions,
+}
+
+/// Where a policy entry and its params are written.
+#[derive(Debug, Clone, Default)]
+pub struct Positions {
+    /// The entry (its `id`).
+    pub entry: Option<(usize, usize)>,
+    /// Each param's key.
+    pub params: std::collections::BTreeMap<String, (usize, usize)>,
+}
+
+impl PolicySpec {
+    /// A params error of this policy as a plan error, at the param it is about (or the entry).
+    pub fn params_error(&self, plan_file: &Path, problems: &[crate::params::Problem]) -> Error {
+        let lines: Vec<String> = problems
+            .iter()
+            .map(|(key, message)| {
+                let at = key.as_ref().and_then(|k| self.at.params.get(k)).or(self.at.entry.as_ref());
+                let at = at.map(|(line, column)| format!("{line}:{column}: ")).unwrap_or_default();
+                format!("{at}policy `{}`: {message}", self.id)
+            })
+            .collect();
+        Error::Plan { file: plan_file.into(), message: lines.join("\n") }
+    }
 }
 
 /// A policy's code.
@@ -171,7 +197,21 @@ pub fn parse(file: &Path, text: &str, read: impl Fn(&Path) -> Result<Vec<u8>, St
                 _ => return Err(reader.error(item.span(), "`params` must be a table")),
             },
         };
-        policies.push(PolicySpec { id, source, params });
+        let position = |span: Option<Range<usize>>| span.map(|s| line_column(text, s.start));
+        let mut at = Positions { entry: position(entry.get("id").and_then(Item::span)), ..Positions::default() };
+        let keys: Vec<(String, Option<Range<usize>>)> = match entry.get("params") {
+            Some(Item::Table(t)) => t.iter().map(|(k, _)| (k.to_owned(), t.key(k).and_then(|k| k.span()))).collect(),
+            Some(Item::Value(Value::InlineTable(t))) => {
+                t.iter().map(|(k, _)| (k.to_owned(), t.key(k).and_then(|k| k.span()))).collect()
+            }
+            _ => Vec::new(),
+        };
+        for (key, span) in keys {
+            if let Some(place) = position(span) {
+                at.params.insert(key, place);
+            }
+        }
+        policies.push(PolicySpec { id, source, params, at });
     }
     Ok(Plan {
         id,

@@ -180,7 +180,7 @@ fn spec(
 ) -> Result<PolicySpec> {
     let text =
         std::fs::read_to_string(&file).map_err(|e| r.error(at, format!("cannot read {}: {e}", file.display())))?;
-    Ok(PolicySpec { id, source: Source::Script { file, text }, params })
+    Ok(PolicySpec { id, source: Source::Script { file, text }, params, at: Default::default() })
 }
 
 impl Case {

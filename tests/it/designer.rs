@@ -218,3 +218,36 @@ fn a_failing_policy_test_shows_the_diff_and_exits_1() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("broken.test.toml: 3:1: unknown key `nme`"), "{}", stderr(&out));
 }
+
+#[test]
+fn check_holds_params_to_what_each_policy_declares() {
+    let dir = tempfile::tempdir().unwrap();
+    let policies = repo().join("policies");
+    let plan = format!(
+        "id = \"p\"\nversion = \"1\"\ncurrency = \"CNY\"\n\
+         [[policy]]\nid = \"commission\"\nscript = \"{0}/tiered_commission.rhai\"\n\
+         [policy.params]\ntiers = [ {{ at = 0.8, rate = 0.03 }} ]\ntierz = 1\n\
+         [[policy]]\nid = \"team\"\nscript = \"{0}/team_bonus.rhai\"\n\
+         [policy.params]\npool_rate = \"lots\"\n",
+        policies.display()
+    );
+    let file = write(dir.path(), "plan.toml", &plan);
+    let out = payplan(&["check", &file]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    // Unknown: at the key, with a caret. Mistyped: at the key. Missing: at the policy's id.
+    assert!(err.contains("9:1: policy `commission`: unknown param `tierz` (declared: tiers, method)"), "{err}");
+    assert!(err.contains("9 | tierz = 1\n  | ^"), "{err}");
+    assert!(
+        err.contains("14:1: policy `team`: param `pool_rate` must be a number: share of the team's sales"),
+        "{err}"
+    );
+    assert!(err.contains("11:6: policy `team`: missing param `min_attainment` (number)"), "{err}");
+    assert!(err.contains("2 problem(s)"), "{err}");
+    // Defaults fill what a plan leaves out: this plan gives tiered_commission no `method`.
+    let fixed =
+        plan.replace("tierz = 1\n", "").replace("pool_rate = \"lots\"", "pool_rate = 0.01\nmin_attainment = 0.5");
+    let fixed = write(dir.path(), "fixed.toml", &fixed);
+    let out = payplan(&["check", &fixed]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}

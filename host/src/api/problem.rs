@@ -115,6 +115,7 @@ fn status(e: &Error) -> StatusCode {
         | Error::Compile { .. }
         | Error::Policy { .. }
         | Error::LimitExceeded { .. }
+        | Error::Params { .. }
         | Error::KeyReused { .. } => StatusCode::UNPROCESSABLE_ENTITY,
         Error::NoRun(_) | Error::NotFound { .. } => StatusCode::NOT_FOUND,
         Error::PeriodClosed { .. } | Error::Conflict { .. } => StatusCode::CONFLICT,

@@ -89,6 +89,7 @@ impl RhaiPolicy {
         let defines =
             |name: &str, arity: usize| ast.iter_functions().any(|f| f.name == name && f.params.len() == arity);
         let has_check = defines("check", 1);
+        let declares = defines("params", 0);
         let entry = match (defines("participant", 2), defines("evaluate", 1)) {
             (true, false) => Entry::Participant,
             (false, true) => Entry::Evaluate,
@@ -116,6 +117,24 @@ impl RhaiPolicy {
             let value =
                 api::from_json(value).map_err(|why| compile_error(Position::NONE, format!("params.{key}: {why}")))?;
             map.insert(key.as_str().into(), value);
+        }
+        if declares {
+            let declared = engine
+                .call_fn::<rhai::Array>(&mut rhai::Scope::new(), &ast, "params", ())
+                .map_err(|e| compile_error(e.position(), format!("fn params(): {e}")))?;
+            let mut declarations = Vec::with_capacity(declared.len());
+            for (i, item) in declared.into_iter().enumerate() {
+                let (declaration, default) = declaration(item)
+                    .map_err(|why| compile_error(Position::NONE, format!("fn params()[{i}]: {why}")))?;
+                if let Some(default) = default {
+                    map.entry(declaration.name.as_str().into()).or_insert(default);
+                }
+                declarations.push(declaration);
+            }
+            let problems = crate::params::check(&declarations, params);
+            if !problems.is_empty() {
+                return Err(Error::Params { policy: id.into(), problems });
+            }
         }
         Ok(Self {
             id: id.into(),
@@ -168,6 +187,36 @@ impl RhaiPolicy {
             (None, other) => Error::Policy { policy, location, message: other.to_string() },
         }
     }
+}
+
+/// One declaration returned by `fn params()`: `#{ name, kind, required, default, doc }`, and its
+/// default value.
+fn declaration(item: Dynamic) -> std::result::Result<(crate::params::Declared, Option<Dynamic>), String> {
+    let mut map = item.try_cast::<Map>().ok_or("each declaration is a map #{ name, kind, doc, … }")?;
+    let text = |map: &mut Map, key: &str| -> std::result::Result<String, String> {
+        map.remove(key)
+            .and_then(|v| v.into_immutable_string().ok())
+            .map(|s| s.to_string())
+            .ok_or(format!("`{key}` must be a string"))
+    };
+    let name = text(&mut map, "name")?;
+    let kind_name = text(&mut map, "kind")?;
+    let kind = crate::params::Kind::parse(&kind_name)
+        .ok_or(format!("{name}: kind {kind_name:?} is not one of number, string, bool, list, table, any"))?;
+    let doc = text(&mut map, "doc").map_err(|why| format!("{name}: {why} (one line saying what it does)"))?;
+    let default = map.remove("default");
+    let required = match map.remove("required") {
+        None => false,
+        Some(flag) => flag.as_bool().map_err(|_| format!("{name}: `required` must be true or false"))?,
+    };
+    if required && default.is_some() {
+        return Err(format!("{name}: a required param has no default"));
+    }
+    if let Some(key) = map.keys().next() {
+        return Err(format!("{name}: unknown key `{key}` (expected name, kind, required, default, doc)"));
+    }
+    let declared = crate::params::Declared { name, kind, required, has_default: default.is_some(), doc };
+    Ok((declared, default))
 }
 
 fn location(file: &std::path::Path, position: Position) -> Location {
