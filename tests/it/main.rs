@@ -8,5 +8,6 @@ mod plugins;
 mod properties;
 mod readme;
 mod reference;
+mod script_api;
 mod store;
 mod support;

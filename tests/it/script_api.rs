@@ -1,0 +1,69 @@
+//! The script API reference (`host/src/runtime/rhai/API.md`) is hand-kept; this holds it to the
+//! functions and properties the engine registers, both ways, so it cannot drift.
+
+use crate::support::repo;
+use payplan::limits::Limits;
+use std::collections::BTreeSet;
+
+/// Each registered (receiver type, member) pair: `("Context", "pay")`, `("", "pct")`.
+fn registered() -> BTreeSet<(String, String)> {
+    let engine = payplan::runtime::rhai::engine(&Limits::default());
+    let mut members = BTreeSet::new();
+    for signature in engine.gen_fn_signatures(false) {
+        let (name, rest) = signature.split_once('(').unwrap();
+        let receiver = rest.strip_prefix("_: &mut ").map_or("", |r| r.split([',', ')']).next().unwrap());
+        let name = name.strip_prefix("get$").unwrap_or(name);
+        if ["to_string", "to_debug"].contains(&name) || !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            continue; // printing, and the date operators (documented as a group)
+        }
+        members.insert((receiver.to_owned(), name.to_owned()));
+    }
+    members
+}
+
+/// The part of API.md that documents a receiver.
+fn section<'a>(doc: &'a str, receiver: &str) -> &'a str {
+    let start = match receiver {
+        "Context" => "## `ctx` (Context)",
+        "Participant" => "## `p` (Participant)",
+        "Deal" => "- Deal:",
+        "Team" => "- Team:",
+        "Group" => "- Group:",
+        "" => "## Deals, teams, groups, dates",
+        other => panic!("API.md has no section for {other}"),
+    };
+    let from = doc.find(start).unwrap_or_else(|| panic!("API.md lacks {start:?}"));
+    let rest = &doc[from + start.len()..];
+    let end = rest.find(if start.starts_with("##") { "\n## " } else { "\n" }).unwrap_or(rest.len());
+    &rest[..end]
+}
+
+#[test]
+fn every_registered_function_and_property_is_documented_and_nothing_else() {
+    let doc = std::fs::read_to_string(repo().join("host/src/runtime/rhai/API.md")).unwrap();
+    let members = registered();
+    assert!(members.len() > 50, "{members:?}");
+    for (receiver, name) in &members {
+        let text = section(&doc, receiver);
+        let mentioned = if receiver == "Context" {
+            text.contains(&format!("`ctx.{name}`")) || text.contains(&format!("`ctx.{name}("))
+        } else {
+            text.contains(&format!("`{name}`"))
+                || text.contains(&format!("`{name}("))
+                || text.contains(&format!("`p.{name}("))
+        };
+        assert!(mentioned, "{receiver}.{name} is registered but API.md does not document it");
+    }
+    // The other way: every `ctx.name` in the reference exists.
+    let documented: BTreeSet<&str> = doc
+        .split("`ctx.")
+        .skip(1)
+        .map(|rest| rest.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).next().unwrap())
+        .collect();
+    for name in documented {
+        assert!(
+            members.contains(&("Context".to_owned(), name.to_owned())),
+            "API.md documents ctx.{name}, which the engine does not register"
+        );
+    }
+}
