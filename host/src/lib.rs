@@ -11,6 +11,7 @@ pub mod explain;
 pub mod facts;
 pub mod generate;
 pub mod hash;
+pub mod import;
 pub mod input;
 pub mod limits;
 pub mod money;

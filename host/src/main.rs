@@ -48,6 +48,31 @@ enum Command {
         #[arg(long, env = "PAYPLAN_CALLER", default_value = "cli")]
         caller: String,
     },
+    /// Make period JSON from CSV exports: participants and deals (and teams), each with a header.
+    Import {
+        /// Period id.
+        #[arg(long)]
+        period_id: String,
+        /// First day (YYYY-MM-DD).
+        #[arg(long)]
+        start: String,
+        /// Last day (YYYY-MM-DD).
+        #[arg(long)]
+        end: String,
+        /// ISO 4217 currency code.
+        #[arg(long)]
+        currency: String,
+        /// Participants CSV (id, name, team, group, hired_on, mentor, prior_deals, target,
+        /// metric:<name>…, other columns as attributes).
+        #[arg(long)]
+        participants: PathBuf,
+        /// Deals CSV (id, participant, amount, closed_on, customer, segment, kind, …).
+        #[arg(long)]
+        deals: PathBuf,
+        /// Teams CSV (id, name, target).
+        #[arg(long)]
+        teams: Option<PathBuf>,
+    },
     /// Load a plan and compile every policy; report every problem with file, line and column.
     Check {
         /// The plan (TOML).
@@ -282,6 +307,10 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
                 Format::Csv => csv_out::lines(&result, &names),
                 Format::CsvSummary => csv_out::summary(&result, &names, &policies),
             })?;
+        }
+        Command::Import { period_id, start, end, currency, participants, deals, teams } => {
+            let header = payplan::import::Header { id: period_id, start, end, currency };
+            out(&payplan::import::period(&header, &participants, &deals, teams.as_deref())?)?;
         }
         Command::Check { plan } => {
             let report = check::check(&plan);

@@ -251,3 +251,109 @@ fn check_holds_params_to_what_each_policy_declares() {
     let out = payplan(&["check", &fixed]);
     assert!(out.status.success(), "{}", stderr(&out));
 }
+
+/// The example period written as the CSV files a CRM exports.
+fn example_as_csv(dir: &Path) -> [String; 3] {
+    let period: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(repo().join(PERIOD)).unwrap()).unwrap();
+    let sheet = |name: &str, list: &str, columns: &[&str]| {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(columns).unwrap();
+        for item in period[list].as_array().unwrap() {
+            let cell = |column: &&str| {
+                let value = match column.strip_prefix("metric:") {
+                    Some(metric) => &item["metrics"][metric],
+                    None => &item[*column],
+                };
+                match value {
+                    serde_json::Value::Null => String::new(),
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                }
+            };
+            w.write_record(columns.iter().map(cell)).unwrap();
+        }
+        write(dir, name, &String::from_utf8(w.into_inner().unwrap()).unwrap())
+    };
+    [
+        sheet(
+            "participants.csv",
+            "participants",
+            &[
+                "id",
+                "name",
+                "team",
+                "group",
+                "hired_on",
+                "mentor",
+                "prior_deals",
+                "target",
+                "metric:visits",
+                "metric:csat",
+                "contract",
+            ],
+        ),
+        sheet("deals.csv", "deals", &["id", "participant", "amount", "closed_on", "customer", "segment", "kind"]),
+        sheet("teams.csv", "teams", &["id", "name", "target"]),
+    ]
+}
+
+fn import(files: &[String; 3]) -> std::process::Output {
+    let [participants, deals, teams] = files;
+    payplan(&[
+        "import",
+        "--period-id",
+        "2026-03",
+        "--start",
+        "2026-03-01",
+        "--end",
+        "2026-03-31",
+        "--currency",
+        "CNY",
+        "--participants",
+        participants,
+        "--deals",
+        deals,
+        "--teams",
+        teams,
+    ])
+}
+
+#[test]
+fn csv_in_eval_csv_out_matches_the_json_path_to_the_cent() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = example_as_csv(dir.path());
+    let imported = import(&files);
+    assert!(imported.status.success(), "{}", stderr(&imported));
+    let period = write(dir.path(), "imported.json", &stdout(&imported));
+    for format in ["json", "csv", "csv-summary"] {
+        let eval = |period: &str| {
+            let out = payplan(&["eval", "--plan", "examples/plan.toml", "--period", period, "--format", format]);
+            assert!(out.status.success(), "{}", stderr(&out));
+            stdout(&out)
+        };
+        // Same input_hash, so the same result bytes: the CSV path loses nothing.
+        assert_eq!(eval(&period), eval(PERIOD), "{format}");
+    }
+}
+
+#[test]
+fn bad_csv_cells_are_named_by_file_row_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = example_as_csv(dir.path());
+    let deals = std::fs::read_to_string(&files[1]).unwrap();
+    // Row 3 is the second deal (row 1 is the header).
+    let deals =
+        deals.replacen("d002,p001,200000.00", "d002,p001,\"200000,00\"", 1).replacen("d004,p002", "d004,p999", 1);
+    std::fs::write(&files[1], deals).unwrap();
+    let people = std::fs::read_to_string(&files[0]).unwrap().replacen(",0,150000.00", ",none,150000.00", 1);
+    std::fs::write(&files[0], people).unwrap();
+    let out = import(&files);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    let at = |file: &str, rest: &str| format!("{}: {rest}", dir.path().join(file).display());
+    assert!(err.contains(&at("participants.csv", "row 5, column 7 (prior_deals): ")), "{err}");
+    assert!(err.contains(&at("deals.csv", "row 3, column 3 (amount): ")), "{err}");
+    assert!(err.contains(&at("deals.csv", "row 5, column 2 (participant): ")) && err.contains("p999"), "{err}");
+    assert!(err.contains("3 problems"), "{err}");
+}
