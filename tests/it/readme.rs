@@ -48,3 +48,15 @@ fn the_readme_plugin_walkthrough_is_the_plugin_in_the_repository_and_runs() {
     assert_eq!(who, ["p001", "p002", "p003", "p006", "p007", "p012", "p013"]);
     assert!(rows(&result).iter().all(|r| r.ends_with("spot spot 500.00")));
 }
+
+#[test]
+fn the_readme_policy_test_example_passes() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = readme_block("## Designing a plan", "toml");
+    let script = repo().join("policies/tiered_commission.rhai");
+    let file = dir.path().join("readme.test.toml");
+    std::fs::write(&file, format!("script = {:?}\n{case}", script.to_string_lossy())).unwrap();
+    let out = crate::support::payplan(&["test", &file.to_string_lossy()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(String::from_utf8_lossy(&out.stdout).ends_with("1 passed, 0 failed\n"));
+}
