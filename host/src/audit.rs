@@ -14,20 +14,9 @@ use std::path::Path;
 
 /// Records an evaluation: the period bytes as received, the plan text, every policy file, and
 /// the result as written, chained after the last run. `adjusts` is `Some(final run)` for an
-/// adjustment of a closed period.
+/// adjustment of a closed period. With a `request` (an idempotency key), a request already
+/// recorded under the key returns its run instead.
 pub fn record(
-    store: &dyn Store,
-    period_bytes: &[u8],
-    plan: &Plan,
-    result: &EvalResult,
-    caller: &str,
-    adjusts: Option<i64>,
-) -> Result<Stored> {
-    record_request(store, period_bytes, plan, result, caller, adjusts, None)
-}
-
-/// [`record`], once per idempotency key: a request already recorded under the key returns its run.
-pub fn record_request(
     store: &dyn Store,
     period_bytes: &[u8],
     plan: &Plan,

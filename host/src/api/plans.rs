@@ -253,7 +253,7 @@ pub async fn evaluate(
             return Err(Problem::new(StatusCode::SERVICE_UNAVAILABLE, "timeout", "abandoned before recording"));
         }
         let stored =
-            audit::record_request(state.store.as_ref(), &body, &compiled.plan, &result, &caller.name, adjusts, request)?;
+            audit::record(state.store.as_ref(), &body, &compiled.plan, &result, &caller.name, adjusts, request)?;
         state.metrics.evaluation(true, clock.elapsed().as_secs_f64());
         tracing::info!(run = stored.record.seq, period = %result.period, plan = %plan, "recorded");
         Ok(run_created(RunResponse { run: RunInfo::from(stored), result }, false))
