@@ -29,8 +29,12 @@ fn chunk_size(participants: usize) -> usize {
 
 /// Builds the engine every script of a plan runs in.
 pub fn engine(limits: &Limits) -> Engine {
+    // Rhai's standard library, built once per process: building it for every engine cost more
+    // than a small evaluation.
+    static STANDARD: std::sync::LazyLock<rhai::Shared<rhai::Module>> =
+        std::sync::LazyLock::new(|| StandardPackage::new().as_shared_module());
     let mut engine = Engine::new_raw();
-    engine.register_global_module(StandardPackage::new().as_shared_module());
+    engine.register_global_module(STANDARD.clone());
     api::register(&mut engine);
     let size = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
     engine
@@ -62,6 +66,9 @@ pub struct RhaiPolicy {
     id: String,
     file: PathBuf,
     engine: Arc<Engine>,
+    /// The engine last built for a period's operations budget, kept for the next period of the
+    /// same size (the service evaluates many small periods).
+    sized: std::sync::Mutex<Option<(u64, Arc<Engine>)>>,
     limits: Limits,
     ast: AST,
     entry: Entry,
@@ -140,6 +147,7 @@ impl RhaiPolicy {
             id: id.into(),
             file,
             engine,
+            sized: std::sync::Mutex::default(),
             limits,
             has_check,
             ast,
@@ -238,13 +246,20 @@ impl Policy for RhaiPolicy {
         let people = env.facts.participants.len() as u64;
         let operations =
             self.limits.operations.saturating_add(self.limits.operations_per_participant.saturating_mul(people));
-        let sized;
         let engine = if operations == self.engine.max_operations() {
-            &*self.engine
+            self.engine.clone()
         } else {
-            sized = engine(&Limits { operations, ..self.limits });
-            &sized
+            let mut sized = self.sized.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            match &*sized {
+                Some((budget, engine)) if *budget == operations => engine.clone(),
+                _ => {
+                    let engine = Arc::new(engine(&Limits { operations, ..self.limits }));
+                    *sized = Some((operations, engine.clone()));
+                    engine
+                }
+            }
         };
+        let engine = &*engine;
         if self.has_check {
             self.call(engine, "check", (Dynamic::from_map(self.params.clone()),))?;
         }
