@@ -80,27 +80,35 @@ fn run(store: &dyn Store, seq: i64) -> Result<Stored> {
     store.run(seq)?.ok_or(Error::NoRun(seq))
 }
 
-fn blob(store: &dyn Store, hash: &str, what: &str, seq: i64) -> Result<Vec<u8>> {
-    store.blob(hash)?.ok_or_else(|| Error::Store { message: format!("run {seq}: its {what} ({hash}) is missing") })
+/// A blob `whose` record refers to as its `what`; missing, it is a store error naming both.
+fn blob(store: &dyn Store, hash: &str, what: &str, whose: &str) -> Result<Vec<u8>> {
+    store.blob(hash)?.ok_or_else(|| Error::Store { message: format!("{whose}: its {what} ({hash}) is missing") })
 }
 
-/// The stored result of a run.
-pub fn stored_result(store: &dyn Store, seq: i64) -> Result<(Vec<u8>, EvalResult)> {
+/// A recorded run, read once: its record, and its result as stored (bytes) and parsed.
+pub struct StoredRun {
+    /// The record.
+    pub stored: Stored,
+    /// The result JSON, byte for byte as recorded.
+    pub bytes: Vec<u8>,
+    /// The result.
+    pub result: EvalResult,
+}
+
+/// A recorded run with its stored result.
+pub fn stored_run(store: &dyn Store, seq: i64) -> Result<StoredRun> {
     let stored = run(store, seq)?;
-    let bytes = blob(store, &stored.record.result_blob, "result", seq)?;
+    let bytes = blob(store, &stored.record.result_blob, "result", &format!("run {seq}"))?;
     let result = serde_json::from_slice(&bytes)
         .map_err(|e| Error::Store { message: format!("run {seq}: the stored result does not parse: {e}") })?;
-    Ok((bytes, result))
+    Ok(StoredRun { stored, bytes, result })
 }
 
-/// The validated period a run was computed from, and its stored result.
-pub fn stored_period_and_result(store: &dyn Store, seq: i64) -> Result<(Input, EvalResult)> {
-    let stored = run(store, seq)?;
-    let period = blob(store, &stored.record.period_blob, "period", seq)?;
-    let input = parse_period(&period)
-        .map_err(|problems| Error::Input { file: format!("run {seq} period").into(), problems })?;
-    let (_, result) = stored_result(store, seq)?;
-    Ok((input, result))
+/// The validated period a recorded run was computed from.
+pub fn stored_period(store: &dyn Store, stored: &Stored) -> Result<Input> {
+    let seq = stored.record.seq;
+    let period = blob(store, &stored.record.period_blob, "period", &format!("run {seq}"))?;
+    parse_period(&period).map_err(|problems| Error::Input { file: format!("run {seq} period").into(), problems })
 }
 
 /// What replaying a run found.
@@ -145,8 +153,7 @@ pub fn stored_plan(
     scripts: &BTreeMap<String, String>,
     whose: &str,
 ) -> Result<Plan> {
-    let missing = |hash: &str, what: &str| Error::Store { message: format!("{whose}: its {what} ({hash}) is missing") };
-    let bytes = store.blob(plan_blob)?.ok_or_else(|| missing(plan_blob, "plan"))?;
+    let bytes = blob(store, plan_blob, "plan", whose)?;
     let text = String::from_utf8(bytes)
         .map_err(|_| Error::Store { message: format!("{whose}: the stored plan is not UTF-8") })?;
     let read = |path: &Path| -> Result<Vec<u8>, String> {
@@ -159,13 +166,13 @@ pub fn stored_plan(
 /// Re-evaluates a run from the store alone: the stored period bytes, plan text and policy files;
 /// no file of the working tree is read.
 pub fn replay(store: &dyn Store, seq: i64, pool: &rayon::ThreadPool) -> Result<Replay> {
-    let stored = run(store, seq)?;
+    let StoredRun { stored, result, .. } = stored_run(store, seq)?;
     let r = &stored.record;
     let plan = stored_plan(store, &r.plan_file, &r.plan_blob, &r.scripts, &format!("run {seq}"))?;
-    let (input, stored_result) = stored_period_and_result(store, seq)?;
+    let input = stored_period(store, &stored)?;
     let replayed = CompiledPlan::new(plan)?.evaluate(input, pool)?;
-    let differences = diff(&stored_result, &replayed);
-    Ok(Replay { stored: stored_result, replayed, differences })
+    let differences = diff(&result, &replayed);
+    Ok(Replay { stored: result, replayed, differences })
 }
 
 /// Lines and scores that differ between two results, in participant order.

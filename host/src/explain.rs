@@ -4,18 +4,15 @@
 
 use crate::error::{Error, Result};
 use crate::facts::Facts;
+use crate::money::Rounding;
+use crate::runtime::rhai::api::pct;
 use payplan_sdk::result::EvalResult;
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
 use std::fmt::Write as _;
 
-/// A decimal shown with `places` places, rounded half away from zero (as the policies show them).
-fn shown(d: Decimal, places: u32) -> String {
-    format!("{:.*}", places as usize, d.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero))
-}
-
-/// `part` of `whole` as a percentage with two places, or `-` without a positive whole.
+/// `part` of `whole` as a percentage, as the policies write it, or `-` without a positive whole.
 fn percent(part: Decimal, whole: Decimal) -> String {
-    if whole > Decimal::ZERO { format!("{}%", shown(part / whole * Decimal::ONE_HUNDRED, 2)) } else { "-".into() }
+    if whole > Decimal::ZERO { pct(part / whole) } else { "-".into() }
 }
 
 /// The statement of participant `id` in `result`, with the facts of the period it was computed from.
@@ -23,7 +20,7 @@ pub fn statement(facts: &Facts, result: &EvalResult, id: &str) -> Result<String>
     let who = facts.who(id).ok_or_else(|| Error::NotFound { what: format!("participant {id:?} in the period") })?;
     let p = &facts.participants[who];
     let person = &facts.people[who];
-    let money = |d: Decimal| shown(d, facts.currency.places());
+    let money = |d: Decimal| Rounding::HalfUp.round(d, facts.currency.places()).to_string();
     let mut out = String::new();
     let name = p.name.as_deref().map(|n| format!(" {n}")).unwrap_or_default();
     let _ = writeln!(

@@ -2,15 +2,18 @@
 
 use sha2::{Digest, Sha256};
 
-/// `sha256:<hex>` of a finished hasher.
-pub fn hex_digest(hasher: Sha256) -> String {
-    let digest = hasher.finalize();
-    let mut out = String::with_capacity(7 + 64);
-    out.push_str("sha256:");
-    for byte in digest.iter() {
+/// Bytes as lowercase hex.
+pub fn hex(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(2 * bytes.len());
+    for byte in bytes {
         out.push_str(&format!("{byte:02x}"));
     }
     out
+}
+
+/// `sha256:<hex>` of a finished hasher.
+pub fn hex_digest(hasher: Sha256) -> String {
+    format!("sha256:{}", hex(&hasher.finalize()))
 }
 
 /// `sha256:<hex>` of some bytes.

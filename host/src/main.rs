@@ -291,7 +291,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
                 };
                 let stored =
                     audit::record(store.as_ref(), &bytes, &compiled.plan, &result, &caller, Some(final_run), None)?;
-                let (_, before) = audit::stored_result(store.as_ref(), final_run)?;
+                let before = audit::stored_run(store.as_ref(), final_run)?.result;
                 eprintln!("recorded run {} (adjustment of run {final_run})", stored.record.seq);
                 out(&render_deltas(stored.record.seq, final_run, &audit::deltas(&before, &result), format))?;
                 return Ok(Outcome::Done);
@@ -405,8 +405,8 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
                 }
                 (_, _, Some(run)) => {
                     let store = open(&cli.store)?;
-                    let (period, result) = audit::stored_period_and_result(store.as_ref(), run)?;
-                    (period, result)
+                    let run = audit::stored_run(store.as_ref(), run)?;
+                    (audit::stored_period(store.as_ref(), &run.stored)?, run.result)
                 }
                 _ => anyhow::bail!("explain needs --plan and --period, or --run"),
             };
@@ -435,8 +435,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         }
         Command::Show { run } => {
             let store = open(&cli.store)?;
-            let (bytes, _) = audit::stored_result(store.as_ref(), run)?;
-            std::io::stdout().lock().write_all(&bytes)?;
+            std::io::stdout().lock().write_all(&audit::stored_run(store.as_ref(), run)?.bytes)?;
         }
         Command::Replay { run } => {
             let store = open(&cli.store)?;

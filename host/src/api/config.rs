@@ -122,8 +122,7 @@ impl Config {
 pub fn new_token() -> std::io::Result<(String, String)> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(std::io::Error::other)?;
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    let token = format!("pp_{hex}");
+    let token = format!("pp_{}", crate::hash::hex(&bytes));
     let hash = crate::hash::sha256(token.as_bytes());
     Ok((token, hash))
 }

@@ -91,13 +91,13 @@ pub async fn publish(
     let Json(request) = body?;
     blocking(&state, move |state| {
         let (version, blobs) = prepare(request, &caller.name)?;
-        let status = if state.store.publish(&version, blobs)? {
+        let (status, stored) = if state.store.publish(&version, blobs)? {
             tracing::info!(plan = %version.hash, id = %version.id, version = %version.version, "published");
-            StatusCode::CREATED
+            (StatusCode::CREATED, version)
         } else {
-            StatusCode::OK
+            // Published before: answer with the first publication (its author and time).
+            (StatusCode::OK, state.store.plan(&version.hash)?.unwrap_or(version))
         };
-        let stored = state.store.plan(&version.hash)?.unwrap_or(version);
         let location = HeaderValue::from_str(&format!("/v1/plans/{}", stored.hash)).expect("a hash is a header value");
         Ok((status, [(header::LOCATION, location)], Json(stored)).into_response())
     })
@@ -236,9 +236,8 @@ pub async fn evaluate(
         if let Some(request) = &request
             && let Some(seq) = crate::store::replayed(request, state.store.request(&request.scope, &request.key)?)?
         {
-            let (_, result) = audit::stored_result(state.store.as_ref(), seq)?;
-            let stored = state.store.run(seq)?.ok_or(Error::NoRun(seq))?;
-            return Ok(run_created(RunResponse { run: RunInfo::from(stored), result }, true));
+            let run = audit::stored_run(state.store.as_ref(), seq)?;
+            return Ok(run_created(RunResponse { run: RunInfo::from(run.stored), result: run.result }, true));
         }
         let clock = Instant::now();
         let (compiled, result) = evaluated(state, &plan, &body)?;

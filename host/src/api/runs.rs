@@ -157,9 +157,8 @@ pub async fn show(
     caller.require(READERS, "reading runs")?;
     let seq = seq(&run)?;
     blocking(&state, move |state| {
-        let (_, result) = audit::stored_result(state.store.as_ref(), seq)?;
-        let stored = state.store.run(seq)?.ok_or(Error::NoRun(seq))?;
-        Ok(Json(RunResponse { run: stored.into(), result }))
+        let run = audit::stored_run(state.store.as_ref(), seq)?;
+        Ok(Json(RunResponse { run: run.stored.into(), result: run.result }))
     })
     .await
 }
@@ -181,7 +180,7 @@ pub async fn result(
     caller.require(READERS, "reading runs")?;
     let seq = seq(&run)?;
     blocking(&state, move |state| {
-        let (bytes, _) = audit::stored_result(state.store.as_ref(), seq)?;
+        let bytes = audit::stored_run(state.store.as_ref(), seq)?.bytes;
         Ok(([(header::CONTENT_TYPE, "application/json")], bytes).into_response())
     })
     .await
@@ -205,7 +204,7 @@ pub async fn participant(
     caller.require(READERS, "reading runs")?;
     let seq = seq(&run)?;
     blocking(&state, move |state| {
-        let (_, result) = audit::stored_result(state.store.as_ref(), seq)?;
+        let result = audit::stored_run(state.store.as_ref(), seq)?.result;
         let total = *result
             .totals
             .participants

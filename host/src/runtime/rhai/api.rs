@@ -227,7 +227,8 @@ fn attributes(map: &payplan_sdk::period::Attributes) -> Map {
         .collect()
 }
 
-fn pct(ratio: Decimal) -> String {
+/// A ratio as a percentage with 2 places, rounded half up (`0.96` → `96.00%`): scripts' `pct`.
+pub fn pct(ratio: Decimal) -> String {
     let percent = crate::money::Rounding::HalfUp.round(ratio * Decimal::ONE_HUNDRED, 2);
     format!("{percent}%")
 }
