@@ -69,8 +69,6 @@ pub struct Declared {
     pub kind: Kind,
     /// Whether the plan must give it (a param with a default never is).
     pub required: bool,
-    /// Whether the declaration gives a default.
-    pub has_default: bool,
     /// One line saying what it does.
     pub doc: String,
 }
@@ -108,13 +106,7 @@ mod tests {
     use super::*;
 
     fn declared() -> Vec<Declared> {
-        let d = |name: &str, kind, required| Declared {
-            name: name.into(),
-            kind,
-            required,
-            has_default: !required,
-            doc: format!("the {name}"),
-        };
+        let d = |name: &str, kind, required| Declared { name: name.into(), kind, required, doc: format!("the {name}") };
         vec![d("tiers", Kind::List, true), d("method", Kind::String, false)]
     }
 

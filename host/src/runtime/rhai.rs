@@ -223,7 +223,7 @@ fn declaration(item: Dynamic) -> std::result::Result<(crate::params::Declared, O
     if let Some(key) = map.keys().next() {
         return Err(format!("{name}: unknown key `{key}` (expected name, kind, required, default, doc)"));
     }
-    let declared = crate::params::Declared { name, kind, required, has_default: default.is_some(), doc };
+    let declared = crate::params::Declared { name, kind, required, doc };
     Ok((declared, default))
 }
 
