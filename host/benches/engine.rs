@@ -8,6 +8,10 @@
 
 mod native;
 
+// The allocator the `payplan` binary uses, so the figures are the binary's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use payplan::eval::{CompiledPlan, thread_pool, to_json};
 use payplan::plan::{self, Plan};
 use std::collections::BTreeMap;

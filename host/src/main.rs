@@ -10,6 +10,11 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+// mimalloc: reading a large period makes millions of small strings; with the system allocator,
+// malloc, free and page faults were a third of the profile (measured at 100k participants).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// payplan: incentive and scoring policies, evaluated exactly and deterministically.
 #[derive(Parser)]
 #[command(version, about)]

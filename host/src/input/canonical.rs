@@ -1,8 +1,11 @@
 //! The canonical period and its hash (formats.md, `input_hash`): teams, participants and deals
 //! sorted by id, object keys sorted, no insignificant white space, decimals as strings of their
 //! exact value without trailing zeros. Written straight into the hasher, never built in memory.
+//!
+//! This runs over every byte of the period, so it writes each record's known fields in their
+//! fixed key order, merged with its unknown fields, without building anything per record.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use payplan_sdk::exact::{normalize as normal, parse_decimal};
 use payplan_sdk::period::{Attributes, Metric, Period};
 use rust_decimal::Decimal;
@@ -31,145 +34,336 @@ impl Write for HashWriter {
     }
 }
 
-/// A field's value in the canonical form.
+/// A known field's value in the canonical form.
+#[derive(Clone, Copy)]
 enum Val<'a> {
     Str(&'a str),
     Dec(Decimal),
     Int(u64),
     Date(NaiveDate),
-    Json(&'a Value),
     Metrics(&'a BTreeMap<String, Metric>),
-    List(Vec<Vec<(&'a str, Val<'a>)>>),
-    Object(Vec<(&'a str, Val<'a>)>),
+    /// Written by the caller (the period's lists and header).
+    Nested,
 }
+
+/// A record's known fields, sorted by key; `None` is an absent field.
+type Known<'a, const N: usize> = [(&'static str, Option<Val<'a>>); N];
 
 fn write_period(w: &mut impl Write, period: &Period) -> io::Result<()> {
     let info = &period.period;
-    let header = record(
-        vec![
-            ("currency", Val::Str(&info.currency)),
-            ("end", Val::Date(info.end)),
-            ("id", Val::Str(&info.id)),
-            ("start", Val::Date(info.start)),
-        ],
-        &info.attributes,
-    );
     // Validation leaves the lists sorted by id.
-    let teams = period
-        .teams
-        .iter()
-        .map(|t| {
-            let mut f = vec![("id", Val::Str(&t.id))];
-            f.extend(t.name.as_deref().map(|v| ("name", Val::Str(v))));
-            f.extend(t.target.map(|v| ("target", Val::Dec(v))));
-            record(f, &t.attributes)
-        })
-        .collect();
-    let participants = period
-        .participants
-        .iter()
-        .map(|p| {
-            let mut f = vec![("id", Val::Str(&p.id))];
-            f.extend(p.name.as_deref().map(|v| ("name", Val::Str(v))));
-            f.extend(p.team.as_deref().map(|v| ("team", Val::Str(v))));
-            f.extend(p.group.as_deref().map(|v| ("group", Val::Str(v))));
-            f.extend(p.hired_on.map(|v| ("hired_on", Val::Date(v))));
-            f.extend(p.mentor.as_deref().map(|v| ("mentor", Val::Str(v))));
-            f.extend(p.prior_deals.map(|v| ("prior_deals", Val::Int(v))));
-            f.extend(p.target.map(|v| ("target", Val::Dec(v))));
-            f.extend(p.metrics.as_ref().map(|v| ("metrics", Val::Metrics(v))));
-            record(f, &p.attributes)
-        })
-        .collect();
-    let deals = period
-        .deals
-        .iter()
-        .map(|d| {
-            let mut f = vec![
-                ("id", Val::Str(&d.id)),
-                ("participant", Val::Str(&d.participant)),
-                ("amount", Val::Dec(d.amount)),
-                ("closed_on", Val::Date(d.closed_on)),
+    let top: Known<4> = [
+        ("deals", Some(Val::Nested)),
+        ("participants", Some(Val::Nested)),
+        ("period", Some(Val::Nested)),
+        ("teams", Some(Val::Nested)),
+    ];
+    write_record(w, &top, &period.attributes, |w, key| match key {
+        "deals" => write_list(w, &period.deals, |w, d| {
+            let known: Known<7> = [
+                ("amount", Some(Val::Dec(d.amount))),
+                ("closed_on", Some(Val::Date(d.closed_on))),
+                ("customer", d.customer.as_deref().map(Val::Str)),
+                ("id", Some(Val::Str(&d.id))),
+                ("kind", d.kind.as_deref().map(Val::Str)),
+                ("participant", Some(Val::Str(&d.participant))),
+                ("segment", d.segment.as_deref().map(Val::Str)),
             ];
-            f.extend(d.customer.as_deref().map(|v| ("customer", Val::Str(v))));
-            f.extend(d.segment.as_deref().map(|v| ("segment", Val::Str(v))));
-            f.extend(d.kind.as_deref().map(|v| ("kind", Val::Str(v))));
-            record(f, &d.attributes)
-        })
-        .collect();
-    let top = record(
-        vec![
-            ("deals", Val::List(deals)),
-            ("participants", Val::List(participants)),
-            ("period", Val::Object(header)),
-            ("teams", Val::List(teams)),
-        ],
-        &period.attributes,
-    );
-    write_object(w, top)
+            write_record(w, &known, &d.attributes, unreachable_nested)
+        }),
+        "participants" => write_list(w, &period.participants, |w, p| {
+            let known: Known<9> = [
+                ("group", p.group.as_deref().map(Val::Str)),
+                ("hired_on", p.hired_on.map(Val::Date)),
+                ("id", Some(Val::Str(&p.id))),
+                ("mentor", p.mentor.as_deref().map(Val::Str)),
+                ("metrics", p.metrics.as_ref().map(Val::Metrics)),
+                ("name", p.name.as_deref().map(Val::Str)),
+                ("prior_deals", p.prior_deals.map(Val::Int)),
+                ("target", p.target.map(Val::Dec)),
+                ("team", p.team.as_deref().map(Val::Str)),
+            ];
+            write_record(w, &known, &p.attributes, unreachable_nested)
+        }),
+        "period" => {
+            let known: Known<4> = [
+                ("currency", Some(Val::Str(&info.currency))),
+                ("end", Some(Val::Date(info.end))),
+                ("id", Some(Val::Str(&info.id))),
+                ("start", Some(Val::Date(info.start))),
+            ];
+            write_record(w, &known, &info.attributes, unreachable_nested)
+        }
+        _ => write_list(w, &period.teams, |w, t| {
+            let known: Known<3> = [
+                ("id", Some(Val::Str(&t.id))),
+                ("name", t.name.as_deref().map(Val::Str)),
+                ("target", t.target.map(Val::Dec)),
+            ];
+            write_record(w, &known, &t.attributes, unreachable_nested)
+        }),
+    })
 }
 
-/// The known fields plus the unknown ones, sorted by key.
-fn record<'a>(mut fields: Vec<(&'a str, Val<'a>)>, attributes: &'a Attributes) -> Vec<(&'a str, Val<'a>)> {
-    fields.extend(attributes.iter().map(|(k, v)| (k.as_str(), Val::Json(v))));
-    fields.sort_by(|a, b| a.0.cmp(b.0));
-    fields
+fn unreachable_nested<W: Write>(_: &mut W, key: &str) -> io::Result<()> {
+    unreachable!("{key} is not a nested field")
 }
 
-fn write_object(w: &mut impl Write, fields: Vec<(&str, Val)>) -> io::Result<()> {
-    w.write_all(b"{")?;
-    for (i, (key, val)) in fields.into_iter().enumerate() {
+fn write_list<W: Write, T>(
+    w: &mut W,
+    items: &[T],
+    mut item: impl FnMut(&mut W, &T) -> io::Result<()>,
+) -> io::Result<()> {
+    w.write_all(b"[")?;
+    for (i, x) in items.iter().enumerate() {
         if i > 0 {
             w.write_all(b",")?;
         }
-        serde_json::to_writer(&mut *w, key)?;
-        w.write_all(b":")?;
-        write_val(w, val)?;
+        item(w, x)?;
     }
-    w.write_all(b"}")
+    w.write_all(b"]")
+}
+
+/// The known fields merged with the unknown ones, in key order (unknown keys never equal a known
+/// one: reading the period files them as known).
+fn write_record<W: Write>(
+    w: &mut W,
+    known: &[(&'static str, Option<Val>)],
+    attributes: &Attributes,
+    mut nested: impl FnMut(&mut W, &str) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut known = known.iter().filter_map(|(k, v)| v.map(|v| (*k, v))).peekable();
+    let mut unknown = attributes.iter().peekable();
+    let mut first = true;
+    loop {
+        let take_known = match (known.peek(), unknown.peek()) {
+            (Some((k, _)), Some((u, _))) => *k < u.as_str(),
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => break,
+        };
+        w.write_all(if first { b"{" } else { b"," })?;
+        first = false;
+        if take_known {
+            let (key, val) = known.next().expect("peeked");
+            write_key(w, key)?;
+            match val {
+                Val::Nested => nested(w, key)?,
+                val => write_val(w, val)?,
+            }
+        } else {
+            let (key, val) = unknown.next().expect("peeked");
+            write_key(w, key)?;
+            write_json(w, val)?;
+        }
+    }
+    w.write_all(if first { b"{}" } else { b"}" })
+}
+
+fn write_key(w: &mut impl Write, key: &str) -> io::Result<()> {
+    serde_json::to_writer(&mut *w, key)?;
+    w.write_all(b":")
 }
 
 fn write_val(w: &mut impl Write, val: Val) -> io::Result<()> {
     match val {
         Val::Str(s) => Ok(serde_json::to_writer(w, s)?),
-        Val::Dec(d) => write!(w, "\"{}\"", normal(d)),
-        Val::Int(n) => write!(w, "{n}"),
-        Val::Date(d) => write!(w, "\"{d}\""),
-        Val::Json(v) => write_json(w, v),
-        Val::Metrics(m) => write_object(w, m.iter().map(|(k, v)| (k.as_str(), Val::Dec(v.0))).collect()),
-        Val::Object(fields) => write_object(w, fields),
-        Val::List(items) => {
-            w.write_all(b"[")?;
-            for (i, item) in items.into_iter().enumerate() {
-                if i > 0 {
-                    w.write_all(b",")?;
-                }
-                write_object(w, item)?;
-            }
-            w.write_all(b"]")
+        Val::Dec(d) => {
+            w.write_all(b"\"")?;
+            write_decimal(w, d)?;
+            w.write_all(b"\"")
         }
+        Val::Int(n) => w.write_all(itoa::Buffer::new().format(n).as_bytes()),
+        Val::Date(d) => write_date(w, d),
+        Val::Metrics(m) => {
+            let mut first = true;
+            for (name, value) in m {
+                w.write_all(if first { b"{" } else { b"," })?;
+                first = false;
+                write_key(w, name)?;
+                write_val(w, Val::Dec(value.0))?;
+            }
+            w.write_all(if first { b"{}" } else { b"}" })
+        }
+        Val::Nested => unreachable!("nested fields are written by their record"),
     }
 }
 
-/// Any JSON value (an unknown field) in canonical form: keys sorted (serde_json's map is ordered
-/// when `preserve_order` is off), numbers as their exact value without trailing zeros.
+/// The exact value without trailing zeros, as `Decimal`'s `Display` writes it, without the
+/// formatting machinery.
+fn write_decimal(w: &mut impl Write, d: Decimal) -> io::Result<()> {
+    let d = normal(d);
+    let mut digits = itoa::Buffer::new();
+    let digits = digits.format(d.mantissa().unsigned_abs()).as_bytes();
+    let scale = d.scale() as usize;
+    if d.is_sign_negative() {
+        w.write_all(b"-")?;
+    }
+    if scale == 0 {
+        return w.write_all(digits);
+    }
+    if digits.len() <= scale {
+        w.write_all(b"0.")?;
+        for _ in digits.len()..scale {
+            w.write_all(b"0")?;
+        }
+        return w.write_all(digits);
+    }
+    let (whole, fraction) = digits.split_at(digits.len() - scale);
+    w.write_all(whole)?;
+    w.write_all(b".")?;
+    w.write_all(fraction)
+}
+
+/// `"YYYY-MM-DD"`: validated dates have four-digit years.
+fn write_date(w: &mut impl Write, d: NaiveDate) -> io::Result<()> {
+    let (year, month, day) = (d.year(), d.month(), d.day());
+    if !(0..=9999).contains(&year) {
+        return write!(w, "\"{d}\"");
+    }
+    let year = year as u32;
+    let digit = |n: u32| b'0' + (n % 10) as u8;
+    w.write_all(&[
+        b'"',
+        digit(year / 1000),
+        digit(year / 100),
+        digit(year / 10),
+        digit(year),
+        b'-',
+        digit(month / 10),
+        digit(month),
+        b'-',
+        digit(day / 10),
+        digit(day),
+        b'"',
+    ])
+}
+
+/// Any JSON value (an unknown field) in canonical form: keys sorted, numbers as their exact value
+/// without trailing zeros.
 fn write_json(w: &mut impl Write, v: &Value) -> io::Result<()> {
     match v {
         Value::Number(n) => match parse_decimal(&n.to_string()) {
-            Some(d) => write!(w, "{}", normal(d)),
+            Some(d) => write_decimal(w, d),
             None => write!(w, "{n}"),
         },
-        Value::Array(items) => {
-            w.write_all(b"[")?;
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    w.write_all(b",")?;
-                }
-                write_json(w, item)?;
+        Value::Array(items) => write_list(w, items, |w, item| write_json(w, item)),
+        Value::Object(map) => {
+            // Sorted here: whether serde_json's map keeps document order depends on its
+            // `preserve_order` feature, which another crate may switch on.
+            let mut entries: Vec<_> = map.iter().collect();
+            entries.sort_unstable_by_key(|(key, _)| key.as_str());
+            let mut first = true;
+            for (key, value) in entries {
+                w.write_all(if first { b"{" } else { b"," })?;
+                first = false;
+                write_key(w, key)?;
+                write_json(w, value)?;
             }
-            w.write_all(b"]")
+            w.write_all(if first { b"{}" } else { b"}" })
         }
-        Value::Object(map) => write_object(w, map.iter().map(|(k, v)| (k.as_str(), Val::Json(v))).collect()),
         other => Ok(serde_json::to_writer(w, other)?),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The canonical form by the slow road: the period as a JSON value, each record's unknown
+    /// fields lifted into it, numbers normalised, every map rebuilt in key order.
+    fn reference(period: &Period) -> String {
+        fn sorted(map: serde_json::Map<String, Value>) -> Value {
+            let mut entries: Vec<_> = map.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(entries.into_iter().collect())
+        }
+        fn lift(v: Value) -> Value {
+            match v {
+                Value::Object(map) => {
+                    let mut out = serde_json::Map::new();
+                    for (k, v) in map {
+                        match (k.as_str(), v) {
+                            ("attributes", Value::Object(attrs)) => {
+                                out.extend(attrs.into_iter().map(|(k, v)| (k, plain(v))))
+                            }
+                            (_, v) => {
+                                out.insert(k, lift(v));
+                            }
+                        }
+                    }
+                    sorted(out)
+                }
+                Value::Array(items) => Value::Array(items.into_iter().map(lift).collect()),
+                // Decimals are read normalised, and serialise as strings of their exact value.
+                other => other,
+            }
+        }
+        fn plain(v: Value) -> Value {
+            match v {
+                Value::Number(n) => match parse_decimal(&n.to_string()) {
+                    Some(d) => serde_json::from_str(&normal(d).to_string()).unwrap(),
+                    None => Value::Number(n),
+                },
+                Value::Array(items) => Value::Array(items.into_iter().map(plain).collect()),
+                Value::Object(map) => sorted(map.into_iter().map(|(k, v)| (k, plain(v))).collect()),
+                other => other,
+            }
+        }
+        lift(serde_json::to_value(period).unwrap()).to_string()
+    }
+
+    fn canonical(period: &Period) -> String {
+        let mut out = Vec::new();
+        write_period(&mut out, period).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn the_fast_writer_agrees_with_the_slow_road() {
+        let text = r#"{"period": {"id": "2026-03", "start": "2026-03-01", "end": "2026-03-31", "currency": "CNY",
+                "zone": "east"},
+            "teams": [{"id": "t1", "target": "1000.00", "a": [1.50, {"z": 2, "b": null}]}],
+            "participants": [
+                {"id": "p\"2", "name": "Ünal", "team": "t1", "group": "g", "hired_on": "2026-01-05",
+                 "prior_deals": 3, "target": 0.10, "metrics": {"visits": 12, "csat": "0.005"}, "b": true, "zz": "x"},
+                {"id": "p1", "mentor": "p\"2"}],
+            "deals": [
+                {"id": "d1", "participant": "p1", "amount": "-0.00", "closed_on": "2026-03-02", "aa": 1e3},
+                {"id": "d2", "participant": "p1", "amount": "1200.50", "closed_on": "2026-03-31",
+                 "customer": "c", "segment": "s", "kind": "new", "notes": "n"},
+                {"id": "d3", "participant": "p1", "amount": "0.0001", "closed_on": "2026-03-31"}],
+            "source": "crm"}"#;
+        let input = crate::input::parse_period(text.as_bytes()).unwrap();
+        let fast = canonical(&input.period);
+        assert_eq!(fast, reference(&input.period));
+        assert!(fast.contains(
+            r#""amount":"1200.5","closed_on":"2026-03-31","customer":"c","id":"d2","kind":"new","notes":"n","#
+        ));
+        assert!(fast.contains(r#"{"aa":1000,"amount":"0","#));
+        assert!(fast.contains(r#""amount":"0.0001""#));
+        assert!(fast.contains(r#""a":[1.5,{"b":null,"z":2}]"#), "nested keys are sorted");
+    }
+
+    #[test]
+    fn decimals_are_written_as_display_writes_them() {
+        for text in [
+            "0",
+            "-0.0",
+            "1",
+            "-1",
+            "10",
+            "0.5",
+            "-0.05",
+            "123.4500",
+            "1e-7",
+            "79228162514264337593543950335",
+            "-7.9228162514264337593543950335",
+        ] {
+            let d = parse_decimal(text).unwrap();
+            let mut out = Vec::new();
+            write_decimal(&mut out, d).unwrap();
+            assert_eq!(String::from_utf8(out).unwrap(), normal(d).to_string(), "{text}");
+        }
     }
 }
