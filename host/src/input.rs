@@ -1,7 +1,11 @@
 //! Reading a period: parse leniently, validate everything, canonicalise and hash.
+//!
+//! A valid period is read in one pass ([`stream`]); only a period with problems is read again,
+//! leniently, to report every problem with its path ([`raw`], then [`validate`]).
 
 mod canonical;
 pub mod raw;
+mod stream;
 mod validate;
 
 use crate::error::{Error, Problem, Result};
@@ -32,12 +36,17 @@ pub fn read_period(path: &Path) -> Result<(Vec<u8>, Input)> {
 
 /// Parses and validates period JSON; on failure, every problem found.
 pub fn parse_period(bytes: &[u8]) -> std::result::Result<Input, Vec<Problem>> {
-    validate_document(parse_document(bytes)?)
+    let (period, currency) = match stream::read(bytes) {
+        Some(valid) => valid,
+        None => validate::validate(parse_document(bytes)?)?,
+    };
+    let hash = input_hash(&period);
+    Ok(Input { period, currency, hash })
 }
 
-/// The first step: period JSON to the lenient document (only a wrong shape fails here). The
-/// fast path parses directly; only a document that fails is parsed again to name the path.
-pub fn parse_document(bytes: &[u8]) -> std::result::Result<raw::Document, Vec<Problem>> {
+/// Period JSON to the lenient document (only a wrong shape fails here). A document that fails is
+/// parsed again to name the path.
+fn parse_document(bytes: &[u8]) -> std::result::Result<raw::Document, Vec<Problem>> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     match raw::Document::deserialize(&mut de).and_then(|doc| de.end().map(|()| doc)) {
         Ok(doc) => Ok(doc),
@@ -64,11 +73,4 @@ fn shape_problem(bytes: &[u8]) -> Problem {
         return Problem { path: format!("line {}, column {}", inner.line(), inner.column()), message };
     }
     Problem { path, message: inner.to_string() }
-}
-
-/// The second step: validate the document, then hash its canonical form.
-pub fn validate_document(doc: raw::Document) -> std::result::Result<Input, Vec<Problem>> {
-    let (period, currency) = validate::validate(doc)?;
-    let hash = input_hash(&period);
-    Ok(Input { period, currency, hash })
 }

@@ -4,6 +4,7 @@
 //! reason, so that validation can report every problem with its path instead of stopping at the
 //! first. Only a document whose *shape* is wrong (a deal that is not an object) stops the parse.
 
+use chrono::NaiveDate;
 use payplan_sdk::exact::{JSON_NUMBER_TOKEN, normalize, parse_decimal};
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -65,6 +66,26 @@ impl Expect for u64 {
     }
 }
 
+/// A calendar day, read without a copy of its text.
+impl Expect for NaiveDate {
+    const WHAT: &'static str = "a date (YYYY-MM-DD)";
+    fn from_text(text: &str) -> Result<Self, String> {
+        iso_date(text).ok_or_else(|| format!("{text:?} is not a date (YYYY-MM-DD)"))
+    }
+}
+
+/// `YYYY-MM-DD` exactly (a real calendar day), without a format-string parser on the hot path.
+fn iso_date(text: &str) -> Option<NaiveDate> {
+    let b = text.as_bytes();
+    let digits = |range: std::ops::Range<usize>| -> Option<u32> {
+        b.get(range)?.iter().try_fold(0u32, |n, &c| c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0')))
+    };
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(i32::try_from(digits(0..4)?).ok()?, digits(5..7)?, digits(8..10)?)
+}
+
 impl<'de, T: Expect> Deserialize<'de> for Loose<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer.deserialize_any(LooseVisitor(PhantomData))
@@ -123,7 +144,7 @@ impl<'de, T: Expect> Visitor<'de> for LooseVisitor<T> {
 }
 
 /// An object key or short text, borrowed from the input when it has no escapes.
-struct Key<'de>(Cow<'de, str>);
+pub(super) struct Key<'de>(pub(super) Cow<'de, str>);
 
 impl<'de> Deserialize<'de> for Key<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -197,8 +218,8 @@ record!(
     /// `period`.
     Header, "an object with id, start, end and currency" {
         id: Loose<String>,
-        start: Loose<String>,
-        end: Loose<String>,
+        start: Loose<NaiveDate>,
+        end: Loose<NaiveDate>,
         currency: Loose<String>,
     }
 );
@@ -219,7 +240,7 @@ record!(
         name: Loose<String>,
         team: Loose<String>,
         group: Loose<String>,
-        hired_on: Loose<String>,
+        hired_on: Loose<NaiveDate>,
         mentor: Loose<String>,
         prior_deals: Loose<u64>,
         target: Loose<Decimal>,
@@ -233,7 +254,7 @@ record!(
         id: Loose<String>,
         participant: Loose<String>,
         amount: Loose<Decimal>,
-        closed_on: Loose<String>,
+        closed_on: Loose<NaiveDate>,
         customer: Loose<String>,
         segment: Loose<String>,
         kind: Loose<String>,

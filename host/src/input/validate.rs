@@ -13,12 +13,17 @@ use std::fmt;
 
 /// A place in the document: `period.id`, `deals[17].amount`.
 #[derive(Clone, Copy)]
-struct At<'a> {
+pub(super) struct At<'a> {
     list: &'a str,
     index: Option<usize>,
 }
 
-impl At<'_> {
+impl<'a> At<'a> {
+    /// The record at `index` of `list`.
+    pub(super) fn item(list: &'a str, index: usize) -> Self {
+        Self { list, index: Some(index) }
+    }
+
     fn field(self, name: &str) -> String {
         match self.index {
             Some(i) => format!("{}[{i}].{name}", self.list),
@@ -36,10 +41,15 @@ impl fmt::Display for At<'_> {
     }
 }
 
+/// The problems found so far, in document order.
 #[derive(Default)]
-struct Problems(Vec<Problem>);
+pub(super) struct Problems(Vec<Problem>);
 
 impl Problems {
+    pub(super) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     fn push(&mut self, path: String, message: impl Into<String>) {
         self.0.push(Problem { path, message: message.into() });
     }
@@ -61,15 +71,6 @@ impl Problems {
             self.push(at.field(name), "is required");
         }
         self.take(at, name, value)
-    }
-
-    fn date(&mut self, at: At, name: &str, value: Option<Loose<String>>, required: bool) -> Option<NaiveDate> {
-        let text = if required { self.require(at, name, value) } else { self.take(at, name, value) }?;
-        let date = iso_date(&text);
-        if date.is_none() {
-            self.push(at.field(name), format!("{text:?} is not a date (YYYY-MM-DD)"));
-        }
-        date
     }
 
     fn id(&mut self, at: At, value: Option<Loose<String>>) -> Option<String> {
@@ -100,18 +101,64 @@ impl Problems {
     }
 }
 
-/// Checks the whole document; returns the period and its currency, or every problem found.
-pub fn validate(doc: raw::Document) -> Result<(Period, Currency), Vec<Problem>> {
-    let mut p = Problems::default();
+/// What a record's references must resolve to: the teams and participants whose ids read, and
+/// the period's dates.
+pub(super) struct Refs<'a> {
+    pub(super) teams: HashSet<&'a str>,
+    pub(super) participants: HashSet<&'a str>,
+    pub(super) start: Option<NaiveDate>,
+    pub(super) end: Option<NaiveDate>,
+}
+
+impl Refs<'_> {
+    pub(super) fn team(&self, p: &mut Problems, at: At, team: &str) {
+        if !self.teams.contains(team) {
+            p.push(at.field("team"), format!("unknown team {team:?}"));
+        }
+    }
+
+    pub(super) fn mentor(&self, p: &mut Problems, at: At, id: Option<&str>, mentor: &str) {
+        if !self.participants.contains(mentor) {
+            p.push(at.field("mentor"), format!("unknown participant {mentor:?}"));
+        } else if id == Some(mentor) {
+            p.push(at.field("mentor"), "a participant cannot mentor itself");
+        }
+    }
+
+    pub(super) fn participant(&self, p: &mut Problems, at: At, who: &str) {
+        if !self.participants.contains(who) {
+            p.push(at.field("participant"), format!("unknown participant {who:?}"));
+        }
+    }
+
+    pub(super) fn closed_on(&self, p: &mut Problems, at: At, day: NaiveDate) {
+        if let (Some(s), Some(e)) = (self.start, self.end)
+            && (day < s || day > e)
+        {
+            p.push(at.field("closed_on"), format!("{day} is outside the period {s} to {e}"));
+        }
+    }
+}
+
+/// The checked `period` object; a field is `None` when it is missing or wrong (and reported).
+pub(super) struct Header {
+    id: Option<String>,
+    pub(super) start: Option<NaiveDate>,
+    pub(super) end: Option<NaiveDate>,
+    code: Option<String>,
+    currency: Option<Currency>,
+    attributes: raw::Attributes,
+}
+
+pub(super) fn header(p: &mut Problems, header: Option<raw::Header>) -> Header {
     let top = At { list: "period", index: None };
-    let header = doc.period;
     if header.is_none() {
         p.push("period".into(), "is required");
     }
     let header = header.unwrap_or_default();
     let id = p.id(top, header.id);
-    let start = p.date(top, "start", header.start, true);
-    let end = p.date(top, "end", header.end, true);
+    let start = p.require(top, "start", header.start);
+    let end = p.require(top, "end", header.end);
     if let (Some(s), Some(e)) = (start, end)
         && s > e
     {
@@ -125,164 +172,162 @@ pub fn validate(doc: raw::Document) -> Result<(Period, Currency), Vec<Problem>> 
         }
         found
     });
+    Header { id, start, end, code, currency, attributes: header.attributes }
+}
 
+/// `teams[i]`, checked.
+pub(super) fn team(p: &mut Problems, i: usize, t: raw::Team) -> Option<Team> {
+    let at = At::item("teams", i);
+    let id = p.id(at, t.id);
+    let name = p.take(at, "name", t.name);
+    let target = p.take(at, "target", t.target);
+    let target = p.non_negative(at, "target", target);
+    Some(Team { id: id?, name, target, attributes: t.attributes })
+}
+
+/// `participants[i]`, checked; its references too when `refs` is given. `None` when the id
+/// does not read (other problems are reported, and leave their field empty).
+pub(super) fn participant(p: &mut Problems, i: usize, r: raw::Participant, refs: Option<&Refs>) -> Option<Participant> {
+    let at = At::item("participants", i);
+    let id = p.id(at, r.id);
+    let name = p.take(at, "name", r.name);
+    let team = p.take(at, "team", r.team);
+    if let (Some(refs), Some(team)) = (refs, &team) {
+        refs.team(p, at, team);
+    }
+    let group = p.take(at, "group", r.group);
+    let hired_on = p.take(at, "hired_on", r.hired_on);
+    let mentor = p.take(at, "mentor", r.mentor);
+    if let (Some(refs), Some(mentor)) = (refs, &mentor) {
+        refs.mentor(p, at, id.as_deref(), mentor);
+    }
+    let prior_deals = p.take(at, "prior_deals", r.prior_deals);
+    let target = p.take(at, "target", r.target);
+    let target = p.non_negative(at, "target", target);
+    let metrics = r.metrics.filter(|m| !m.is_null()).and_then(|m| metrics(p, at, m));
+    Some(Participant {
+        id: id?,
+        name,
+        team,
+        group,
+        hired_on,
+        mentor,
+        prior_deals,
+        target,
+        metrics,
+        attributes: r.attributes,
+    })
+}
+
+/// `deals[i]`, checked; its references too when `refs` is given. A deal that fails gives back
+/// its id, when that read, so that duplicates are still found.
+pub(super) fn deal(p: &mut Problems, i: usize, r: raw::Deal, refs: Option<&Refs>) -> Result<Deal, Option<String>> {
+    let at = At::item("deals", i);
+    let id = p.id(at, r.id);
+    let participant = p.require(at, "participant", r.participant);
+    if let (Some(refs), Some(who)) = (refs, &participant) {
+        refs.participant(p, at, who);
+    }
+    let amount = p.require(at, "amount", r.amount);
+    let closed_on = p.require(at, "closed_on", r.closed_on);
+    if let (Some(refs), Some(day)) = (refs, closed_on) {
+        refs.closed_on(p, at, day);
+    }
+    let customer = p.take(at, "customer", r.customer);
+    let segment = p.take(at, "segment", r.segment);
+    let kind = p.take(at, "kind", r.kind);
+    match (id, participant, amount, closed_on) {
+        (Some(id), Some(participant), Some(amount), Some(closed_on)) => {
+            Ok(Deal { id, participant, amount, closed_on, customer, segment, kind, attributes: r.attributes })
+        }
+        (id, ..) => Err(id),
+    }
+}
+
+/// Checks the whole document; returns the period and its currency, or every problem found.
+pub fn validate(doc: raw::Document) -> Result<(Period, Currency), Vec<Problem>> {
+    let mut p = Problems::default();
+    let head = header(&mut p, doc.period);
     let raw_teams = doc.teams.unwrap_or_default();
     let raw_participants = doc.participants.unwrap_or_default();
     let raw_deals = doc.deals.unwrap_or_default();
 
+    let teams: Vec<Option<Team>> = raw_teams.into_iter().enumerate().map(|(i, t)| team(&mut p, i, t)).collect();
+    // Duplicates are found after the fields so that messages stay in document order per record.
     // Maps are sized up front: growing them rehashes every id again (measured: 5% of reading a
     // 100k-participant period).
-    let mut team_ids = HashMap::with_capacity_and_hasher(raw_teams.len(), Default::default());
-    let teams: Vec<Option<Team>> = raw_teams
-        .into_iter()
-        .enumerate()
-        .map(|(i, t)| {
-            let at = At { list: "teams", index: Some(i) };
-            let id = p.id(at, t.id);
-            let name = p.take(at, "name", t.name);
-            let target = p.take(at, "target", t.target);
-            let target = p.non_negative(at, "target", target);
-            Some(Team { id: id?, name, target, attributes: t.attributes })
-        })
-        .collect();
-    // Duplicates are found after the fields so that messages stay in document order per record.
-    let mut dup = Problems::default();
+    let mut seen = HashMap::with_capacity_and_hasher(teams.len(), Default::default());
     for (i, t) in teams.iter().enumerate() {
-        dup.unique(&mut team_ids, t.as_ref().map(|t| t.id.as_str()), At { list: "teams", index: Some(i) });
+        p.unique(&mut seen, t.as_ref().map(|t| t.id.as_str()), At::item("teams", i));
     }
-    p.0.append(&mut dup.0);
 
     // Every participant id that reads as a string, for the mentor and deal references.
-    let mut participant_ids: HashSet<String> =
-        HashSet::with_capacity_and_hasher(raw_participants.len(), Default::default());
-    participant_ids.extend(raw_participants.iter().filter_map(|r| match &r.id {
-        Some(Loose::Ok(id)) => Some(id.clone()),
-        _ => None,
-    }));
+    let participant_ids: Vec<String> = raw_participants
+        .iter()
+        .filter_map(|r| match &r.id {
+            Some(Loose::Ok(id)) => Some(id.clone()),
+            _ => None,
+        })
+        .collect();
+    let refs = Refs {
+        teams: seen.keys().copied().collect(),
+        participants: participant_ids.iter().map(String::as_str).collect(),
+        start: head.start,
+        end: head.end,
+    };
 
-    let mut seen = HashMap::with_capacity_and_hasher(raw_participants.len(), Default::default());
-    let mut participants = Vec::with_capacity(raw_participants.len());
-    for (i, r) in raw_participants.into_iter().enumerate() {
-        let at = At { list: "participants", index: Some(i) };
-        let id = p.id(at, r.id);
-        let name = p.take(at, "name", r.name);
-        let team = p.take(at, "team", r.team);
-        if let Some(team) = &team
-            && !team_ids.contains_key(team.as_str())
-        {
-            p.push(at.field("team"), format!("unknown team {team:?}"));
-        }
-        let group = p.take(at, "group", r.group);
-        let hired_on = p.date(at, "hired_on", r.hired_on, false);
-        let mentor = p.take(at, "mentor", r.mentor);
-        if let Some(mentor) = &mentor {
-            if !participant_ids.contains(mentor) {
-                p.push(at.field("mentor"), format!("unknown participant {mentor:?}"));
-            } else if id.as_deref() == Some(mentor.as_str()) {
-                p.push(at.field("mentor"), "a participant cannot mentor itself");
-            }
-        }
-        let prior_deals = p.take(at, "prior_deals", r.prior_deals);
-        let target = p.take(at, "target", r.target);
-        let target = p.non_negative(at, "target", target);
-        let metrics = r.metrics.filter(|m| !m.is_null()).and_then(|m| metrics(&mut p, at, m));
-        participants.push(id.map(|id| Participant {
-            id,
-            name,
-            team,
-            group,
-            hired_on,
-            mentor,
-            prior_deals,
-            target,
-            metrics,
-            attributes: r.attributes,
-        }));
-    }
+    let participants: Vec<Option<Participant>> =
+        raw_participants.into_iter().enumerate().map(|(i, r)| participant(&mut p, i, r, Some(&refs))).collect();
+    let mut seen = HashMap::with_capacity_and_hasher(participants.len(), Default::default());
     for (i, record) in participants.iter().enumerate() {
-        p.unique(&mut seen, record.as_ref().map(|r| r.id.as_str()), At { list: "participants", index: Some(i) });
+        p.unique(&mut seen, record.as_ref().map(|r| r.id.as_str()), At::item("participants", i));
     }
 
-    let mut seen = HashMap::with_capacity_and_hasher(raw_deals.len(), Default::default());
-    let mut deals = Vec::with_capacity(raw_deals.len());
-    // The id of a deal whose record failed, so that duplicates are still found.
-    let mut failed_ids: HashMap<usize, String> = HashMap::default();
-    for (i, r) in raw_deals.into_iter().enumerate() {
-        let at = At { list: "deals", index: Some(i) };
-        let id = p.id(at, r.id);
-        let participant = p.require(at, "participant", r.participant);
-        if let Some(who) = &participant
-            && !participant_ids.contains(who)
-        {
-            p.push(at.field("participant"), format!("unknown participant {who:?}"));
-        }
-        let amount = p.require(at, "amount", r.amount);
-        let closed_on = p.date(at, "closed_on", r.closed_on, true);
-        if let (Some(day), Some(s), Some(e)) = (closed_on, start, end)
-            && (day < s || day > e)
-        {
-            p.push(at.field("closed_on"), format!("{day} is outside the period {s} to {e}"));
-        }
-        let customer = p.take(at, "customer", r.customer);
-        let segment = p.take(at, "segment", r.segment);
-        let kind = p.take(at, "kind", r.kind);
-        match (id, participant, amount, closed_on) {
-            (Some(id), Some(participant), Some(amount), Some(closed_on)) => deals.push(Some(Deal {
-                id,
-                participant,
-                amount,
-                closed_on,
-                customer,
-                segment,
-                kind,
-                attributes: r.attributes,
-            })),
-            (id, ..) => {
-                failed_ids.extend(id.map(|id| (i, id)));
-                deals.push(None);
-            }
-        }
-    }
+    let deals: Vec<Result<Deal, Option<String>>> =
+        raw_deals.into_iter().enumerate().map(|(i, r)| deal(&mut p, i, r, Some(&refs))).collect();
+    let mut seen = HashMap::with_capacity_and_hasher(deals.len(), Default::default());
     for (i, record) in deals.iter().enumerate() {
-        let id = record.as_ref().map(|d| d.id.as_str()).or_else(|| failed_ids.get(&i).map(String::as_str));
-        p.unique(&mut seen, id, At { list: "deals", index: Some(i) });
+        let id = match record {
+            Ok(d) => Some(d.id.as_str()),
+            Err(id) => id.as_deref(),
+        };
+        p.unique(&mut seen, id, At::item("deals", i));
     }
 
-    if !p.0.is_empty() {
+    if !p.is_empty() {
         return Err(p.0);
     }
     let complete = "a period without problems has every required field";
-    let info = PeriodInfo {
-        id: id.expect(complete),
-        start: start.expect(complete),
-        end: end.expect(complete),
-        currency: code.expect(complete),
-        attributes: header.attributes,
-    };
-    let mut period = Period {
-        period: info,
-        teams: teams.into_iter().map(|t| t.expect(complete)).collect(),
-        participants: participants.into_iter().map(|t| t.expect(complete)).collect(),
-        deals: deals.into_iter().map(|t| t.expect(complete)).collect(),
-        attributes: doc.attributes,
-    };
-    // The canonical order, once: the hash and the facts read the lists in it.
-    period.teams.sort_unstable_by(|a, b| a.id.cmp(&b.id));
-    period.participants.sort_unstable_by(|a, b| a.id.cmp(&b.id));
-    period.deals.sort_unstable_by(|a, b| a.id.cmp(&b.id));
-    Ok((period, currency.expect(complete)))
+    Ok(period(
+        head,
+        teams.into_iter().map(|t| t.expect(complete)).collect(),
+        participants.into_iter().map(|t| t.expect(complete)).collect(),
+        deals.into_iter().map(|d| d.ok().expect(complete)).collect(),
+        doc.attributes,
+    ))
 }
 
-/// `YYYY-MM-DD` exactly (a real calendar day), without a format-string parser on the hot path.
-fn iso_date(text: &str) -> Option<NaiveDate> {
-    let b = text.as_bytes();
-    let digits = |range: std::ops::Range<usize>| -> Option<u32> {
-        b.get(range)?.iter().try_fold(0u32, |n, &c| c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0')))
+/// The period from its checked parts (a header without problems), lists in canonical order:
+/// the hash and the facts read them in it.
+pub(super) fn period(
+    head: Header,
+    mut teams: Vec<Team>,
+    mut participants: Vec<Participant>,
+    mut deals: Vec<Deal>,
+    attributes: raw::Attributes,
+) -> (Period, Currency) {
+    let complete = "a header without problems has every field";
+    let info = PeriodInfo {
+        id: head.id.expect(complete),
+        start: head.start.expect(complete),
+        end: head.end.expect(complete),
+        currency: head.code.expect(complete),
+        attributes: head.attributes,
     };
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return None;
-    }
-    NaiveDate::from_ymd_opt(i32::try_from(digits(0..4)?).ok()?, digits(5..7)?, digits(8..10)?)
+    teams.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+    participants.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+    deals.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+    (Period { period: info, teams, participants, deals, attributes }, head.currency.expect(complete))
 }
 
 fn metrics(p: &mut Problems, at: At, value: serde_json::Value) -> Option<BTreeMap<String, Metric>> {
