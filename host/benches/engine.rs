@@ -10,7 +10,7 @@ mod native;
 
 // The allocator the `payplan` binary uses, so the figures are the binary's.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: payplan::allocator::MiMalloc = payplan::allocator::MiMalloc;
 
 use payplan::eval::{CompiledPlan, thread_pool, to_json};
 use payplan::plan::{self, Plan};
@@ -26,6 +26,7 @@ fn repo() -> PathBuf {
 }
 
 fn main() {
+    payplan::allocator::keep_freed_memory();
     let args: Vec<String> = std::env::args().collect();
     if let [_, flag, config, file] = &args[..]
         && flag == "--child"

@@ -1,6 +1,7 @@
 //! payplan: evaluates incentive and scoring policies against a period's sales data, exactly and
 //! deterministically. See `README.md` beside this file for a map of the modules.
 
+pub mod allocator;
 pub mod api;
 pub mod audit;
 pub mod check;
