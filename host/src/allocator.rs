@@ -23,10 +23,12 @@ pub fn keep_freed_memory() {
 }
 
 /// The purge delay now in force, in milliseconds (-1: never).
-pub fn purge_delay() -> i64 {
+pub fn purge_delay() -> std::ffi::c_long {
     // SAFETY: reads a process-wide option.
     #[allow(unsafe_code)]
-    i64::from(unsafe { libmimalloc_sys::mi_option_get(PURGE_DELAY) })
+    unsafe {
+        libmimalloc_sys::mi_option_get(PURGE_DELAY)
+    }
 }
 
 #[cfg(test)]

@@ -302,7 +302,7 @@ pub fn validate(doc: raw::Document) -> Result<(Period, Currency), Vec<Problem>> 
         head,
         teams.into_iter().map(|t| t.expect(complete)).collect(),
         participants.into_iter().map(|t| t.expect(complete)).collect(),
-        deals.into_iter().map(|d| d.ok().expect(complete)).collect(),
+        deals.into_iter().map(|d| d.expect(complete)).collect(),
         doc.attributes,
     ))
 }
