@@ -94,7 +94,9 @@ impl CompiledPlan {
             Arc::make_mut(&mut earlier).push(output);
             timings.policies.push((policy.id().to_string(), lap()));
         }
-        let result = assemble(plan, &facts, &earlier);
+        // Every policy has run and let go of its environment: the outputs are ours to move.
+        let outputs = Arc::try_unwrap(earlier).unwrap_or_else(|shared| (*shared).clone());
+        let result = assemble(plan, &facts, outputs);
         timings.assemble = lap();
         Ok((result, timings))
     }
@@ -135,15 +137,18 @@ fn settle(env: &Env, policy: &dyn Policy, mut output: Output) -> Result<Output> 
 }
 
 /// Orders, totals and hashes the settled outputs into the result.
-fn assemble(plan: &Plan, facts: &Facts, outputs: &[Output]) -> EvalResult {
+fn assemble(plan: &Plan, facts: &Facts, outputs: Vec<Output>) -> EvalResult {
     let places = facts.currency.places();
     let id = |who: usize| facts.participants[who].id.clone();
 
-    let mut lines: Vec<(usize, usize, &crate::runtime::Line)> = outputs
-        .iter()
-        .enumerate()
-        .flat_map(|(p, out)| out.lines.iter().filter(|l| !l.amount.is_zero()).map(move |l| (l.who, p, l)))
-        .collect();
+    let mut policies = Vec::with_capacity(outputs.len());
+    let mut lines = Vec::new();
+    let mut scores = Vec::new();
+    for (p, out) in outputs.into_iter().enumerate() {
+        policies.push(out.policy);
+        lines.extend(out.lines.into_iter().filter(|l| !l.amount.is_zero()).map(|l| (l.who, p, l)));
+        scores.extend(out.scores.into_iter().map(|s| (s.who, p, s)));
+    }
     // Participants are indexed in id order, policies in plan order.
     lines.sort_by(|a, b| (a.0, a.1, &a.2.component).cmp(&(b.0, b.1, &b.2.component)));
     let mut per_person = vec![Decimal::ZERO; facts.participants.len()];
@@ -155,24 +160,22 @@ fn assemble(plan: &Plan, facts: &Facts, outputs: &[Output]) -> EvalResult {
             total += line.amount;
             Payout {
                 amount: line.amount,
-                component: line.component.clone(),
-                explain: line.explain.clone(),
+                component: line.component,
+                explain: line.explain,
                 participant: id(who),
-                policy: outputs[p].policy.clone(),
+                policy: policies[p].clone(),
             }
         })
         .collect();
 
-    let mut scores: Vec<(usize, usize, &crate::runtime::ScoreLine)> =
-        outputs.iter().enumerate().flat_map(|(p, out)| out.scores.iter().map(move |s| (s.who, p, s))).collect();
     scores.sort_by_key(|s| (s.0, s.1));
     let scores = scores
         .into_iter()
         .map(|(who, p, s)| Score {
-            explain: s.explain.clone(),
-            grade: s.grade.clone(),
+            explain: s.explain,
+            grade: s.grade,
             participant: id(who),
-            policy: outputs[p].policy.clone(),
+            policy: policies[p].clone(),
             score: s.score,
         })
         .collect();
@@ -201,8 +204,7 @@ fn assemble(plan: &Plan, facts: &Facts, outputs: &[Output]) -> EvalResult {
 
 /// `sha256:<hex>` of the canonical JSON of the hashed fields of a result.
 pub fn result_hash(result: &EvalResult) -> String {
-    let bytes = serde_json::to_vec(&result.hashed()).expect("a result always serialises");
-    crate::hash::sha256(&bytes)
+    crate::hash::sha256_streamed(|w| Ok(serde_json::to_writer(w, &result.hashed())?))
 }
 
 /// The result as payplan writes it: pretty JSON with a final newline.

@@ -10,28 +10,12 @@ use payplan_sdk::exact::{normalize as normal, parse_decimal};
 use payplan_sdk::period::{Attributes, Metric, Period};
 use rust_decimal::Decimal;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 /// `sha256:<hex>` of the canonical period.
 pub fn input_hash(period: &Period) -> String {
-    let mut out = io::BufWriter::with_capacity(1 << 16, HashWriter(Sha256::new()));
-    write_period(&mut out, period).expect("writing into a hasher cannot fail");
-    let hasher = out.into_inner().map_err(|_| ()).expect("flushing into a hasher cannot fail");
-    crate::hash::hex_digest(hasher.0)
-}
-
-struct HashWriter(Sha256);
-
-impl Write for HashWriter {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.update(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
+    crate::hash::sha256_streamed(|w| write_period(w, period))
 }
 
 /// A known field's value in the canonical form.

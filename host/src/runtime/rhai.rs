@@ -263,11 +263,11 @@ impl Policy for RhaiPolicy {
         if self.has_check {
             self.call(engine, "check", (Dynamic::from_map(self.params.clone()),))?;
         }
-        let shared = Arc::new(Shared { env: env.clone(), params: self.params.clone() });
+        let shared = || Arc::new(Shared { env: Arc::new(env.clone()), params: self.params.clone() });
         let mut output = Output { policy: self.id.clone(), ..Output::default() };
         match self.entry {
             Entry::Evaluate => {
-                let ctx = Ctx::new(shared);
+                let ctx = Ctx::new(shared());
                 self.call(engine, "evaluate", (ctx.clone(),))?;
                 output.extend(ctx.take());
             }
@@ -278,10 +278,11 @@ impl Policy for RhaiPolicy {
                     (0..count.div_ceil(size))
                         .into_par_iter()
                         .map(|chunk| {
-                            let ctx = Ctx::new(shared.clone());
+                            let shared = shared();
                             let people: rhai::Array = (chunk * size..((chunk + 1) * size).min(count))
-                                .map(|who| Dynamic::from(api::P::new(env.clone(), who)))
+                                .map(|who| Dynamic::from(api::P::new(shared.env.clone(), who)))
                                 .collect();
+                            let ctx = Ctx::new(shared);
                             self.call(engine, "__payplan_chunk", (ctx.clone(), people))?;
                             Ok(ctx.take())
                         })

@@ -29,8 +29,9 @@ pub struct Ctx {
 
 /// What every call of one policy shares.
 pub struct Shared {
-    /// Facts, rounding, earlier outputs.
-    pub env: Env,
+    /// Facts, rounding, earlier outputs. Each parallel chunk has its own `Arc`, so that the
+    /// handles' reference counts are not one cache line bounced between the cores.
+    pub env: Arc<Env>,
     /// The policy's params as a script map.
     pub params: Map,
 }
@@ -51,7 +52,7 @@ impl Ctx {
     }
 
     fn who(&self, value: &Dynamic) -> Fallible<Who> {
-        if let Some(p) = value.clone().try_cast::<P>() {
+        if let Some(p) = value.read_lock::<P>() {
             return Ok(p.who);
         }
         let id = value
@@ -110,13 +111,13 @@ impl Ctx {
 /// A participant handle: an index into the shared facts.
 #[derive(Clone)]
 pub struct P {
-    env: Env,
+    env: Arc<Env>,
     who: Who,
 }
 
 impl P {
     /// The handle of participant `who`.
-    pub fn new(env: Env, who: Who) -> Self {
+    pub fn new(env: Arc<Env>, who: Who) -> Self {
         Self { env, who }
     }
 
@@ -131,7 +132,7 @@ impl P {
 /// A deal handle.
 #[derive(Clone)]
 pub struct DealRef {
-    env: Env,
+    env: Arc<Env>,
     index: usize,
 }
 
@@ -144,14 +145,14 @@ impl DealRef {
 /// A team handle.
 #[derive(Clone)]
 pub struct TeamRef {
-    env: Env,
+    env: Arc<Env>,
     index: usize,
 }
 
 /// A group handle.
 #[derive(Clone)]
 pub struct GroupRef {
-    env: Env,
+    env: Arc<Env>,
     index: usize,
 }
 
@@ -181,13 +182,13 @@ fn texts(value: Dynamic) -> Fallible<Vec<String>> {
 }
 
 fn recipient_id(value: &Dynamic) -> Fallible<ImmutableString> {
-    if let Some(p) = value.clone().try_cast::<P>() {
+    if let Some(p) = value.read_lock::<P>() {
         return Ok(p.data().id.as_str().into());
     }
-    if let Some(t) = value.clone().try_cast::<TeamRef>() {
+    if let Some(t) = value.read_lock::<TeamRef>() {
         return Ok(t.env.facts.teams[t.index].id.as_str().into());
     }
-    if let Some(g) = value.clone().try_cast::<GroupRef>() {
+    if let Some(g) = value.read_lock::<GroupRef>() {
         return Ok(g.env.facts.groups[g.index].id.as_str().into());
     }
     value
@@ -251,11 +252,13 @@ fn register_context(engine: &mut Engine) {
             (0..c.env().facts.participants.len()).map(|w| Dynamic::from(c.participant(w))).collect()
         })
         .register_get("teams", |c: &mut Ctx| -> Array {
-            (0..c.env().facts.teams.len()).map(|index| Dynamic::from(TeamRef { env: c.env().clone(), index })).collect()
+            (0..c.env().facts.teams.len())
+                .map(|index| Dynamic::from(TeamRef { env: c.shared.env.clone(), index }))
+                .collect()
         })
         .register_get("groups", |c: &mut Ctx| -> Array {
             (0..c.env().facts.groups.len())
-                .map(|index| Dynamic::from(GroupRef { env: c.env().clone(), index }))
+                .map(|index| Dynamic::from(GroupRef { env: c.shared.env.clone(), index }))
                 .collect()
         })
         .register_get("period_id", |c: &mut Ctx| c.env().facts.info.id.clone())
@@ -265,7 +268,7 @@ fn register_context(engine: &mut Engine) {
         .register_fn("participant", |c: &mut Ctx, id: Dynamic| -> Fallible<P> { c.who(&id).map(|w| c.participant(w)) })
         .register_fn("team", |c: &mut Ctx, id: &str| -> Fallible<TeamRef> {
             let index = c.env().facts.team(id).map_or_else(|| fail(format!("unknown team {id:?}")), Ok)?;
-            Ok(TeamRef { env: c.env().clone(), index })
+            Ok(TeamRef { env: c.shared.env.clone(), index })
         })
         .register_fn("round", |c: &mut Ctx, x: Dynamic| -> Fallible<Decimal> { Ok(c.env().round(number(&x, "x")?)) })
         .register_fn("round", |c: &mut Ctx, x: Dynamic, places: INT| -> Fallible<Decimal> {
@@ -356,7 +359,7 @@ fn register_deal(engine: &mut Engine) {
 }
 
 fn register_team_and_group(engine: &mut Engine) {
-    let members = |env: &Env, who: &[Who]| -> Array {
+    let members = |env: &Arc<Env>, who: &[Who]| -> Array {
         who.iter().map(|&who| Dynamic::from(P { env: env.clone(), who })).collect()
     };
     engine
