@@ -95,7 +95,31 @@ fn a_script_that_does_not_compile_is_reported_with_file_line_and_column() {
 fn a_script_without_an_entry_point_is_refused() {
     let out = eval("fn helper(x) { x }", PERIOD);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("defines neither fn participant(ctx, p) nor fn evaluate(ctx)"));
+    assert!(stderr(&out).contains("defines none of fn participant(ctx, p), fn team(ctx, t) or fn evaluate(ctx)"));
+    let out = eval("fn team(ctx, t) {}\nfn evaluate(ctx) {}", PERIOD);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("defines more than one of fn participant(ctx, p), fn team(ctx, t)"));
+}
+
+#[test]
+fn a_team_entry_point_runs_once_per_team_and_ctx_team_still_finds_a_team() {
+    let period = r#"{
+      "period": {"id": "2026-03", "start": "2026-03-01", "end": "2026-03-31", "currency": "CNY"},
+      "teams": [{"id": "t2"}, {"id": "t1"}, {"id": "t3"}],
+      "participants": [{"id": "a", "team": "t2"}, {"id": "b", "team": "t1"}, {"id": "c", "team": "t2"}, {"id": "d"}]
+    }"#;
+    let script = "fn team(ctx, t) {\n    for p in t.members {\n        ctx.pay(p, \"x\", t.members.len(), [ctx.team(t.id).id]);\n    }\n}\n";
+    let out = eval(script, period);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows: Vec<String> = result["payouts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| format!("{} {} {}", p["participant"], p["amount"], p["explain"][0]))
+        .collect();
+    // t3 has no members and d no team: neither is paid.
+    assert_eq!(rows, [r#""a" "2.00" "t2""#, r#""b" "1.00" "t1""#, r#""c" "2.00" "t2""#]);
 }
 
 #[test]

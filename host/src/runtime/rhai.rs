@@ -2,7 +2,8 @@
 //! randomness, no file or module access, and every limit set explicitly.
 //!
 //! A policy script defines one entry point:
-//! - `fn participant(ctx, p)`: called once per participant (by id), in parallel chunks; or
+//! - `fn participant(ctx, p)`: called once per participant (by id), in parallel chunks;
+//! - `fn team(ctx, t)`: called once per team (by id), in parallel chunks; or
 //! - `fn evaluate(ctx)`: called once for the whole period.
 //!
 //! It may also define `fn check(params)`, called once before the entry point, to reject bad
@@ -20,11 +21,11 @@ use rhai::{AST, CallFnOptions, Dynamic, Engine, EvalAltResult, FuncArgs, Map, Po
 use std::path::PathBuf;
 use std::sync::Arc;
 
-/// Participants per parallel task: about 64 tasks, at most 512 participants each. It depends
-/// on the number of participants only; the output is concatenated in participant order, so it is
+/// Participants (or teams) per parallel task: about 64 tasks, at most 512 each. It depends on
+/// the number of participants (or teams) only; the output is concatenated in participant order, so it is
 /// the same for any chunking and any number of threads.
-fn chunk_size(participants: usize) -> usize {
-    (participants / 64).clamp(1, 512)
+fn chunk_size(count: usize) -> usize {
+    (count / 64).clamp(1, 512)
 }
 
 /// Builds the engine every script of a plan runs in.
@@ -52,12 +53,16 @@ pub fn engine(limits: &Limits) -> Engine {
     engine
 }
 
-/// Calls `participant(ctx, p)` for each participant of a chunk.
-const DRIVER: &str = "fn __payplan_chunk(ctx, people) { for p in people { participant(ctx, p); } }";
+/// Calls the entry point for each participant or team of a chunk.
+const DRIVERS: &str = "
+fn __payplan_people(ctx, people) { for p in people { participant(ctx, p); } }
+fn __payplan_teams(ctx, teams) { for t in teams { team(ctx, t); } }
+";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Entry {
     Participant,
+    Team,
     Evaluate,
 }
 
@@ -97,26 +102,21 @@ impl RhaiPolicy {
             |name: &str, arity: usize| ast.iter_functions().any(|f| f.name == name && f.params.len() == arity);
         let has_check = defines("check", 1);
         let declares = defines("params", 0);
-        let entry = match (defines("participant", 2), defines("evaluate", 1)) {
-            (true, false) => Entry::Participant,
-            (false, true) => Entry::Evaluate,
-            (true, true) => {
-                return Err(compile_error(
-                    Position::NONE,
-                    "defines both fn participant(ctx, p) and fn evaluate(ctx); keep one".into(),
-                ));
-            }
-            (false, false) => {
-                return Err(compile_error(
-                    Position::NONE,
-                    "defines neither fn participant(ctx, p) nor fn evaluate(ctx)".into(),
-                ));
-            }
+        let entries = [
+            (defines("participant", 2), Entry::Participant),
+            (defines("team", 2), Entry::Team),
+            (defines("evaluate", 1), Entry::Evaluate),
+        ];
+        const ENTRIES: &str = "fn participant(ctx, p), fn team(ctx, t) or fn evaluate(ctx)";
+        let entry = match entries.iter().filter(|(defined, _)| *defined).collect::<Vec<_>>()[..] {
+            [(_, entry)] => *entry,
+            [] => return Err(compile_error(Position::NONE, format!("defines none of {ENTRIES}"))),
+            _ => return Err(compile_error(Position::NONE, format!("defines more than one of {ENTRIES}; keep one"))),
         };
-        // One call per chunk of participants: the engine's function caches stay warm across the
-        // chunk, where a call per participant would start them cold each time.
+        // One call per chunk: the engine's function caches stay warm across the chunk, where a
+        // call per participant or team would start them cold each time.
         let ast = match entry {
-            Entry::Participant => ast.merge(&engine.compile(DRIVER).expect("the chunk driver compiles")),
+            Entry::Participant | Entry::Team => ast.merge(&engine.compile(DRIVERS).expect("the chunk drivers compile")),
             Entry::Evaluate => ast,
         };
         let mut map = Map::new();
@@ -265,33 +265,36 @@ impl Policy for RhaiPolicy {
         }
         let shared = || Arc::new(Shared { env: Arc::new(env.clone()), params: self.params.clone() });
         let mut output = Output { policy: self.id.clone(), ..Output::default() };
-        match self.entry {
+        let (count, driver): (usize, &str) = match self.entry {
             Entry::Evaluate => {
                 let ctx = Ctx::new(shared());
                 self.call(engine, "evaluate", (ctx.clone(),))?;
                 output.extend(ctx.take());
+                return Ok(output);
             }
-            Entry::Participant => {
-                let count = env.facts.participants.len();
-                let size = chunk_size(count);
-                let chunks: Vec<Result<Output>> = pool.install(|| {
-                    (0..count.div_ceil(size))
-                        .into_par_iter()
-                        .map(|chunk| {
-                            let shared = shared();
-                            let people: rhai::Array = (chunk * size..((chunk + 1) * size).min(count))
-                                .map(|who| Dynamic::from(api::P::new(shared.env.clone(), who)))
-                                .collect();
-                            let ctx = Ctx::new(shared);
-                            self.call(engine, "__payplan_chunk", (ctx.clone(), people))?;
-                            Ok(ctx.take())
+            Entry::Participant => (env.facts.participants.len(), "__payplan_people"),
+            Entry::Team => (env.facts.teams.len(), "__payplan_teams"),
+        };
+        let size = chunk_size(count);
+        let chunks: Vec<Result<Output>> = pool.install(|| {
+            (0..count.div_ceil(size))
+                .into_par_iter()
+                .map(|chunk| {
+                    let shared = shared();
+                    let items: rhai::Array = (chunk * size..((chunk + 1) * size).min(count))
+                        .map(|index| match self.entry {
+                            Entry::Team => Dynamic::from(api::TeamRef::new(shared.env.clone(), index)),
+                            _ => Dynamic::from(api::P::new(shared.env.clone(), index)),
                         })
-                        .collect()
-                });
-                for chunk in chunks {
-                    output.extend(chunk?);
-                }
-            }
+                        .collect();
+                    let ctx = Ctx::new(shared);
+                    self.call(engine, driver, (ctx.clone(), items))?;
+                    Ok(ctx.take())
+                })
+                .collect()
+        });
+        for chunk in chunks {
+            output.extend(chunk?);
         }
         Ok(output)
     }

@@ -149,6 +149,13 @@ pub struct TeamRef {
     index: usize,
 }
 
+impl TeamRef {
+    /// The handle of the team at `index` (teams sorted by id).
+    pub fn new(env: Arc<Env>, index: usize) -> Self {
+        Self { env, index }
+    }
+}
+
 /// A group handle.
 #[derive(Clone)]
 pub struct GroupRef {
