@@ -36,9 +36,22 @@ fn main() {
     let sizes = std::env::var("PAYPLAN_BENCH_SIZES").unwrap_or_else(|_| "2000".into());
     let dir = tempfile::tempdir().expect("a temporary folder");
     println!(
-        "{:>9} {:>10} {:>7} {:>7} {:>10} {:>9} {:>8} {:>9} {:>8} {:>12}",
-        "people", "deals", "JSON MB", "runtime", "parse+val", "evaluate", "pk", "total", "peak MB", "deals/s"
+        "{:>9} {:>10} {:>7} {:>7} {:>10} {:>9} {:>8} {:>9} {:>8} {:>8} {:>8} {:>12}",
+        "people",
+        "deals",
+        "JSON MB",
+        "runtime",
+        "parse+val",
+        "evaluate",
+        "pk",
+        "total",
+        "user",
+        "sys",
+        "peak MB",
+        "deals/s"
     );
+    // The previous size's runs, for the scaling line.
+    let mut previous: Option<(u64, BTreeMap<&str, BTreeMap<String, String>>)> = None;
     for n in sizes.split(',').map(|s| s.trim().parse::<u64>().expect("sizes are numbers")) {
         let file = dir.path().join(format!("period-{n}.json"));
         let mut out = std::io::BufWriter::new(std::fs::File::create(&file).unwrap());
@@ -60,12 +73,14 @@ fn main() {
             let secs = |k: &str| r[k].parse::<f64>().unwrap();
             let deals: f64 = r["deals"].parse().unwrap();
             println!(
-                "{n:>9} {:>10} {mb:>7.1} {config:>7} {:>9.3}s {:>8.3}s {:>7.3}s {:>8.3}s {:>8.0} {:>12.0}",
+                "{n:>9} {:>10} {mb:>7.1} {config:>7} {:>9.3}s {:>8.3}s {:>7.3}s {:>8.3}s {:>7.2}s {:>7.2}s {:>8.0} {:>12.0}",
                 r["deals"],
                 secs("parse"),
                 secs("evaluate"),
                 secs("pk"),
                 secs("total"),
+                secs("user"),
+                secs("sys"),
                 secs("peak_kb") / 1024.0,
                 deals / secs("total"),
             );
@@ -85,6 +100,15 @@ fn main() {
             secs("rhai", "pk") / secs("native", "pk"),
             secs("wasm", "pk") / secs("native", "pk"),
         );
+        if let Some((m, before)) = &previous {
+            let grew = |c: &str, k: &str| secs(c, k) / before[c][k].parse::<f64>().unwrap();
+            let each: Vec<String> = CONFIGS
+                .iter()
+                .map(|c| format!("{c} total x{:.1} (user CPU x{:.1})", grew(c, "total"), grew(c, "user")))
+                .collect();
+            println!("{n:>9} scaling from {m} ({:.0}x the people): {}", n as f64 / *m as f64, each.join(", "));
+        }
+        previous = Some((n, runs));
     }
 }
 
@@ -110,6 +134,7 @@ fn plan_for(config: &str) -> CompiledPlan {
 fn child(config: &str, file: &Path) {
     let pool = thread_pool(0);
     let compiled = plan_for(config);
+    let cpu_before = cpu_seconds();
     let started = Instant::now();
     let bytes = std::fs::read(file).unwrap();
     let input = payplan::input::parse_period(&bytes).unwrap();
@@ -121,6 +146,8 @@ fn child(config: &str, file: &Path) {
     let evaluated = clock.elapsed();
     let json = to_json(&result);
     let total = started.elapsed();
+    let cpu = cpu_seconds();
+    let (user, sys) = (cpu.0 - cpu_before.0, cpu.1 - cpu_before.1);
     std::hint::black_box(json);
     let pk = timings.policies.iter().find(|(id, _)| id == "pk").map(|(_, t)| t.as_secs_f64()).unwrap_or_default();
     let rows: Vec<String> = result
@@ -134,9 +161,19 @@ fn child(config: &str, file: &Path) {
     let peak =
         status.lines().find_map(|l| l.strip_prefix("VmHWM:")).unwrap_or("0").trim().trim_end_matches(" kB").to_string();
     println!(
-        "parse={} evaluate={} pk={pk} total={} peak_kb={peak} deals={deals} digest={digest}",
+        "parse={} evaluate={} pk={pk} total={} user={user} sys={sys} peak_kb={peak} deals={deals} digest={digest}",
         parsed.as_secs_f64(),
         evaluated.as_secs_f64(),
         total.as_secs_f64()
     );
+}
+
+/// CPU seconds this process has spent so far, (user, system), from `/proc/self/stat` (Linux
+/// reports them in ticks of 1/100 s). System time is mostly the kernel zeroing fresh pages.
+fn cpu_seconds() -> (f64, f64) {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which is in parentheses): utime is the 12th, stime the 13th.
+    let fields: Vec<&str> = stat.rsplit_once(") ").map_or("", |(_, rest)| rest).split(' ').collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0) / 100.0;
+    (ticks(11), ticks(12))
 }
