@@ -21,6 +21,9 @@ use std::time::Instant;
 
 const CONFIGS: [&str; 3] = ["rhai", "native", "wasm"];
 
+/// Each configuration's reported figures (`key=value` from its child), by configuration.
+type Runs = BTreeMap<&'static str, BTreeMap<String, String>>;
+
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
@@ -51,7 +54,7 @@ fn main() {
         "deals/s"
     );
     // The previous size's runs, for the scaling line.
-    let mut previous: Option<(u64, BTreeMap<&str, BTreeMap<String, String>>)> = None;
+    let mut previous: Option<(u64, Runs)> = None;
     for n in sizes.split(',').map(|s| s.trim().parse::<u64>().expect("sizes are numbers")) {
         let file = dir.path().join(format!("period-{n}.json"));
         let mut out = std::io::BufWriter::new(std::fs::File::create(&file).unwrap());
@@ -59,7 +62,7 @@ fn main() {
             .unwrap();
         drop(out);
         let mb = std::fs::metadata(&file).unwrap().len() as f64 / 1e6;
-        let mut runs: BTreeMap<&str, BTreeMap<String, String>> = BTreeMap::new();
+        let mut runs = Runs::new();
         for config in CONFIGS {
             let output =
                 Command::new(std::env::current_exe().unwrap()).args(["--child", config]).arg(&file).output().unwrap();
