@@ -83,7 +83,7 @@ impl CompiledPlan {
                 ),
             });
         }
-        let facts = Arc::new(Facts::new(input)?);
+        let facts = Arc::new(Facts::new(input, pool)?);
         timings.facts = lap();
         let mut earlier: Arc<Vec<Output>> = Arc::default();
         for policy in &self.policies {

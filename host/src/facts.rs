@@ -5,7 +5,7 @@
 //! policy sees has a defined order.
 
 use crate::error::{Error, Problem, Result};
-use crate::input::Input;
+use crate::input::{Input, input_hash};
 use crate::money::Currency;
 use payplan_sdk::period::{Deal, Participant, Period, Team};
 use rust_decimal::Decimal;
@@ -76,12 +76,19 @@ pub struct Group {
     pub target: Decimal,
 }
 
-impl Facts {
-    /// Computes the facts of a validated period.
-    pub fn new(input: Input) -> Result<Self> {
-        let Input { period, currency, hash } = input;
+/// What [`Facts`] derives from the period's lists.
+struct Derived {
+    people: Vec<Person>,
+    team_facts: Vec<TeamFacts>,
+    groups: Vec<Group>,
+    by_id: HashMap<String, Who>,
+    team_by_id: HashMap<String, usize>,
+}
+
+impl Derived {
+    fn of(period: &Period) -> Result<Self> {
         // Validation leaves the lists sorted by id.
-        let Period { period: info, teams, participants, deals, .. } = period;
+        let Period { teams, participants, deals, .. } = period;
         let by_id: HashMap<String, Who> = participants.iter().enumerate().map(|(i, p)| (p.id.clone(), i)).collect();
         let team_by_id: HashMap<String, usize> = teams.iter().enumerate().map(|(i, t)| (t.id.clone(), i)).collect();
 
@@ -133,6 +140,18 @@ impl Facts {
             }
         }
         let groups = groups.into_values().collect();
+        Ok(Self { people, team_facts, groups, by_id, team_by_id })
+    }
+}
+
+impl Facts {
+    /// Computes the facts of a validated period, and its `input_hash` alongside them on `pool`
+    /// (both only read the period; hashing it is as long as the rest).
+    pub fn new(input: Input, pool: &rayon::ThreadPool) -> Result<Self> {
+        let (hash, derived) = pool.join(|| input_hash(&input.period), || Derived::of(&input.period));
+        let Derived { people, team_facts, groups, by_id, team_by_id } = derived?;
+        let Input { period, currency } = input;
+        let Period { period: info, teams, participants, deals, .. } = period;
         Ok(Self {
             info,
             currency,

@@ -16,15 +16,14 @@ use std::path::Path;
 
 pub use canonical::input_hash;
 
-/// A validated period with what the engine derives from it.
+/// A validated period and its currency. Its hash ([`input_hash`]) is computed with the facts,
+/// in parallel with them.
 #[derive(Debug, Clone)]
 pub struct Input {
     /// The period.
     pub period: Period,
     /// Its currency's money rules.
     pub currency: Currency,
-    /// `sha256:<hex>` of the canonical period.
-    pub hash: String,
 }
 
 /// Reads and validates a period file; returns its bytes as read too (what an audit record keeps).
@@ -40,8 +39,7 @@ pub fn parse_period(bytes: &[u8]) -> std::result::Result<Input, Vec<Problem>> {
         Some(valid) => valid,
         None => validate::validate(parse_document(bytes)?)?,
     };
-    let hash = input_hash(&period);
-    Ok(Input { period, currency, hash })
+    Ok(Input { period, currency })
 }
 
 /// Period JSON to the lenient document (only a wrong shape fails here). A document that fails is

@@ -414,7 +414,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
                 }
                 _ => anyhow::bail!("explain needs --plan and --period, or --run"),
             };
-            let facts = payplan::facts::Facts::new(input)?;
+            let facts = payplan::facts::Facts::new(input, &pool)?;
             out(&payplan::explain::statement(&facts, &result, &participant)?)?;
         }
         Command::Gen { participants, deals_per, seed } => {
