@@ -1,4 +1,5 @@
-//! Reading a period: parse leniently, validate everything, canonicalise and hash.
+//! Reading a period: parse, validate everything, and put the lists in canonical order (the
+//! canonical form's hash, [`input_hash`], is taken with the facts).
 //!
 //! A valid period is read in one pass ([`stream`]); only a period with problems is read again,
 //! leniently, to report every problem with its path ([`raw`], then [`validate`]).

@@ -144,6 +144,22 @@ fn write_record<W: Write>(
     w.write_all(if first { b"{}" } else { b"}" })
 }
 
+/// An object whose entries come in key order.
+fn write_object<'a, W: Write, V>(
+    w: &mut W,
+    entries: impl IntoIterator<Item = (&'a String, V)>,
+    mut value: impl FnMut(&mut W, V) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut first = true;
+    for (key, v) in entries {
+        w.write_all(if first { b"{" } else { b"," })?;
+        first = false;
+        write_key(w, key)?;
+        value(w, v)?;
+    }
+    w.write_all(if first { b"{}" } else { b"}" })
+}
+
 fn write_key(w: &mut impl Write, key: &str) -> io::Result<()> {
     serde_json::to_writer(&mut *w, key)?;
     w.write_all(b":")
@@ -159,16 +175,7 @@ fn write_val(w: &mut impl Write, val: Val) -> io::Result<()> {
         }
         Val::Int(n) => w.write_all(itoa::Buffer::new().format(n).as_bytes()),
         Val::Date(d) => write_date(w, d),
-        Val::Metrics(m) => {
-            let mut first = true;
-            for (name, value) in m {
-                w.write_all(if first { b"{" } else { b"," })?;
-                first = false;
-                write_key(w, name)?;
-                write_val(w, Val::Dec(value.0))?;
-            }
-            w.write_all(if first { b"{}" } else { b"}" })
-        }
+        Val::Metrics(m) => write_object(w, m, |w, value| write_val(w, Val::Dec(value.0))),
         Val::Nested => unreachable!("nested fields are written by their record"),
     }
 }
@@ -237,14 +244,7 @@ fn write_json(w: &mut impl Write, v: &Value) -> io::Result<()> {
             // `preserve_order` feature, which another crate may switch on.
             let mut entries: Vec<_> = map.iter().collect();
             entries.sort_unstable_by_key(|(key, _)| key.as_str());
-            let mut first = true;
-            for (key, value) in entries {
-                w.write_all(if first { b"{" } else { b"," })?;
-                first = false;
-                write_key(w, key)?;
-                write_json(w, value)?;
-            }
-            w.write_all(if first { b"{}" } else { b"}" })
+            write_object(w, entries, |w, value| write_json(w, value))
         }
         other => Ok(serde_json::to_writer(w, other)?),
     }

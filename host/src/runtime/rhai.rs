@@ -22,8 +22,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 /// Participants (or teams) per parallel task: about 64 tasks, at most 512 each. It depends on
-/// the number of participants (or teams) only; the output is concatenated in participant order, so it is
-/// the same for any chunking and any number of threads.
+/// the count only; the output is concatenated in id order, so it is the same for any chunking
+/// and any number of threads.
 fn chunk_size(count: usize) -> usize {
     (count / 64).clamp(1, 512)
 }
@@ -265,15 +265,21 @@ impl Policy for RhaiPolicy {
         }
         let shared = || Arc::new(Shared { env: Arc::new(env.clone()), params: self.params.clone() });
         let mut output = Output { policy: self.id.clone(), ..Output::default() };
-        let (count, driver): (usize, &str) = match self.entry {
+        // How many items, the driver that walks a chunk of them, and the handle of one.
+        type Handle = fn(Arc<Env>, usize) -> Dynamic;
+        let (count, driver, handle): (usize, &str, Handle) = match self.entry {
             Entry::Evaluate => {
                 let ctx = Ctx::new(shared());
                 self.call(engine, "evaluate", (ctx.clone(),))?;
                 output.extend(ctx.take());
                 return Ok(output);
             }
-            Entry::Participant => (env.facts.participants.len(), "__payplan_people"),
-            Entry::Team => (env.facts.teams.len(), "__payplan_teams"),
+            Entry::Participant => {
+                (env.facts.participants.len(), "__payplan_people", |env, who| Dynamic::from(api::P::new(env, who)))
+            }
+            Entry::Team => {
+                (env.facts.teams.len(), "__payplan_teams", |env, index| Dynamic::from(api::TeamRef::new(env, index)))
+            }
         };
         let size = chunk_size(count);
         let chunks: Vec<Result<Output>> = pool.install(|| {
@@ -282,10 +288,7 @@ impl Policy for RhaiPolicy {
                 .map(|chunk| {
                     let shared = shared();
                     let items: rhai::Array = (chunk * size..((chunk + 1) * size).min(count))
-                        .map(|index| match self.entry {
-                            Entry::Team => Dynamic::from(api::TeamRef::new(shared.env.clone(), index)),
-                            _ => Dynamic::from(api::P::new(shared.env.clone(), index)),
-                        })
+                        .map(|index| handle(shared.env.clone(), index))
                         .collect();
                     let ctx = Ctx::new(shared);
                     self.call(engine, driver, (ctx.clone(), items))?;
