@@ -95,6 +95,9 @@ fn main() {
             );
             runs.insert(config, r);
         }
+        for (config, r) in &runs {
+            println!("{n:>9} {config:>7} evaluate by step: {}", r["steps"].replace([',', ':'], " "));
+        }
         let secs = |c: &str, k: &str| runs[c][k].parse::<f64>().unwrap();
         for config in ["native", "wasm"] {
             assert_eq!(
@@ -146,7 +149,7 @@ fn child(config: &str, file: &Path) {
     let cpu_before = cpu_seconds();
     let started = Instant::now();
     let bytes = std::fs::read(file).unwrap();
-    let input = payplan::input::parse_period(&bytes).unwrap();
+    let input = pool.install(|| payplan::input::parse_period(&bytes)).unwrap();
     let parsed = started.elapsed();
     drop(bytes);
     let deals = input.period.deals.len();
@@ -159,6 +162,12 @@ fn child(config: &str, file: &Path) {
     let (user, sys) = (cpu.0 - cpu_before.0, cpu.1 - cpu_before.1);
     std::hint::black_box(json);
     let pk = timings.policies.iter().find(|(id, _)| id == "pk").map(|(_, t)| t.as_secs_f64()).unwrap_or_default();
+    let steps: Vec<String> = [("facts", timings.facts)]
+        .into_iter()
+        .chain(timings.policies.iter().map(|(id, t)| (id.as_str(), *t)))
+        .chain([("assemble", timings.assemble)])
+        .map(|(step, t)| format!("{step}:{:.3}", t.as_secs_f64()))
+        .collect();
     let rows: Vec<String> = result
         .payouts
         .iter()
@@ -170,10 +179,11 @@ fn child(config: &str, file: &Path) {
     let peak =
         status.lines().find_map(|l| l.strip_prefix("VmHWM:")).unwrap_or("0").trim().trim_end_matches(" kB").to_string();
     println!(
-        "parse={} evaluate={} pk={pk} total={} user={user} sys={sys} peak_kb={peak} deals={deals} digest={digest}",
+        "parse={} evaluate={} pk={pk} total={} user={user} sys={sys} peak_kb={peak} deals={deals} digest={digest} steps={}",
         parsed.as_secs_f64(),
         evaluated.as_secs_f64(),
-        total.as_secs_f64()
+        total.as_secs_f64(),
+        steps.join(",")
     );
 }
 
