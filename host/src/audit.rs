@@ -169,7 +169,7 @@ pub fn replay(store: &dyn Store, seq: i64, pool: &rayon::ThreadPool) -> Result<R
     let StoredRun { stored, result, .. } = stored_run(store, seq)?;
     let r = &stored.record;
     let plan = stored_plan(store, &r.plan_file, &r.plan_blob, &r.scripts, &format!("run {seq}"))?;
-    let input = stored_period(store, &stored)?;
+    let input = pool.install(|| stored_period(store, &stored))?;
     let replayed = CompiledPlan::new(plan)?.evaluate(input, pool)?;
     let differences = diff(&result, &replayed);
     Ok(Replay { stored: result, replayed, differences })

@@ -282,7 +282,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
     let pool = thread_pool(cli.threads);
     match cli.command {
         Command::Eval { plan, period, format, record, adjust, caller } => {
-            let (bytes, input) = input::read_period(&period)?;
+            let (bytes, input) = pool.install(|| input::read_period(&period))?;
             let plan = plan::load(&plan)?;
             let compiled = CompiledPlan::new(plan)?;
             let names =
@@ -365,7 +365,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         }
         Command::Diff { plan, period, format } => {
             let [a, b] = &plan[..] else { anyhow::bail!("diff takes exactly two plans: --plan A.toml --plan B.toml") };
-            let (_, input) = input::read_period(&period)?;
+            let (_, input) = pool.install(|| input::read_period(&period))?;
             let evaluate = |file: &PathBuf| -> anyhow::Result<_> {
                 Ok(CompiledPlan::new(plan::load(file)?)?.evaluate(input.clone(), &pool)?)
             };
@@ -403,7 +403,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Explain { plan, period, run, participant } => {
             let (input, result) = match (plan, period, run) {
                 (Some(plan), Some(period), _) => {
-                    let (_, input) = input::read_period(&period)?;
+                    let (_, input) = pool.install(|| input::read_period(&period))?;
                     let result = CompiledPlan::new(plan::load(&plan)?)?.evaluate(input.clone(), &pool)?;
                     (input, result)
                 }

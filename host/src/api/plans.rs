@@ -304,7 +304,10 @@ pub async fn dry_run(
 /// The plan version compiled, and the period in `body` evaluated against it.
 fn evaluated(state: &AppState, plan: &str, body: &[u8]) -> crate::Result<(Arc<CompiledPlan>, EvalResult)> {
     let compiled = state.compiled(plan)?;
-    let input = parse_period(body).map_err(|problems| Error::Input { file: "request body".into(), problems })?;
+    let input = state
+        .pool
+        .install(|| parse_period(body))
+        .map_err(|problems| Error::Input { file: "request body".into(), problems })?;
     let result = compiled.evaluate(input, &state.pool)?;
     Ok((compiled, result))
 }
