@@ -156,7 +156,7 @@ fn child(config: &str, file: &Path) {
     let clock = Instant::now();
     let (result, timings) = compiled.evaluate_timed(input, &pool).unwrap();
     let evaluated = clock.elapsed();
-    let json = to_json(&result);
+    let json = pool.install(|| to_json(&result));
     let total = started.elapsed();
     let cpu = cpu_seconds();
     let (user, sys) = (cpu.0 - cpu_before.0, cpu.1 - cpu_before.1);

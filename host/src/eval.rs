@@ -1,6 +1,8 @@
 //! Evaluation: run a plan's policies in order over a period's facts, then round, check, order,
 //! total and hash what they emitted (formats.md, "Result").
 
+mod json;
+
 use crate::error::{Error, Result};
 use crate::facts::Facts;
 use crate::input::Input;
@@ -96,7 +98,7 @@ impl CompiledPlan {
         }
         // Every policy has run and let go of its environment: the outputs are ours to move.
         let outputs = Arc::try_unwrap(earlier).unwrap_or_else(|shared| (*shared).clone());
-        let result = assemble(plan, &facts, outputs);
+        let result = pool.install(|| assemble(plan, &facts, outputs));
         timings.assemble = lap();
         Ok((result, timings))
     }
@@ -204,12 +206,16 @@ fn assemble(plan: &Plan, facts: &Facts, outputs: Vec<Output>) -> EvalResult {
 
 /// `sha256:<hex>` of the canonical JSON of the hashed fields of a result.
 pub fn result_hash(result: &EvalResult) -> String {
-    crate::hash::sha256_streamed(|w| Ok(serde_json::to_writer(w, &result.hashed())?))
+    crate::hash::sha256_streamed(|w| json::write(w, result, json::Form::Canonical))
 }
 
-/// The result as payplan writes it: pretty JSON with a final newline.
+/// The result as payplan writes it: pretty JSON with a final newline. Long lists are serialised
+/// in parallel, in the current rayon pool.
 pub fn to_json(result: &EvalResult) -> String {
-    serde_json::to_string_pretty(result).expect("a result always serialises") + "\n"
+    let mut out = Vec::new();
+    json::write(&mut out, result, json::Form::Pretty).expect("a result always serialises");
+    out.push(b'\n');
+    String::from_utf8(out).expect("serde_json writes UTF-8")
 }
 
 /// A thread pool of `threads` workers (0: one per core).

@@ -307,7 +307,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             }
             let policies: Vec<String> = compiled.plan.policies.iter().map(|p| p.id.clone()).collect();
             out(&match format {
-                Format::Json => to_json(&result),
+                Format::Json => pool.install(|| to_json(&result)),
                 Format::Table => table::render(&result, &names),
                 Format::Csv => csv_out::lines(&result, &names),
                 Format::CsvSummary => csv_out::summary(&result, &names, &policies),
