@@ -5,6 +5,7 @@ pub mod allocator;
 pub mod api;
 pub mod audit;
 pub mod check;
+pub mod chunked;
 pub mod csv_out;
 pub mod error;
 pub mod eval;

@@ -2,15 +2,10 @@
 //! writes, and the canonical form `result_hash` covers. Both are byte for byte what serde_json
 //! writes for the same value (the tests hold this); only the work is cut up.
 
+use crate::chunked::write_in_chunks;
 use payplan_sdk::result::EvalResult;
-use rayon::prelude::*;
 use serde::Serialize;
 use std::io::{self, Write};
-
-/// List elements serialised by one task.
-const CHUNK: usize = 2048;
-/// Chunks serialised before they are written out: this bounds what is held besides the output.
-const BATCH: usize = 16;
 
 /// Which JSON of a result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,32 +65,15 @@ impl<W: Write> Object<'_, W> {
         }
         self.out.write_all(b"[")?;
         let form = self.form;
-        // Elements `start..` of the list, each with the comma and new line before it.
-        let chunk = |start: usize, chunk: &[T]| -> io::Result<Vec<u8>> {
-            let mut buf = Vec::new();
-            for (i, item) in chunk.iter().enumerate() {
-                if start + i > 0 {
-                    buf.push(b',');
-                }
-                if form == Form::Pretty {
-                    buf.extend_from_slice(b"\n    ");
-                }
-                serialise(&mut buf, item, form, b"\n    ")?;
+        write_in_chunks(self.out, items, |buf, i, item| {
+            if i > 0 {
+                buf.push(b',');
             }
-            Ok(buf)
-        };
-        for (b, batch) in items.chunks(CHUNK * BATCH).enumerate() {
-            let start = b * CHUNK * BATCH;
-            // A short list stays on the caller's thread.
-            let parts: Vec<io::Result<Vec<u8>>> = if batch.len() <= CHUNK {
-                vec![chunk(start, batch)]
-            } else {
-                batch.par_chunks(CHUNK).enumerate().map(|(c, part)| chunk(start + c * CHUNK, part)).collect()
-            };
-            for part in parts {
-                self.out.write_all(&part?)?;
+            if form == Form::Pretty {
+                buf.extend_from_slice(b"\n    ");
             }
-        }
+            serialise(buf, item, form, b"\n    ")
+        })?;
         self.out.write_all(if form == Form::Pretty { b"\n  ]" } else { b"]" })
     }
 }
@@ -137,6 +115,7 @@ impl<W: Write> Write for Padded<'_, W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chunked::{BATCH, CHUNK};
     use payplan_sdk::result::{Money, Payout, PlanRef, Score, Totals};
     use rust_decimal::Decimal;
 

@@ -1,13 +1,15 @@
 //! The canonical period and its hash (formats.md, `input_hash`): teams, participants and deals
 //! sorted by id, object keys sorted, no insignificant white space, decimals as strings of their
-//! exact value without trailing zeros. Written straight into the hasher, never built in memory.
+//! exact value without trailing zeros. Written into the hasher as it is made, never built whole
+//! in memory: the lists' records are written in parallel chunks, then hashed in order.
 //!
 //! This runs over every byte of the period, so it writes each record's known fields in their
 //! fixed key order, merged with its unknown fields, without building anything per record.
 
+use crate::chunked::write_in_chunks;
 use chrono::{Datelike, NaiveDate};
 use payplan_sdk::exact::{normalize as normal, parse_decimal};
-use payplan_sdk::period::{Attributes, Metric, Period};
+use payplan_sdk::period::{Attributes, Deal, Metric, Participant, Period, Team};
 use rust_decimal::Decimal;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -43,32 +45,8 @@ fn write_period(w: &mut impl Write, period: &Period) -> io::Result<()> {
         ("teams", Some(Val::Nested)),
     ];
     write_record(w, &top, &period.attributes, |w, key| match key {
-        "deals" => write_list(w, &period.deals, |w, d| {
-            let known: Known<7> = [
-                ("amount", Some(Val::Dec(d.amount))),
-                ("closed_on", Some(Val::Date(d.closed_on))),
-                ("customer", d.customer.as_deref().map(Val::Str)),
-                ("id", Some(Val::Str(&d.id))),
-                ("kind", d.kind.as_deref().map(Val::Str)),
-                ("participant", Some(Val::Str(&d.participant))),
-                ("segment", d.segment.as_deref().map(Val::Str)),
-            ];
-            write_record(w, &known, &d.attributes, unreachable_nested)
-        }),
-        "participants" => write_list(w, &period.participants, |w, p| {
-            let known: Known<9> = [
-                ("group", p.group.as_deref().map(Val::Str)),
-                ("hired_on", p.hired_on.map(Val::Date)),
-                ("id", Some(Val::Str(&p.id))),
-                ("mentor", p.mentor.as_deref().map(Val::Str)),
-                ("metrics", p.metrics.as_ref().map(Val::Metrics)),
-                ("name", p.name.as_deref().map(Val::Str)),
-                ("prior_deals", p.prior_deals.map(Val::Int)),
-                ("target", p.target.map(Val::Dec)),
-                ("team", p.team.as_deref().map(Val::Str)),
-            ];
-            write_record(w, &known, &p.attributes, unreachable_nested)
-        }),
+        "deals" => write_list(w, &period.deals, deal),
+        "participants" => write_list(w, &period.participants, participant),
         "period" => {
             let known: Known<4> = [
                 ("currency", Some(Val::Str(&info.currency))),
@@ -78,33 +56,61 @@ fn write_period(w: &mut impl Write, period: &Period) -> io::Result<()> {
             ];
             write_record(w, &known, &info.attributes, unreachable_nested)
         }
-        _ => write_list(w, &period.teams, |w, t| {
-            let known: Known<3> = [
-                ("id", Some(Val::Str(&t.id))),
-                ("name", t.name.as_deref().map(Val::Str)),
-                ("target", t.target.map(Val::Dec)),
-            ];
-            write_record(w, &known, &t.attributes, unreachable_nested)
-        }),
+        _ => write_list(w, &period.teams, team),
     })
+}
+
+fn deal(w: &mut Vec<u8>, d: &Deal) -> io::Result<()> {
+    let known: Known<7> = [
+        ("amount", Some(Val::Dec(d.amount))),
+        ("closed_on", Some(Val::Date(d.closed_on))),
+        ("customer", d.customer.as_deref().map(Val::Str)),
+        ("id", Some(Val::Str(&d.id))),
+        ("kind", d.kind.as_deref().map(Val::Str)),
+        ("participant", Some(Val::Str(&d.participant))),
+        ("segment", d.segment.as_deref().map(Val::Str)),
+    ];
+    write_record(w, &known, &d.attributes, unreachable_nested)
+}
+
+fn participant(w: &mut Vec<u8>, p: &Participant) -> io::Result<()> {
+    let known: Known<9> = [
+        ("group", p.group.as_deref().map(Val::Str)),
+        ("hired_on", p.hired_on.map(Val::Date)),
+        ("id", Some(Val::Str(&p.id))),
+        ("mentor", p.mentor.as_deref().map(Val::Str)),
+        ("metrics", p.metrics.as_ref().map(Val::Metrics)),
+        ("name", p.name.as_deref().map(Val::Str)),
+        ("prior_deals", p.prior_deals.map(Val::Int)),
+        ("target", p.target.map(Val::Dec)),
+        ("team", p.team.as_deref().map(Val::Str)),
+    ];
+    write_record(w, &known, &p.attributes, unreachable_nested)
+}
+
+fn team(w: &mut Vec<u8>, t: &Team) -> io::Result<()> {
+    let known: Known<3> =
+        [("id", Some(Val::Str(&t.id))), ("name", t.name.as_deref().map(Val::Str)), ("target", t.target.map(Val::Dec))];
+    write_record(w, &known, &t.attributes, unreachable_nested)
 }
 
 fn unreachable_nested<W: Write>(_: &mut W, key: &str) -> io::Result<()> {
     unreachable!("{key} is not a nested field")
 }
 
-fn write_list<W: Write, T>(
-    w: &mut W,
+/// A list, its records written in parallel chunks (a period's deals are most of its bytes).
+fn write_list<T: Sync>(
+    w: &mut impl Write,
     items: &[T],
-    mut item: impl FnMut(&mut W, &T) -> io::Result<()>,
+    item: fn(&mut Vec<u8>, &T) -> io::Result<()>,
 ) -> io::Result<()> {
     w.write_all(b"[")?;
-    for (i, x) in items.iter().enumerate() {
+    write_in_chunks(w, items, |buf, i, x| {
         if i > 0 {
-            w.write_all(b",")?;
+            buf.push(b',');
         }
-        item(w, x)?;
-    }
+        item(buf, x)
+    })?;
     w.write_all(b"]")
 }
 
@@ -238,7 +244,7 @@ fn write_json(w: &mut impl Write, v: &Value) -> io::Result<()> {
             Some(d) => write_decimal(w, d),
             None => write!(w, "{n}"),
         },
-        Value::Array(items) => write_list(w, items, |w, item| write_json(w, item)),
+        Value::Array(items) => write_list(w, items, write_json),
         Value::Object(map) => {
             // Sorted here: whether serde_json's map keeps document order depends on its
             // `preserve_order` feature, which another crate may switch on.
