@@ -4,19 +4,18 @@
 //! It only answers "valid, and here it is" or "not valid": at the first problem it gives up, and
 //! the caller reads the document again on the path that reports every problem.
 //!
-//! The deals, nearly all of a large period, are read in parallel: the document is read with the
-//! deals list kept as text, which is then cut into pieces at deal boundaries (see [`pieces`]).
+//! The lists are read in parallel: the document is read with each list kept as text, which is
+//! then cut into pieces at record boundaries (see [`pieces`]).
 
 use super::raw::{self, Key};
 use super::validate::{self, Problems, Refs};
 use crate::money::Currency;
-use payplan_sdk::period::{Deal, Period};
+use payplan_sdk::period::Period;
 use rayon::prelude::*;
 use serde::Deserialize;
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use std::fmt;
-use std::marker::PhantomData;
 
 /// The period and its currency, or `None` when anything is wrong with the document.
 pub fn read(bytes: &[u8]) -> Option<(Period, Currency)> {
@@ -25,13 +24,15 @@ pub fn read(bytes: &[u8]) -> Option<(Period, Currency)> {
     de.end().ok()?;
     let mut p = Problems::default();
     let head = validate::header(&mut p, doc.period);
+    let teams = list(doc.teams, |p, r| validate::team(p, 0, r))?;
+    let participants = list(doc.participants, |p, r| validate::participant(p, 0, r, None))?;
     let refs = Refs {
-        teams: doc.teams.iter().map(|t| t.id.as_str()).collect(),
-        participants: doc.participants.iter().map(|r| r.id.as_str()).collect(),
+        teams: teams.iter().map(|t| t.id.as_str()).collect(),
+        participants: participants.iter().map(|r| r.id.as_str()).collect(),
         start: head.start,
         end: head.end,
     };
-    for (i, r) in doc.participants.iter().enumerate() {
+    for (i, r) in participants.iter().enumerate() {
         let at = validate::At::item("participants", i);
         if let Some(team) = &r.team {
             refs.team(&mut p, at, team);
@@ -40,34 +41,37 @@ pub fn read(bytes: &[u8]) -> Option<(Period, Currency)> {
             refs.mentor(&mut p, at, Some(&r.id), mentor);
         }
     }
-    let unique = refs.teams.len() == doc.teams.len() && refs.participants.len() == doc.participants.len();
+    let unique = refs.teams.len() == teams.len() && refs.participants.len() == participants.len();
     if !p.is_empty() || !unique {
         return None;
     }
-    let deals = match doc.deals {
-        Some(text) => deals(text.get().as_bytes(), &refs)?,
-        None => Vec::new(),
-    };
+    let deals = list(doc.deals, |p, r| validate::deal(p, 0, r, Some(&refs)).ok())?;
     drop(refs);
-    let (period, currency) = validate::period(head, doc.teams, doc.participants, deals, doc.attributes);
+    let (period, currency) = validate::period(head, teams, participants, deals, doc.attributes);
     // Sorted by id, a duplicate deal id sits next to its twin.
     period.deals.windows(2).all(|w| w[0].id != w[1].id).then_some((period, currency))
 }
 
-/// Pieces of the deals list are about this many bytes: about 50 pieces for a 100k-participant
-/// period, and one piece, read on the caller's thread, for a small one.
+/// Pieces of a list are about this many bytes: about 50 pieces for the deals of a
+/// 100k-participant period, and one piece, read on the caller's thread, for a small list.
 const PIECE: usize = 4 << 20;
 
-/// The deals list (its JSON text), each deal checked with its references, in list order.
+/// A list (its JSON text; absent reads as empty), each record checked by `check` (which gets
+/// the record's own problems, and whose index would only name them: this path reports none).
 ///
-/// The pieces are read twice in parallel: once to count their deals, then to read each piece
+/// The pieces are read twice in parallel: once to count their records, then to read each piece
 /// into its own part of one list. That list is the only copy: gathering a list per piece would
 /// hold every deal twice (measured: 1.25 GB against 0.98 GB after reading a 100k period).
-fn deals(text: &[u8], refs: &Refs) -> Option<Vec<Deal>> {
-    let body = text.strip_prefix(b"[")?.strip_suffix(b"]")?;
+fn list<'de, R, T>(text: Option<&'de RawValue>, check: impl Fn(&mut Problems, R) -> Option<T> + Sync) -> Option<Vec<T>>
+where
+    R: Deserialize<'de>,
+    T: Send,
+{
+    let Some(text) = text else { return Some(Vec::new()) };
+    let body = text.get().as_bytes().strip_prefix(b"[")?.strip_suffix(b"]")?;
     let pieces = pieces(body, body.len() / PIECE + 1);
     let counts = in_parallel(pieces.clone(), |piece| each::<IgnoredAny>(piece, |_| Some(())))?;
-    let mut slots: Vec<Option<Deal>> = Vec::new();
+    let mut slots: Vec<Option<T>> = Vec::new();
     slots.resize_with(counts.iter().sum(), || None);
     let mut parts = Vec::with_capacity(pieces.len());
     let mut rest = &mut slots[..];
@@ -79,13 +83,13 @@ fn deals(text: &[u8], refs: &Refs) -> Option<Vec<Deal>> {
     in_parallel(parts, |(piece, part)| {
         let mut p = Problems::default();
         let mut slots = part.iter_mut();
-        // The index only names a problem, and this path reports none: the slow path will.
-        each::<raw::Deal>(piece, |r| {
-            *slots.next()? = Some(validate::deal(&mut p, 0, r, Some(refs)).ok()?);
+        each::<R>(piece, |r| {
+            *slots.next()? = Some(check(&mut p, r)?);
             p.is_empty().then_some(())
         })
     })?;
-    // Every slot is filled; `Option<Deal>` is the size of `Deal`, so this reuses the list.
+    // Every slot is filled; `Option<T>` is the size of `T` for the period's records (their
+    // strings leave room for `None`), so this reuses the list.
     slots.into_iter().collect()
 }
 
@@ -145,12 +149,12 @@ fn each<'de, R: Deserialize<'de>>(piece: &'de [u8], mut take: impl FnMut(R) -> O
     Some(count)
 }
 
-/// The document with each list but the deals already checked, record by record.
+/// The document, its lists kept as text.
 #[derive(Default)]
 struct Document<'de> {
     period: Option<raw::Header>,
-    teams: Vec<payplan_sdk::period::Team>,
-    participants: Vec<payplan_sdk::period::Participant>,
+    teams: Option<&'de RawValue>,
+    participants: Option<&'de RawValue>,
     deals: Option<&'de RawValue>,
     attributes: raw::Attributes,
 }
@@ -176,13 +180,8 @@ impl<'de> Deserialize<'de> for Document<'de> {
                     }
                     match slot {
                         Some(0) => out.period = Some(map.next_value()?),
-                        Some(1) => out.teams = map.next_value_seed(Checked(validate::team, PhantomData))?,
-                        Some(2) => {
-                            out.participants = map.next_value_seed(Checked(
-                                |p: &mut Problems, i, r| validate::participant(p, i, r, None),
-                                PhantomData,
-                            ))?;
-                        }
+                        Some(1) => out.teams = Some(map.next_value()?),
+                        Some(2) => out.participants = Some(map.next_value()?),
                         Some(3) => out.deals = Some(map.next_value()?),
                         _ => {
                             out.attributes.insert(key.0.into_owned(), map.next_value()?);
@@ -193,45 +192,6 @@ impl<'de> Deserialize<'de> for Document<'de> {
             }
         }
         deserializer.deserialize_map(V)
-    }
-}
-
-/// A list whose records are checked by `F` as they are read; the first problem stops the read.
-struct Checked<F, R>(F, PhantomData<R>);
-
-impl<'de, F, R, T> DeserializeSeed<'de> for Checked<F, R>
-where
-    F: FnMut(&mut Problems, usize, R) -> Option<T>,
-    R: Deserialize<'de>,
-{
-    type Value = Vec<T>;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Vec<T>, D::Error> {
-        deserializer.deserialize_seq(self)
-    }
-}
-
-impl<'de, F, R, T> Visitor<'de> for Checked<F, R>
-where
-    F: FnMut(&mut Problems, usize, R) -> Option<T>,
-    R: Deserialize<'de>,
-{
-    type Value = Vec<T>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a list")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<Vec<T>, A::Error> {
-        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-        let mut p = Problems::default();
-        while let Some(raw) = seq.next_element::<R>()? {
-            match (self.0)(&mut p, out.len(), raw) {
-                Some(record) if p.is_empty() => out.push(record),
-                _ => return Err(de::Error::custom("a record with a problem")),
-            }
-        }
-        Ok(out)
     }
 }
 
