@@ -47,9 +47,11 @@ pub fn evaluate(plan_text: &str, period: &str, threads: usize) -> payplan::Resul
 /// Evaluates plan text as if it were the file `plan_file` (scripts resolved against its folder).
 pub fn evaluate_at(plan_file: &Path, plan_text: &str, period: &str, threads: usize) -> payplan::Result<EvalResult> {
     let plan = plan::parse(plan_file, plan_text, |p| std::fs::read(p).map_err(|e| e.to_string()))?;
-    let input = input::parse_period(period.as_bytes())
+    let pool = thread_pool(threads);
+    let input = pool
+        .install(|| input::parse_period(period.as_bytes()))
         .map_err(|problems| payplan::Error::Input { file: "period.json".into(), problems })?;
-    CompiledPlan::new(plan)?.evaluate(input, &thread_pool(threads))
+    CompiledPlan::new(plan)?.evaluate(input, &pool)
 }
 
 /// The payouts as `participant policy component amount` rows, for compact assertions.
