@@ -47,9 +47,21 @@ pub fn evaluate(ptr: u32, len: u32, policy: PolicyFn) -> u64 {
 ///
 /// payplan_sdk::export_policy!(spot_bonus);
 /// ```
+///
+/// A policy that never reads `input.earlier` says so, and the host sends it empty:
+/// `payplan_sdk::export_policy!(spot_bonus, reads_earlier = false);`
 #[macro_export]
 macro_rules! export_policy {
     ($policy:path) => {
+        $crate::export_policy!($policy, reads_earlier = true);
+    };
+    ($policy:path, reads_earlier = $reads:literal) => {
+        #[doc(hidden)]
+        #[unsafe(no_mangle)]
+        pub extern "C" fn payplan_reads_earlier() -> u32 {
+            u32::from($reads)
+        }
+
         #[doc(hidden)]
         #[unsafe(no_mangle)]
         pub extern "C" fn payplan_abi_version() -> u32 {

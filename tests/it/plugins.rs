@@ -123,6 +123,42 @@ rate = 0.01
     );
 }
 
+#[test]
+fn a_plugin_that_reads_no_earlier_lines_is_sent_none() {
+    // A script whose four lines carry 16 KB of explanation each, then a plugin that traps when
+    // its input is over 32 KB, and otherwise replies with no lines.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("loud.rhai"),
+        "fn participant(ctx, p) { let s = \"x\"; for i in 0..14 { s += s; } ctx.pay(p, \"loud\", 1, [s]); }",
+    )
+    .unwrap();
+    let run = |export: &str| {
+        let module = format!(
+            r#"(module
+  (memory (export "memory") 2)
+  (data (i32.const 1024) "{{\"ok\":{{\"lines\":[],\"scores\":[]}}}}")
+  (func (export "payplan_abi_version") (result i32) i32.const 1)
+  (func (export "payplan_alloc") (param i32) (result i32) i32.const 4096)
+  {export}
+  (func (export "payplan_evaluate") (param i32 i32) (result i64)
+    (if (i32.gt_u (local.get 1) (i32.const 32768)) (then unreachable))
+    i64.const 4398046511135))"#
+        );
+        std::fs::write(dir.path().join("quiet.wasm"), wat::parse_str(module).unwrap()).unwrap();
+        let plan = "id = \"t\"\nversion = \"1\"\ncurrency = \"CNY\"\n[[policy]]\nid = \"loud\"\nscript = \"loud.rhai\"\n\
+                    [[policy]]\nid = \"quiet\"\nplugin = \"quiet.wasm\"\n";
+        evaluate_at(&dir.path().join("plan.toml"), plan, PERIOD, 1)
+    };
+    let says = |reads: u32| format!("(func (export \"payplan_reads_earlier\") (result i32) i32.const {reads})");
+    let result = run(&says(0)).unwrap();
+    assert_eq!(rows(&result).len(), 4, "the script's lines");
+    for export in [says(1), String::new()] {
+        let err = run(&export).unwrap_err().to_string();
+        assert!(err.contains("quiet.wasm: the plugin trapped"), "sent every earlier line: {err}");
+    }
+}
+
 /// A module speaking the ABI whose `payplan_evaluate` body is `body`.
 fn wat(body: &str) -> String {
     format!(

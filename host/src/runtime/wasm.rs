@@ -65,6 +65,8 @@ pub struct WasmPolicy {
     id: String,
     file: PathBuf,
     pre: InstancePre<Host>,
+    /// Whether the plugin reads the earlier policies' output (`payplan_reads_earlier`).
+    reads_earlier: bool,
     limits: Limits,
     params: serde_json::Map<String, serde_json::Value>,
 }
@@ -94,14 +96,21 @@ impl WasmPolicy {
         }
         check_exports(&module).map_err(refuse)?;
         let pre = Linker::new(engine()).instantiate_pre(&module).map_err(|e| refuse(e.to_string()))?;
-        let policy = Self { id: id.into(), file: file.clone(), pre, limits, params: params.clone() };
+        let mut policy =
+            Self { id: id.into(), file: file.clone(), pre, reads_earlier: true, limits, params: params.clone() };
         let (mut store, instance) = policy.instantiate(policy.limits.fuel, policy.limits.memory)?;
-        let version = instance
-            .get_typed_func::<(), u32>(&mut store, abi::exports::ABI_VERSION)
-            .and_then(|f| f.call(&mut store, ()))
-            .map_err(|e| policy.failure(e, &store))?;
+        let mut ask = |name: &str| {
+            instance
+                .get_typed_func::<(), u32>(&mut store, name)
+                .and_then(|f| f.call(&mut store, ()))
+                .map_err(|e| policy.failure(e, &store))
+        };
+        let version = ask(abi::exports::ABI_VERSION)?;
         if version != ABI_VERSION {
             return Err(refuse(format!("speaks plugin ABI version {version}; this host speaks version {ABI_VERSION}")));
+        }
+        if module.get_export(abi::exports::READS_EARLIER).is_some() {
+            policy.reads_earlier = ask(abi::exports::READS_EARLIER)? != 0;
         }
         Ok(policy)
     }
@@ -215,6 +224,7 @@ impl WasmPolicy {
         let earlier = env
             .earlier
             .iter()
+            .filter(|_| self.reads_earlier)
             .map(|o| EarlierOutput {
                 policy: o.policy.clone(),
                 lines: o
@@ -279,6 +289,9 @@ fn check_exports(module: &Module) -> std::result::Result<(), String> {
     }
     func(abi::exports::ABI_VERSION, &[], &[ValType::I32])?;
     func(abi::exports::ALLOC, &[ValType::I32], &[ValType::I32])?;
+    if module.get_export(abi::exports::READS_EARLIER).is_some() {
+        func(abi::exports::READS_EARLIER, &[], &[ValType::I32])?;
+    }
     func(abi::exports::EVALUATE, &[ValType::I32, ValType::I32], &[ValType::I64])
 }
 

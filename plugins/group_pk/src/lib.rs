@@ -105,4 +105,4 @@ fn prizes(input: &PolicyInput) -> Result<Vec<Decimal>, String> {
         .collect()
 }
 
-payplan_sdk::export_policy!(group_pk);
+payplan_sdk::export_policy!(group_pk, reads_earlier = false);

@@ -32,4 +32,4 @@ fn manager_override(input: &PolicyInput) -> Result<PolicyOutput, String> {
     Ok(out)
 }
 
-payplan_sdk::export_policy!(manager_override);
+payplan_sdk::export_policy!(manager_override, reads_earlier = false);

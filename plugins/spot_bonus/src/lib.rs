@@ -13,4 +13,4 @@ fn spot_bonus(input: &PolicyInput) -> Result<PolicyOutput, String> {
     Ok(out)
 }
 
-payplan_sdk::export_policy!(spot_bonus);
+payplan_sdk::export_policy!(spot_bonus, reads_earlier = false);
