@@ -2,7 +2,8 @@
 //! comma-separated; default 2000, the CI size), ~20 deals each, the example plan's seven standard
 //! policies, run as (a) Rhai scripts, (b) the same rules as native Rust (the floor), and (c) with
 //! `group_pk` as the WASM plugin. Each run is a child process, so its peak memory is its own.
-//! All three must emit the same lines and scores, or the benchmark fails.
+//! All three must emit the same lines and scores, or the benchmark fails. Each runs twice per
+//! size and the faster run is reported.
 //!
 //! `PAYPLAN_BENCH_SIZES=10000,100000,1000000 cargo bench --bench engine`
 
@@ -20,6 +21,11 @@ use std::process::Command;
 use std::time::Instant;
 
 const CONFIGS: [&str; 3] = ["rhai", "native", "wasm"];
+
+/// Timed runs of each runtime per size. On this VM noise only adds time (nearly all of it system
+/// time for fresh memory: the same run has measured 2.3 s and 4.8 s), so the faster of two runs
+/// is the nearer to what the code costs.
+const TIMED_RUNS: usize = 2;
 
 /// Each configuration's reported figures (`key=value` from its child), by configuration.
 type Runs = BTreeMap<&'static str, BTreeMap<String, String>>;
@@ -70,15 +76,25 @@ fn main() {
         // for fresh memory (its parse measured 2-3x the others', in system time), whichever
         // runtime it is.
         assert!(run("native").status.success(), "the warm-up run failed");
+        // Each runtime runs TIMED_RUNS times, the rounds interleaved; the faster run is reported.
+        for _ in 0..TIMED_RUNS {
+            for config in CONFIGS {
+                let output = run(config);
+                assert!(output.status.success(), "{config}: {}", String::from_utf8_lossy(&output.stderr));
+                let line = String::from_utf8(output.stdout).unwrap();
+                let r: BTreeMap<String, String> = line
+                    .split_whitespace()
+                    .filter_map(|kv| kv.split_once('='))
+                    .map(|(k, v)| (k.into(), v.into()))
+                    .collect();
+                let total = |r: &BTreeMap<String, String>| r["total"].parse::<f64>().unwrap();
+                if runs.get(config).is_none_or(|best| total(&r) < total(best)) {
+                    runs.insert(config, r);
+                }
+            }
+        }
         for config in CONFIGS {
-            let output = run(config);
-            assert!(output.status.success(), "{config}: {}", String::from_utf8_lossy(&output.stderr));
-            let line = String::from_utf8(output.stdout).unwrap();
-            let r: BTreeMap<String, String> = line
-                .split_whitespace()
-                .filter_map(|kv| kv.split_once('='))
-                .map(|(k, v)| (k.into(), v.into()))
-                .collect();
+            let r = &runs[config];
             let secs = |k: &str| r[k].parse::<f64>().unwrap();
             let deals: f64 = r["deals"].parse().unwrap();
             println!(
@@ -93,7 +109,6 @@ fn main() {
                 secs("peak_kb") / 1024.0,
                 deals / secs("total"),
             );
-            runs.insert(config, r);
         }
         for (config, r) in &runs {
             println!("{n:>9} {config:>7} evaluate by step: {}", r["steps"].replace([',', ':'], " "));
