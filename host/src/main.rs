@@ -293,8 +293,9 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
                 let Some(final_run) = store.closed(&result.period)? else {
                     anyhow::bail!("period {} is not closed: record an ordinary run (--record)", result.period);
                 };
-                let stored =
-                    audit::record(store.as_ref(), &bytes, &compiled.plan, &result, &caller, Some(final_run), None)?;
+                let stored = pool.install(|| {
+                    audit::record(store.as_ref(), &bytes, &compiled.plan, &result, &caller, Some(final_run), None)
+                })?;
                 let before = audit::stored_run(store.as_ref(), final_run)?.result;
                 eprintln!("recorded run {} (adjustment of run {final_run})", stored.record.seq);
                 out(&render_deltas(stored.record.seq, final_run, &audit::deltas(&before, &result), format))?;
@@ -302,7 +303,8 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             }
             if record {
                 let store = open(&cli.store)?;
-                let stored = audit::record(store.as_ref(), &bytes, &compiled.plan, &result, &caller, None, None)?;
+                let stored = pool
+                    .install(|| audit::record(store.as_ref(), &bytes, &compiled.plan, &result, &caller, None, None))?;
                 eprintln!("recorded run {} ({})", stored.record.seq, stored.hash);
             }
             let policies: Vec<String> = compiled.plan.policies.iter().map(|p| p.id.clone()).collect();
