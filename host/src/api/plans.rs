@@ -251,8 +251,10 @@ pub async fn evaluate(
             tracing::warn!(period = %result.period, plan = %plan, "abandoned before recording (timeout or client gone)");
             return Err(Problem::new(StatusCode::SERVICE_UNAVAILABLE, "timeout", "abandoned before recording"));
         }
-        let stored =
-            audit::record(state.store.as_ref(), &body, &compiled.plan, &result, &caller.name, adjusts, request)?;
+        // In the service's pool, as the period was read: a long result's JSON is written in parallel.
+        let stored = state.pool.install(|| {
+            audit::record(state.store.as_ref(), &body, &compiled.plan, &result, &caller.name, adjusts, request)
+        })?;
         state.metrics.evaluation(true, clock.elapsed().as_secs_f64());
         tracing::info!(run = stored.record.seq, period = %result.period, plan = %plan, "recorded");
         Ok(run_created(RunResponse { run: RunInfo::from(stored), result }, false))

@@ -221,34 +221,37 @@ impl WasmPolicy {
             .map(|g| GroupView { id: g.id.clone(), sales: g.sales, target: g.target, members: ids(&g.members) })
             .collect();
         let who = |w: usize| facts.participants[w].id.clone();
-        let earlier = env
-            .earlier
-            .iter()
-            .filter(|_| self.reads_earlier)
-            .map(|o| EarlierOutput {
-                policy: o.policy.clone(),
-                lines: o
-                    .lines
-                    .iter()
-                    .map(|l| LineOut {
-                        participant: who(l.who),
-                        component: l.component.clone(),
-                        amount: l.amount,
-                        explain: l.explain.clone(),
-                    })
-                    .collect(),
-                scores: o
-                    .scores
-                    .iter()
-                    .map(|s| ScoreOut {
-                        participant: who(s.who),
-                        score: s.score,
-                        grade: s.grade.clone(),
-                        explain: s.explain.clone(),
-                    })
-                    .collect(),
-            })
-            .collect();
+        // A plugin that does not read earlier output is sent none.
+        let earlier = if !self.reads_earlier {
+            Vec::new()
+        } else {
+            env.earlier
+                .iter()
+                .map(|o| EarlierOutput {
+                    policy: o.policy.clone(),
+                    lines: o
+                        .lines
+                        .iter()
+                        .map(|l| LineOut {
+                            participant: who(l.who),
+                            component: l.component.clone(),
+                            amount: l.amount,
+                            explain: l.explain.clone(),
+                        })
+                        .collect(),
+                    scores: o
+                        .scores
+                        .iter()
+                        .map(|s| ScoreOut {
+                            participant: who(s.who),
+                            score: s.score,
+                            grade: s.grade.clone(),
+                            explain: s.explain.clone(),
+                        })
+                        .collect(),
+                })
+                .collect()
+        };
         PolicyInput {
             abi: ABI_VERSION,
             policy: self.id.clone(),
