@@ -6,6 +6,7 @@
 
 mod canonical;
 pub mod raw;
+mod scan;
 mod stream;
 mod validate;
 
