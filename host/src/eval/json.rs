@@ -17,7 +17,7 @@ pub enum Form {
 }
 
 /// Writes `result` in `form` (without a final new line).
-pub fn write(out: &mut impl Write, result: &EvalResult, form: Form) -> io::Result<()> {
+pub fn write(out: &mut (impl Write + Send), result: &EvalResult, form: Form) -> io::Result<()> {
     let pretty = form == Form::Pretty;
     out.write_all(b"{")?;
     let mut object = Object { out: &mut *out, form, first: true };
@@ -44,7 +44,7 @@ struct Object<'w, W> {
     first: bool,
 }
 
-impl<W: Write> Object<'_, W> {
+impl<W: Write + Send> Object<'_, W> {
     fn key(&mut self, key: &str) -> io::Result<()> {
         let comma = if std::mem::replace(&mut self.first, false) { "" } else { "," };
         match self.form {

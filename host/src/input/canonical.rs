@@ -35,7 +35,7 @@ enum Val<'a> {
 /// A record's known fields, sorted by key; `None` is an absent field.
 type Known<'a, const N: usize> = [(&'static str, Option<Val<'a>>); N];
 
-fn write_period(w: &mut impl Write, period: &Period) -> io::Result<()> {
+fn write_period(w: &mut (impl Write + Send), period: &Period) -> io::Result<()> {
     let info = &period.period;
     // Validation leaves the lists sorted by id.
     let top: Known<4> = [
@@ -94,13 +94,13 @@ fn team(w: &mut Vec<u8>, t: &Team) -> io::Result<()> {
     write_record(w, &known, &t.attributes, unreachable_nested)
 }
 
-fn unreachable_nested<W: Write>(_: &mut W, key: &str) -> io::Result<()> {
+fn unreachable_nested<W: Write + Send>(_: &mut W, key: &str) -> io::Result<()> {
     unreachable!("{key} is not a nested field")
 }
 
 /// A list, its records written in parallel chunks (a period's deals are most of its bytes).
 fn write_list<T: Sync>(
-    w: &mut impl Write,
+    w: &mut (impl Write + Send),
     items: &[T],
     item: fn(&mut Vec<u8>, &T) -> io::Result<()>,
 ) -> io::Result<()> {
@@ -116,7 +116,7 @@ fn write_list<T: Sync>(
 
 /// The known fields merged with the unknown ones, in key order (unknown keys never equal a known
 /// one: reading the period files them as known).
-fn write_record<W: Write>(
+fn write_record<W: Write + Send>(
     w: &mut W,
     known: &[(&'static str, Option<Val>)],
     attributes: &Attributes,
@@ -151,7 +151,7 @@ fn write_record<W: Write>(
 }
 
 /// An object whose entries come in key order.
-fn write_object<'a, W: Write, V>(
+fn write_object<'a, W: Write + Send, V>(
     w: &mut W,
     entries: impl IntoIterator<Item = (&'a String, V)>,
     mut value: impl FnMut(&mut W, V) -> io::Result<()>,
@@ -166,12 +166,12 @@ fn write_object<'a, W: Write, V>(
     w.write_all(if first { b"{}" } else { b"}" })
 }
 
-fn write_key(w: &mut impl Write, key: &str) -> io::Result<()> {
+fn write_key(w: &mut (impl Write + Send), key: &str) -> io::Result<()> {
     serde_json::to_writer(&mut *w, key)?;
     w.write_all(b":")
 }
 
-fn write_val(w: &mut impl Write, val: Val) -> io::Result<()> {
+fn write_val(w: &mut (impl Write + Send), val: Val) -> io::Result<()> {
     match val {
         Val::Str(s) => Ok(serde_json::to_writer(w, s)?),
         Val::Dec(d) => {
@@ -188,7 +188,7 @@ fn write_val(w: &mut impl Write, val: Val) -> io::Result<()> {
 
 /// The exact value without trailing zeros, as `Decimal`'s `Display` writes it, without the
 /// formatting machinery.
-fn write_decimal(w: &mut impl Write, d: Decimal) -> io::Result<()> {
+fn write_decimal(w: &mut (impl Write + Send), d: Decimal) -> io::Result<()> {
     let d = normal(d);
     let mut digits = itoa::Buffer::new();
     let digits = digits.format(d.mantissa().unsigned_abs()).as_bytes();
@@ -213,7 +213,7 @@ fn write_decimal(w: &mut impl Write, d: Decimal) -> io::Result<()> {
 }
 
 /// `"YYYY-MM-DD"`: validated dates have four-digit years.
-fn write_date(w: &mut impl Write, d: NaiveDate) -> io::Result<()> {
+fn write_date(w: &mut (impl Write + Send), d: NaiveDate) -> io::Result<()> {
     let (year, month, day) = (d.year(), d.month(), d.day());
     if !(0..=9999).contains(&year) {
         return write!(w, "\"{d}\"");
@@ -238,7 +238,7 @@ fn write_date(w: &mut impl Write, d: NaiveDate) -> io::Result<()> {
 
 /// Any JSON value (an unknown field) in canonical form: keys sorted, numbers as their exact value
 /// without trailing zeros.
-fn write_json(w: &mut impl Write, v: &Value) -> io::Result<()> {
+fn write_json(w: &mut (impl Write + Send), v: &Value) -> io::Result<()> {
     match v {
         Value::Number(n) => match parse_decimal(&n.to_string()) {
             Some(d) => write_decimal(w, d),
