@@ -94,7 +94,7 @@ fn team(w: &mut Vec<u8>, t: &Team) -> io::Result<()> {
     write_record(w, &known, &t.attributes, unreachable_nested)
 }
 
-fn unreachable_nested<W: Write + Send>(_: &mut W, key: &str) -> io::Result<()> {
+fn unreachable_nested<W: Write>(_: &mut W, key: &str) -> io::Result<()> {
     unreachable!("{key} is not a nested field")
 }
 
@@ -151,7 +151,7 @@ fn write_record<W: Write + Send>(
 }
 
 /// An object whose entries come in key order.
-fn write_object<'a, W: Write + Send, V>(
+fn write_object<'a, W: Write, V>(
     w: &mut W,
     entries: impl IntoIterator<Item = (&'a String, V)>,
     mut value: impl FnMut(&mut W, V) -> io::Result<()>,
@@ -166,12 +166,12 @@ fn write_object<'a, W: Write + Send, V>(
     w.write_all(if first { b"{}" } else { b"}" })
 }
 
-fn write_key(w: &mut (impl Write + Send), key: &str) -> io::Result<()> {
+fn write_key(w: &mut impl Write, key: &str) -> io::Result<()> {
     serde_json::to_writer(&mut *w, key)?;
     w.write_all(b":")
 }
 
-fn write_val(w: &mut (impl Write + Send), val: Val) -> io::Result<()> {
+fn write_val(w: &mut impl Write, val: Val) -> io::Result<()> {
     match val {
         Val::Str(s) => Ok(serde_json::to_writer(w, s)?),
         Val::Dec(d) => {
@@ -188,7 +188,7 @@ fn write_val(w: &mut (impl Write + Send), val: Val) -> io::Result<()> {
 
 /// The exact value without trailing zeros, as `Decimal`'s `Display` writes it, without the
 /// formatting machinery.
-fn write_decimal(w: &mut (impl Write + Send), d: Decimal) -> io::Result<()> {
+fn write_decimal(w: &mut impl Write, d: Decimal) -> io::Result<()> {
     let d = normal(d);
     let mut digits = itoa::Buffer::new();
     let digits = digits.format(d.mantissa().unsigned_abs()).as_bytes();
@@ -213,7 +213,7 @@ fn write_decimal(w: &mut (impl Write + Send), d: Decimal) -> io::Result<()> {
 }
 
 /// `"YYYY-MM-DD"`: validated dates have four-digit years.
-fn write_date(w: &mut (impl Write + Send), d: NaiveDate) -> io::Result<()> {
+fn write_date(w: &mut impl Write, d: NaiveDate) -> io::Result<()> {
     let (year, month, day) = (d.year(), d.month(), d.day());
     if !(0..=9999).contains(&year) {
         return write!(w, "\"{d}\"");
