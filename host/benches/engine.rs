@@ -3,7 +3,8 @@
 //! policies, run as (a) Rhai scripts, (b) the same rules as native Rust (the floor), and (c) with
 //! `group_pk` as the WASM plugin. Each run is a child process, so its peak memory is its own.
 //! All three must emit the same lines and scores, or the benchmark fails. Each runs twice per
-//! size and the faster run is reported.
+//! size and the faster run is reported. A fourth run, `rhai-min`, is the interpreter's floor: seven
+//! policies of one line each (`floor.rhai`: a tier rate on sales, no explanation).
 //!
 //! `PAYPLAN_BENCH_SIZES=10000,100000,1000000 cargo bench --bench engine`
 
@@ -20,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-const CONFIGS: [&str; 3] = ["rhai", "native", "wasm"];
+const CONFIGS: [&str; 4] = ["rhai", "native", "wasm", "rhai-min"];
 
 /// Timed runs of each runtime per size. On this VM noise only adds time (nearly all of it system
 /// time for fresh memory: the same run has measured 2.3 s and 4.8 s), so the faster of two runs
@@ -45,7 +46,7 @@ fn main() {
     let sizes = std::env::var("PAYPLAN_BENCH_SIZES").unwrap_or_else(|_| "2000".into());
     let dir = tempfile::tempdir().expect("a temporary folder");
     println!(
-        "{:>9} {:>10} {:>7} {:>7} {:>10} {:>9} {:>8} {:>9} {:>8} {:>8} {:>8} {:>12}",
+        "{:>9} {:>10} {:>7} {:>8} {:>10} {:>9} {:>8} {:>9} {:>8} {:>8} {:>8} {:>12}",
         "people",
         "deals",
         "JSON MB",
@@ -98,7 +99,7 @@ fn main() {
             let secs = |k: &str| r[k].parse::<f64>().unwrap();
             let deals: f64 = r["deals"].parse().unwrap();
             println!(
-                "{n:>9} {:>10} {mb:>7.1} {config:>7} {:>9.3}s {:>8.3}s {:>7.3}s {:>8.3}s {:>7.2}s {:>7.2}s {:>8.0} {:>12.0}",
+                "{n:>9} {:>10} {mb:>7.1} {config:>8} {:>9.3}s {:>8.3}s {:>7.3}s {:>8.3}s {:>7.2}s {:>7.2}s {:>8.0} {:>12.0}",
                 r["deals"],
                 secs("parse"),
                 secs("evaluate"),
@@ -111,7 +112,7 @@ fn main() {
             );
         }
         for (config, r) in &runs {
-            println!("{n:>9} {config:>7} evaluate by step: {}", r["steps"].replace([',', ':'], " "));
+            println!("{n:>9} {config:>8} evaluate by step: {}", r["steps"].replace([',', ':'], " "));
         }
         let secs = |c: &str, k: &str| runs[c][k].parse::<f64>().unwrap();
         for config in ["native", "wasm"] {
@@ -121,9 +122,10 @@ fn main() {
             );
         }
         println!(
-            "{n:>9} ratios: evaluate rhai/native {:.1}, total rhai/native {:.2}; group_pk rhai/native {:.1}, wasm/native {:.1}; lines agree",
+            "{n:>9} ratios: evaluate rhai/native {:.1}, total rhai/native {:.2}, rhai-min/native {:.2}; group_pk rhai/native {:.1}, wasm/native {:.1}; lines agree",
             secs("rhai", "evaluate") / secs("native", "evaluate"),
             secs("rhai", "total") / secs("native", "total"),
+            secs("rhai-min", "total") / secs("native", "total"),
             secs("rhai", "pk") / secs("native", "pk"),
             secs("wasm", "pk") / secs("native", "pk"),
         );
@@ -139,10 +141,18 @@ fn main() {
     }
 }
 
-/// The example plan, with its policies as `config` says.
+/// The example plan, with its policies as `config` says; for `rhai-min`, seven copies of
+/// `floor.rhai`.
 fn plan_for(config: &str) -> CompiledPlan {
     let file = repo().join("examples/plan.toml");
     let mut text = std::fs::read_to_string(&file).unwrap();
+    if config == "rhai-min" {
+        let floor = repo().join("host/benches/floor.rhai");
+        text = "id = \"floor\"\nversion = \"1\"\ncurrency = \"CNY\"\nrounding = \"half_up\"\n".into();
+        for i in 1..=7 {
+            text += &format!("[[policy]]\nid = \"rule{i}\"\nscript = {:?}\n", floor.display().to_string());
+        }
+    }
     if config == "wasm" {
         let wasm = Path::new(env!("PAYPLAN_PLUGINS")).join("group_pk.wasm");
         text = text.replace("script = \"../policies/group_pk.rhai\"", &format!("plugin = \"{}\"", wasm.display()));
