@@ -49,7 +49,7 @@ impl Policy for Native {
         Location { file: "native".into(), position: None }
     }
     fn run(&self, env: &Env, pool: &rayon::ThreadPool) -> Result<Output> {
-        let mut out = Output { policy: self.id.clone(), ..Output::default() };
+        let mut out = Output::new(&self.id);
         pool.install(|| (self.rule)(env, &self.params, &mut out));
         Ok(out)
     }

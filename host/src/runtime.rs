@@ -12,7 +12,7 @@ use crate::facts::{Facts, Who};
 use crate::money::Rounding;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// A compiled policy, ready to run against any period.
 pub trait Policy: Send + Sync {
@@ -58,9 +58,30 @@ pub struct Output {
     pub scores: Vec<ScoreLine>,
     /// Index of each participant's score in `scores`.
     pub score_of: HashMap<Who, usize>,
+    /// Each participant's total of `lines`, built at the first [`Output::paid`]: only once an
+    /// output is an earlier one, read-only behind [`Env::earlier`], is it asked.
+    paid_to: OnceLock<HashMap<Who, Decimal>>,
 }
 
 impl Output {
+    /// An empty output of the policy `policy`.
+    pub fn new(policy: &str) -> Self {
+        Self { policy: policy.into(), ..Self::default() }
+    }
+
+    /// The sum of this output's lines for `who` (zero without one). A per-participant script
+    /// asks for each participant: a pass over the lines per question made a period n².
+    pub fn paid(&self, who: Who) -> Decimal {
+        let totals = self.paid_to.get_or_init(|| {
+            let mut totals = HashMap::new();
+            for line in &self.lines {
+                *totals.entry(line.who).or_default() += line.amount;
+            }
+            totals
+        });
+        totals.get(&who).copied().unwrap_or_default()
+    }
+
     /// Appends another part's output (from a later chunk of participants).
     pub fn extend(&mut self, other: Output) {
         let base = self.scores.len();
@@ -94,4 +115,26 @@ pub struct ScoreLine {
     pub grade: String,
     /// Why.
     pub explain: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paid_sums_each_participants_lines() {
+        let line = |who, component: &str, amount: &str| Line {
+            who,
+            component: component.into(),
+            amount: amount.parse().unwrap(),
+            explain: Vec::new(),
+        };
+        let output = Output {
+            lines: vec![line(0, "a", "10.50"), line(1, "a", "3.00"), line(0, "b", "-0.25")],
+            ..Output::default()
+        };
+        assert_eq!(output.paid(0), "10.25".parse::<Decimal>().unwrap());
+        assert_eq!(output.paid(1), Decimal::from(3));
+        assert_eq!(output.paid(2), Decimal::ZERO);
+    }
 }

@@ -264,7 +264,7 @@ impl Policy for RhaiPolicy {
             self.call(engine, "check", (Dynamic::from_map(self.params.clone()),))?;
         }
         let shared = || Arc::new(Shared { env: Arc::new(env.clone()), params: self.params.clone() });
-        let mut output = Output { policy: self.id.clone(), ..Output::default() };
+        let mut output = Output::new(&self.id);
         // How many items, the driver that walks a chunk of them, and the handle of one.
         type Handle = fn(Arc<Env>, usize) -> Dynamic;
         let (count, driver, handle): (usize, &str, Handle) = match self.entry {

@@ -321,7 +321,7 @@ impl Policy for WasmPolicy {
         let who = |id: &str| {
             env.facts.who(id).ok_or_else(|| self.garbage(format!("emitted a line for unknown participant {id:?}")))
         };
-        let mut out = Output { policy: self.id.clone(), ..Output::default() };
+        let mut out = Output::new(&self.id);
         for l in output.lines {
             out.lines.push(Line {
                 who: who(&l.participant)?,

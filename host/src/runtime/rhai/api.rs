@@ -308,7 +308,7 @@ fn register_context(engine: &mut Engine) {
         })
         .register_fn("paid", |c: &mut Ctx, who: Dynamic, policy: &str| -> Fallible<Decimal> {
             let who = c.who(&who)?;
-            Ok(c.earlier(policy)?.lines.iter().filter(|l| l.who == who).map(|l| l.amount).sum())
+            Ok(c.earlier(policy)?.paid(who))
         });
 }
 
