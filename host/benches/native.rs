@@ -288,7 +288,7 @@ fn scorecard(env: &Env, params: &serde_json::Map<String, Value>, out: &mut Outpu
 }
 
 fn bonus(env: &Env, params: &serde_json::Map<String, Value>, out: &mut Output) {
-    let scores = env.earlier(params["scorecard"].as_str().unwrap()).expect("the scorecard ran").clone();
+    let scores = env.earlier(params["scorecard"].as_str().unwrap()).expect("the scorecard ran");
     let base = dec(&params["base"]);
     let multipliers = params["multipliers"].as_object().unwrap();
     each(env, out, |who, lines| {
