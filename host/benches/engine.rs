@@ -145,18 +145,24 @@ fn main() {
 /// `floor.rhai`.
 fn plan_for(config: &str) -> CompiledPlan {
     let file = repo().join("examples/plan.toml");
-    let mut text = std::fs::read_to_string(&file).unwrap();
-    if config == "rhai-min" {
-        let floor = repo().join("host/benches/floor.rhai");
-        text = "id = \"floor\"\nversion = \"1\"\ncurrency = \"CNY\"\nrounding = \"half_up\"\n".into();
-        for i in 1..=7 {
-            text += &format!("[[policy]]\nid = \"rule{i}\"\nscript = {:?}\n", floor.display().to_string());
+    let example = std::fs::read_to_string(&file).unwrap();
+    let text = match config {
+        // The example plan's header (currency, rounding), then the seven one-line rules.
+        "rhai-min" => {
+            let floor = repo().join("host/benches/floor.rhai").display().to_string();
+            let header = &example[..example.find("[[policy]]").expect("the example plan has policies")];
+            let mut text = header.to_string();
+            for i in 1..=7 {
+                text += &format!("[[policy]]\nid = \"rule{i}\"\nscript = {floor:?}\n");
+            }
+            text
         }
-    }
-    if config == "wasm" {
-        let wasm = Path::new(env!("PAYPLAN_PLUGINS")).join("group_pk.wasm");
-        text = text.replace("script = \"../policies/group_pk.rhai\"", &format!("plugin = \"{}\"", wasm.display()));
-    }
+        "wasm" => {
+            let wasm = Path::new(env!("PAYPLAN_PLUGINS")).join("group_pk.wasm");
+            example.replace("script = \"../policies/group_pk.rhai\"", &format!("plugin = \"{}\"", wasm.display()))
+        }
+        _ => example,
+    };
     let plan: Plan = plan::parse(&file, &text, |p| std::fs::read(p).map_err(|e| e.to_string())).unwrap();
     match config {
         "native" => {
