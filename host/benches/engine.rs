@@ -12,7 +12,7 @@ mod native;
 
 // The allocator the `payplan` binary uses, so the figures are the binary's.
 #[global_allocator]
-static GLOBAL: payplan::allocator::MiMalloc = payplan::allocator::MiMalloc;
+static GLOBAL: payplan::allocator::Counting = payplan::allocator::Counting;
 
 use payplan::eval::{CompiledPlan, thread_pool, to_json};
 use payplan::plan::{self, Plan};
@@ -185,7 +185,7 @@ fn child(config: &str, file: &Path) {
     drop(bytes);
     let deals = input.period.deals.len();
     let clock = Instant::now();
-    let (result, timings) = compiled.evaluate_timed(input, &pool).unwrap();
+    let (result, timings) = compiled.evaluate_timed(input, &pool, &payplan::halt::Halt::never()).unwrap();
     let evaluated = clock.elapsed();
     let json = pool.install(|| to_json(&result));
     let total = started.elapsed();

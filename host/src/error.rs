@@ -45,16 +45,22 @@ impl fmt::Display for Location {
 pub enum Limit {
     /// Script operations in one call.
     Operations,
-    /// Depth of nested function calls or expressions.
+    /// Depth of nested function calls (closures' calls included) or expressions.
     CallDepth,
-    /// Size of a string, array or map.
-    DataSize,
+    /// Bytes in one string.
+    StringSize,
+    /// Elements in one array, nested arrays' elements included.
+    ArraySize,
+    /// Entries in one map, nested maps' entries included.
+    MapSize,
     /// WASM fuel.
     Fuel,
     /// WASM linear memory, in bytes.
     Memory,
     /// Size of a plugin's reply, in bytes.
     OutputSize,
+    /// The wall-clock backstop, in milliseconds (0: the caller stopped waiting); see `halt`.
+    WallClock,
 }
 
 impl fmt::Display for Limit {
@@ -62,10 +68,13 @@ impl fmt::Display for Limit {
         f.write_str(match self {
             Self::Operations => "operations",
             Self::CallDepth => "call depth",
-            Self::DataSize => "data size",
+            Self::StringSize => "string size",
+            Self::ArraySize => "array size",
+            Self::MapSize => "map size",
             Self::Fuel => "fuel",
             Self::Memory => "memory",
             Self::OutputSize => "output size",
+            Self::WallClock => "wall-clock (ms)",
         })
     }
 }

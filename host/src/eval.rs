@@ -5,6 +5,7 @@ mod json;
 
 use crate::error::{Error, Result};
 use crate::facts::Facts;
+use crate::halt::Halt;
 use crate::input::Input;
 use crate::money::fixed;
 use crate::plan::{Plan, Source};
@@ -58,15 +59,20 @@ impl CompiledPlan {
         Self { plan, policies }
     }
 
-    /// Evaluates the plan against a validated period. `pool` runs per-participant policies; the
-    /// result is the same for any number of threads.
+    /// Evaluates the plan against a validated period. `pool` (from [`thread_pool`]) runs the
+    /// policies; the result is the same for any number of threads.
     pub fn evaluate(&self, input: Input, pool: &rayon::ThreadPool) -> Result<EvalResult> {
-        self.evaluate_timed(input, pool).map(|(result, _)| result)
+        self.evaluate_until(input, pool, &Halt::never())
     }
 
-    /// [`evaluate`](Self::evaluate), also saying how long each step took (for the benchmark;
-    /// the clock is read between steps, never inside one).
-    pub fn evaluate_timed(&self, input: Input, pool: &rayon::ThreadPool) -> Result<(EvalResult, Timings)> {
+    /// [`evaluate`](Self::evaluate), stopped with a wall-clock error once `halt` is due.
+    pub fn evaluate_until(&self, input: Input, pool: &rayon::ThreadPool, halt: &Halt) -> Result<EvalResult> {
+        self.evaluate_timed(input, pool, halt).map(|(result, _)| result)
+    }
+
+    /// [`evaluate_until`](Self::evaluate_until), also saying how long each step took (for the
+    /// benchmark; the clock is read between steps, never inside one).
+    pub fn evaluate_timed(&self, input: Input, pool: &rayon::ThreadPool, halt: &Halt) -> Result<(EvalResult, Timings)> {
         let mut timings = Timings::default();
         let mut clock = Instant::now();
         let mut lap = || {
@@ -89,8 +95,10 @@ impl CompiledPlan {
         timings.facts = lap();
         let mut earlier: Arc<Vec<Output>> = Arc::default();
         for policy in &self.policies {
-            let env = Env { facts: facts.clone(), rounding: plan.rounding, earlier: earlier.clone() };
-            let output = policy.run(&env, pool)?;
+            let env =
+                Env { facts: facts.clone(), rounding: plan.rounding, earlier: earlier.clone(), halt: halt.clone() };
+            // On a worker of the pool, whose stack is sized for the limits (see `thread_pool`).
+            let output = pool.install(|| policy.run(&env, pool))?;
             let output = settle(&env, policy.as_ref(), output)?;
             drop(env);
             Arc::make_mut(&mut earlier).push(output);
@@ -98,7 +106,7 @@ impl CompiledPlan {
         }
         // Every policy has run and let go of its environment: the outputs are ours to move.
         let outputs = Arc::try_unwrap(earlier).unwrap_or_else(|shared| (*shared).clone());
-        let result = pool.install(|| assemble(plan, &facts, outputs));
+        let result = pool.install(|| assemble(plan, &facts, &self.policies, outputs))?;
         timings.assemble = lap();
         Ok((result, timings))
     }
@@ -138,8 +146,9 @@ fn settle(env: &Env, policy: &dyn Policy, mut output: Output) -> Result<Output> 
     Ok(output)
 }
 
-/// Orders, totals and hashes the settled outputs into the result.
-fn assemble(plan: &Plan, facts: &Facts, outputs: Vec<Output>) -> EvalResult {
+/// Orders, totals and hashes the settled outputs into the result. A total that overflows a
+/// decimal is the error of the policy whose line made it overflow.
+fn assemble(plan: &Plan, facts: &Facts, compiled: &[Box<dyn Policy>], outputs: Vec<Output>) -> Result<EvalResult> {
     let places = facts.currency.places();
     let id = |who: usize| facts.participants[who].id.clone();
 
@@ -155,20 +164,25 @@ fn assemble(plan: &Plan, facts: &Facts, outputs: Vec<Output>) -> EvalResult {
     lines.sort_by(|a, b| (a.0, a.1, &a.2.component).cmp(&(b.0, b.1, &b.2.component)));
     let mut per_person = vec![Decimal::ZERO; facts.participants.len()];
     let mut total = Decimal::ZERO;
-    let payouts: Vec<Payout> = lines
-        .into_iter()
-        .map(|(who, p, line)| {
-            per_person[who] += line.amount;
-            total += line.amount;
-            Payout {
-                amount: line.amount,
-                component: line.component,
-                explain: line.explain,
-                participant: id(who),
+    let mut payouts = Vec::with_capacity(lines.len());
+    for (who, p, line) in lines {
+        let sums = per_person[who].checked_add(line.amount).zip(total.checked_add(line.amount));
+        let Some((person, all)) = sums else {
+            return Err(Error::Policy {
                 policy: policies[p].clone(),
-            }
-        })
-        .collect();
+                location: compiled[p].location(),
+                message: format!("its line {:?} of {} overflows the totals", line.component, id(who)),
+            });
+        };
+        (per_person[who], total) = (person, all);
+        payouts.push(Payout {
+            amount: line.amount,
+            component: line.component,
+            explain: line.explain,
+            participant: id(who),
+            policy: policies[p].clone(),
+        });
+    }
 
     scores.sort_by_key(|s| (s.0, s.1));
     let scores = scores
@@ -201,7 +215,7 @@ fn assemble(plan: &Plan, facts: &Facts, outputs: Vec<Output>) -> EvalResult {
         totals,
     };
     result.result_hash = result_hash(&result);
-    result
+    Ok(result)
 }
 
 /// `sha256:<hex>` of the canonical JSON of the hashed fields of a result.
@@ -218,7 +232,30 @@ pub fn to_json(result: &EvalResult) -> String {
     String::from_utf8(out).expect("serde_json writes UTF-8")
 }
 
-/// A thread pool of `threads` workers (0: one per core).
+/// A thread pool of `threads` workers (0: one per core), each with a stack of
+/// [`POLICY_STACK`] bytes: policies run on them.
 pub fn thread_pool(threads: usize) -> rayon::ThreadPool {
-    rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("a thread pool can be built")
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .stack_size(POLICY_STACK)
+        .build()
+        .expect("a thread pool can be built")
 }
+
+/// Runs `work` on a thread of its own with a stack of [`POLICY_STACK`] bytes: for script code
+/// that runs outside the pool (a policy's `fn params()`, when its plan compiles).
+pub fn on_policy_stack<T: Send>(work: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|scope| {
+        let thread = std::thread::Builder::new().stack_size(POLICY_STACK).spawn_scoped(scope, work);
+        match thread.expect("a thread can be started").join() {
+            Ok(value) => value,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
+}
+
+/// The stack of a thread that runs policies. It is reserved address space, not memory: a page
+/// is only taken when it is touched. It holds the deepest script the limits allow (call depth,
+/// and the nesting of arrays and maps, which the interpreter measures, copies and drops
+/// recursively) with room to spare; `tests/it/hostile.rs` checks each at its limit.
+pub const POLICY_STACK: usize = 1 << 30;

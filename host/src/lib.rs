@@ -12,6 +12,7 @@ pub mod eval;
 pub mod explain;
 pub mod facts;
 pub mod generate;
+pub mod halt;
 pub mod hash;
 pub mod import;
 pub mod input;

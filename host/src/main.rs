@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[global_allocator]
-static GLOBAL: payplan::allocator::MiMalloc = payplan::allocator::MiMalloc;
+static GLOBAL: payplan::allocator::Counting = payplan::allocator::Counting;
 
 /// payplan: incentive and scoring policies, evaluated exactly and deterministically.
 #[derive(Parser)]

@@ -8,7 +8,7 @@ use serde_json::{Map, Value as Json};
 /// The kinds a param can be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
-    /// An exact decimal.
+    /// An exact decimal: a number, or text that reads as one (`"1.20"`).
     Number,
     /// Text.
     String,
@@ -48,6 +48,9 @@ impl Kind {
     }
 
     fn admits(self, value: &Json) -> bool {
+        if let (Self::Number, Json::String(text)) = (self, value) {
+            return payplan_sdk::exact::parse_decimal(text).is_some();
+        }
         matches!(
             (self, value),
             (Self::Any, _)

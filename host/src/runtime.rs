@@ -9,6 +9,7 @@ pub mod wasm;
 
 use crate::error::{Location, Result};
 use crate::facts::{Facts, Who};
+use crate::halt::Halt;
 use crate::money::Rounding;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
@@ -33,6 +34,8 @@ pub struct Env {
     pub rounding: Rounding,
     /// Lines and scores of the policies that ran before, in plan order.
     pub earlier: Arc<Vec<Output>>,
+    /// When to give up (the wall-clock backstop).
+    pub halt: Halt,
 }
 
 impl Env {

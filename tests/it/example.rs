@@ -36,3 +36,54 @@ fn example_table_shows_each_participants_lines_and_total() {
     assert_eq!(total.split_whitespace().collect::<Vec<_>>(), ["total", "52642.50"]);
     assert!(text.contains("total 356500.00 over 35 lines"), "{text}");
 }
+
+/// The plan's text with every number in its params written as text (`0.03` → `"0.03"`).
+fn numbers_as_text(plan: &str) -> (String, usize) {
+    let (mut out, mut quoted, mut in_params) = (String::new(), 0, false);
+    for line in plan.lines() {
+        if line.starts_with('[') {
+            in_params = line == "[policy.params]";
+        }
+        let (mut rest, mut in_string, mut after) = (line, false, ' ');
+        while let Some(c) = rest.chars().next() {
+            let starts_number = c.is_ascii_digit() && "=[{, ".contains(after) && !in_string && in_params;
+            if starts_number {
+                let end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '_')).unwrap_or(rest.len());
+                out.push_str(&format!("\"{}\"", &rest[..end]));
+                quoted += 1;
+                rest = &rest[end..];
+                after = '"';
+                continue;
+            }
+            in_string ^= c == '"';
+            if !c.is_whitespace() || "=[{,".contains(after) {
+                after = if c.is_whitespace() { after } else { c };
+            }
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+        }
+        out.push('\n');
+    }
+    (out, quoted)
+}
+
+#[test]
+fn numbers_in_params_may_be_written_as_text() {
+    // formats.md: in TOML a decimal may be a string or a bare number. Every standard policy is
+    // in the example plan; with each of its numbers as text it pays exactly the same.
+    let plan = std::fs::read_to_string(repo().join("examples/plan.toml")).unwrap();
+    let (text, quoted) = numbers_as_text(&plan);
+    assert!(quoted >= 30, "{quoted} numbers quoted:\n{text}");
+    assert!(text.contains("threshold = \"1.20\"") && text.contains("{ at = \"0.80\", rate = \"0.03\" }"), "{text}");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("plan.toml");
+    std::fs::write(&file, text.replace("../policies/", &format!("{}/", repo().join("policies").display()))).unwrap();
+    let quoted = payplan(&["eval", "--plan", file.to_str().unwrap(), "--period", "examples/period-2026-03.json"]);
+    assert!(quoted.status.success(), "{}", String::from_utf8_lossy(&quoted.stderr));
+    let bare = payplan(&ARGS);
+    let lines = |out: &std::process::Output| {
+        let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        (result["payouts"].clone(), result["scores"].clone(), result["totals"].clone())
+    };
+    assert_eq!(lines(&quoted), lines(&bare));
+}

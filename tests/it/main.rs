@@ -1,9 +1,15 @@
 //! End-to-end and cross-checking tests of payplan, as one test binary.
 
+// As the binary's: it counts what a script holds (its memory limit).
+#[global_allocator]
+static GLOBAL: payplan::allocator::Counting = payplan::allocator::Counting;
+
 mod api;
 mod cli;
 mod designer;
 mod example;
+mod hostile;
+mod hostile_wasm;
 mod plugins;
 mod properties;
 mod readme;

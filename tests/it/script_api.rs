@@ -30,6 +30,7 @@ fn section<'a>(doc: &'a str, receiver: &str) -> &'a str {
         "Team" => "- Team:",
         "Group" => "- Group:",
         "" => "## Deals, teams, groups, dates",
+        "array" => "## Lists",
         other => panic!("API.md has no section for {other}"),
     };
     let from = doc.find(start).unwrap_or_else(|| panic!("API.md lacks {start:?}"));

@@ -9,6 +9,7 @@ use super::{AppState, blocking};
 use crate::audit;
 use crate::error::Error;
 use crate::eval::CompiledPlan;
+use crate::halt::{Halt, StopOnDrop};
 use crate::input::parse_period;
 use crate::store::{PlanVersion, Request};
 use axum::Json;
@@ -23,7 +24,6 @@ use serde::Deserialize;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 use utoipa::{IntoParams, ToSchema};
 
@@ -228,10 +228,10 @@ pub async fn evaluate(
         hash: request_hash(&plan, query.adjust, &body),
         key,
     });
-    // Set when this handler is dropped (the client left, or the timeout fired): the work on the
-    // blocking thread then records nothing.
-    let abandoned = Abandoned::default();
-    let flag = abandoned.0.clone();
+    // Stopped when this handler is dropped (the client left, or the timeout fired): the work on
+    // the blocking thread then stops, and records nothing.
+    let stop = StopOnDrop::default();
+    let halt = stop.0.clone();
     blocking(&state, move |state| {
         if let Some(request) = &request
             && let Some(seq) = crate::store::replayed(request, state.store.request(&request.scope, &request.key)?)?
@@ -240,16 +240,18 @@ pub async fn evaluate(
             return Ok(run_created(RunResponse { run: RunInfo::from(run.stored), result: run.result }, true));
         }
         let clock = Instant::now();
-        let (compiled, result) = evaluated(state, &plan, &body)?;
+        let (compiled, result) = match evaluated(state, &plan, &body, &halt) {
+            Err(_) if halt.is_due() => return Err(given_up(&plan)),
+            evaluation => evaluation?,
+        };
         let adjusts = match query.adjust {
             false => None,
             true => Some(state.store.closed(&result.period)?.ok_or_else(|| Error::Conflict {
                 message: format!("period {} is not closed: evaluate without ?adjust", result.period),
             })?),
         };
-        if flag.load(Ordering::SeqCst) {
-            tracing::warn!(period = %result.period, plan = %plan, "abandoned before recording (timeout or client gone)");
-            return Err(Problem::new(StatusCode::SERVICE_UNAVAILABLE, "timeout", "abandoned before recording"));
+        if halt.is_due() {
+            return Err(given_up(&plan));
         }
         // In the service's pool, as the period was read: a long result's JSON is written in parallel.
         let stored = state.pool.install(|| {
@@ -262,14 +264,10 @@ pub async fn evaluate(
     .await
 }
 
-/// Marks the work of a dropped handler as abandoned.
-#[derive(Default)]
-struct Abandoned(Arc<AtomicBool>);
-
-impl Drop for Abandoned {
-    fn drop(&mut self) {
-        self.0.store(true, Ordering::SeqCst);
-    }
+/// The answer for work whose request was given up (nobody reads it): logged, and nothing recorded.
+fn given_up(plan: &str) -> Problem {
+    tracing::warn!(plan = %plan, "abandoned before recording (timeout or client gone)");
+    Problem::new(StatusCode::SERVICE_UNAVAILABLE, "timeout", "abandoned before recording")
 }
 
 /// Evaluate a period against a plan version without recording anything.
@@ -294,9 +292,11 @@ pub async fn dry_run(
 ) -> Result<Json<EvalResult>, Problem> {
     caller.require(&[Role::Designer], "a dry run")?;
     let body = body?;
+    let stop = StopOnDrop::default();
+    let halt = stop.0.clone();
     blocking(&state, move |state| {
         let clock = Instant::now();
-        let (_, result) = evaluated(state, &plan, &body)?;
+        let (_, result) = evaluated(state, &plan, &body, &halt)?;
         state.metrics.evaluation(false, clock.elapsed().as_secs_f64());
         Ok(Json(result))
     })
@@ -304,13 +304,13 @@ pub async fn dry_run(
 }
 
 /// The plan version compiled, and the period in `body` evaluated against it.
-fn evaluated(state: &AppState, plan: &str, body: &[u8]) -> crate::Result<(Arc<CompiledPlan>, EvalResult)> {
+fn evaluated(state: &AppState, plan: &str, body: &[u8], halt: &Halt) -> crate::Result<(Arc<CompiledPlan>, EvalResult)> {
     let compiled = state.compiled(plan)?;
     let input = state
         .pool
         .install(|| parse_period(body))
         .map_err(|problems| Error::Input { file: "request body".into(), problems })?;
-    let result = compiled.evaluate(input, &state.pool)?;
+    let result = compiled.evaluate_until(input, &state.pool, halt)?;
     Ok((compiled, result))
 }
 

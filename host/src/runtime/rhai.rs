@@ -12,7 +12,9 @@
 pub mod api;
 
 use super::{Env, Output, Policy};
+use crate::allocator;
 use crate::error::{Error, Limit, Location, Result};
+use crate::halt::{CHECK_EVERY, Halt};
 use crate::limits::Limits;
 use api::{Ctx, Shared};
 use rayon::prelude::*;
@@ -47,10 +49,79 @@ pub fn engine(limits: &Limits) -> Engine {
         .set_max_map_size(size(limits.map_size))
         .set_strict_variables(true)
         .set_fail_on_invalid_map_property(false)
+        .on_progress(progress)
         .on_print(|_| {})
         .on_debug(|_, _, _| {});
     engine.disable_symbol("eval");
+    // A curried function pointer carries copies of its arguments, which Rhai's size limits do not
+    // see: `f = f.curry(f)` doubles its memory at each step. (Closures cannot capture either:
+    // the `no_closure` feature; a captured variable is shared, so a chain of closures could
+    // grow without a size limit, and its drop recurse deeper than any stack.)
+    engine.disable_symbol("curry");
     engine
+}
+
+/// What the script call running on this thread may still do (outside [`RhaiPolicy::call`], as
+/// in `fn params()`, Rhai's own operations limit alone).
+struct Call {
+    /// The wall-clock backstop.
+    halt: Halt,
+    /// The call's operations limit.
+    budget: u64,
+    /// Work the operations count does not see, charged by [`charge`].
+    charged: u64,
+    /// What the thread held when the call began ([`allocator::held`]).
+    held_before: i64,
+    /// The bytes the call may hold beyond that.
+    memory: u64,
+}
+
+impl Default for Call {
+    fn default() -> Self {
+        Self { halt: Halt::never(), budget: u64::MAX, charged: 0, held_before: 0, memory: u64::MAX }
+    }
+}
+
+thread_local! {
+    /// The script call running on this thread, for [`progress`] and [`charge`]. A call sets it
+    /// and puts back what was there, so a call nested by work stealing restores its caller's.
+    static CALL: std::cell::RefCell<Call> = std::cell::RefCell::default();
+}
+
+/// The token a script stops with when its [`Halt`] is due.
+const HALTED: &str = "payplan: halted";
+/// The token a script stops with when its operations and charged work pass its budget.
+const OVER_BUDGET: &str = "payplan: over budget";
+/// The token a script stops with when it holds more memory than its limit.
+const OVER_MEMORY: &str = "payplan: over memory";
+
+/// Rhai's progress callback, before each operation: stops the script when its [`Halt`] is due
+/// (the deadline is read every [`CHECK_EVERY`] operations), when its operations and the work
+/// charged to it pass the operations limit, or when it holds more memory than its limit.
+fn progress(operations: u64) -> Option<Dynamic> {
+    CALL.with(|call| {
+        let call = call.borrow();
+        let token = if call.halt.is_stopped() || (operations.is_multiple_of(CHECK_EVERY) && call.halt.is_due()) {
+            HALTED
+        } else if operations.saturating_add(call.charged) > call.budget {
+            OVER_BUDGET
+        } else if u64::try_from(allocator::held().saturating_sub(call.held_before)).is_ok_and(|m| m > call.memory) {
+            OVER_MEMORY
+        } else {
+            return None;
+        };
+        Some(Dynamic::from(token))
+    })
+}
+
+/// Charges `work` operations to the running call: Rhai measures a list again after every change
+/// to it, so a push costs as much as the list is long, and the operations count alone does not
+/// see it.
+pub(crate) fn charge(work: usize) {
+    CALL.with(|call| {
+        let mut call = call.borrow_mut();
+        call.charged = call.charged.saturating_add(work as u64);
+    });
 }
 
 /// Calls the entry point for each participant or team of a chunk.
@@ -71,9 +142,9 @@ pub struct RhaiPolicy {
     id: String,
     file: PathBuf,
     engine: Arc<Engine>,
-    /// The engine last built for a period's operations budget, kept for the next period of the
-    /// same size (the service evaluates many small periods).
-    sized: std::sync::Mutex<Option<(u64, Arc<Engine>)>>,
+    /// The engine last built for a period's limits, kept for the next period of the same size
+    /// (the service evaluates many small periods).
+    sized: std::sync::Mutex<Option<(Limits, Arc<Engine>)>>,
     limits: Limits,
     ast: AST,
     entry: Entry,
@@ -119,29 +190,35 @@ impl RhaiPolicy {
             Entry::Participant | Entry::Team => ast.merge(&engine.compile(DRIVERS).expect("the chunk drivers compile")),
             Entry::Evaluate => ast,
         };
-        let mut map = Map::new();
-        for (key, value) in params {
-            let value =
-                api::from_json(value).map_err(|why| compile_error(Position::NONE, format!("params.{key}: {why}")))?;
-            map.insert(key.as_str().into(), value);
-        }
+        let mut defaults = Vec::new();
+        let mut declarations = Vec::new();
         if declares {
-            let declared = engine
-                .call_fn::<rhai::Array>(&mut rhai::Scope::new(), &ast, "params", ())
-                .map_err(|e| compile_error(e.position(), format!("fn params(): {e}")))?;
-            let mut declarations = Vec::with_capacity(declared.len());
+            // Script code, so on a thread with the stack the limits are sized for.
+            let declared = crate::eval::on_policy_stack(|| {
+                engine.call_fn::<rhai::Array>(&mut rhai::Scope::new(), &ast, "params", ())
+            })
+            .map_err(|e| compile_error(e.position(), format!("fn params(): {e}")))?;
             for (i, item) in declared.into_iter().enumerate() {
                 let (declaration, default) = declaration(item)
                     .map_err(|why| compile_error(Position::NONE, format!("fn params()[{i}]: {why}")))?;
-                if let Some(default) = default {
-                    map.entry(declaration.name.as_str().into()).or_insert(default);
-                }
+                defaults.extend(default.map(|d| (declaration.name.clone(), d)));
                 declarations.push(declaration);
             }
             let problems = crate::params::check(&declarations, params);
             if !problems.is_empty() {
                 return Err(Error::Params { policy: id.into(), problems });
             }
+        }
+        let mut map = Map::new();
+        for (key, value) in params {
+            let declared_text = declarations.iter().any(|d| d.name == *key && d.kind == crate::params::Kind::String);
+            let text = if declared_text { api::Text::Kept } else { api::Text::Decimal };
+            let value = api::from_json(value, text)
+                .map_err(|why| compile_error(Position::NONE, format!("params.{key}: {why}")))?;
+            map.insert(key.as_str().into(), value);
+        }
+        for (name, default) in defaults {
+            map.entry(name.into()).or_insert(default);
         }
         Ok(Self {
             id: id.into(),
@@ -162,16 +239,23 @@ impl RhaiPolicy {
         &self.params_json
     }
 
-    fn call(&self, engine: &Engine, name: &str, args: impl FuncArgs) -> Result<()> {
+    fn call(&self, engine: &Engine, limits: &Limits, halt: &Halt, name: &str, args: impl FuncArgs) -> Result<()> {
         let options = CallFnOptions::new().eval_ast(false).rewind_scope(true);
         let mut scope = rhai::Scope::new();
-        engine
-            .call_fn_with_options::<Dynamic>(options, &mut scope, &self.ast, name, args)
-            .map(drop)
-            .map_err(|e| self.failure(*e, engine.max_operations()))
+        let call = Call {
+            halt: halt.clone(),
+            budget: limits.operations,
+            charged: 0,
+            held_before: allocator::held(),
+            memory: limits.memory,
+        };
+        let outer = CALL.with(|running| running.replace(call));
+        let result = engine.call_fn_with_options::<Dynamic>(options, &mut scope, &self.ast, name, args).map(drop);
+        CALL.with(|running| running.replace(outer));
+        result.map_err(|e| self.failure(*e, limits, halt))
     }
 
-    fn failure(&self, err: EvalAltResult, operations: u64) -> Error {
+    fn failure(&self, err: EvalAltResult, limits: &Limits, halt: &Halt) -> Error {
         let mut inner = err;
         while let EvalAltResult::ErrorInFunctionCall(_, _, cause, _) = inner {
             inner = *cause;
@@ -180,11 +264,24 @@ impl RhaiPolicy {
         let location = location(&self.file, position);
         let policy = self.id.clone();
         let limit = match inner {
-            EvalAltResult::ErrorTooManyOperations(_) => Some((Limit::Operations, operations)),
-            EvalAltResult::ErrorStackOverflow(_) => Some((Limit::CallDepth, self.limits.call_depth)),
-            EvalAltResult::ErrorDataTooLarge(..) => {
-                Some((Limit::DataSize, self.limits.string_size.max(self.limits.array_size)))
+            EvalAltResult::ErrorTooManyOperations(_) => Some((Limit::Operations, limits.operations)),
+            EvalAltResult::ErrorStackOverflow(_) => Some((Limit::CallDepth, limits.call_depth)),
+            // Rhai names the kind of value in the message: "Length of string", "Size of
+            // array/BLOB", "Size of object map".
+            EvalAltResult::ErrorDataTooLarge(ref what, _) if what.contains("string") => {
+                Some((Limit::StringSize, limits.string_size))
             }
+            EvalAltResult::ErrorDataTooLarge(ref what, _) if what.contains("array") => {
+                Some((Limit::ArraySize, limits.array_size))
+            }
+            EvalAltResult::ErrorDataTooLarge(..) => Some((Limit::MapSize, limits.map_size)),
+            EvalAltResult::ErrorTerminated(ref token, _) if token.to_string() == OVER_BUDGET => {
+                Some((Limit::Operations, limits.operations))
+            }
+            EvalAltResult::ErrorTerminated(ref token, _) if token.to_string() == OVER_MEMORY => {
+                Some((Limit::Memory, limits.memory))
+            }
+            EvalAltResult::ErrorTerminated(..) => Some((Limit::WallClock, halt.budget_ms())),
             _ => None,
         };
         match (limit, inner) {
@@ -241,27 +338,25 @@ impl Policy for RhaiPolicy {
     }
 
     fn run(&self, env: &Env, pool: &rayon::ThreadPool) -> Result<Output> {
-        // The operations budget grows with the period, so a whole-period script that loops over a
-        // million participants is not cut short; it is still the same on every machine.
-        let people = env.facts.participants.len() as u64;
-        let operations =
-            self.limits.operations.saturating_add(self.limits.operations_per_participant.saturating_mul(people));
-        let engine = if operations == self.engine.max_operations() {
+        // The budgets grow with the period, so a whole-period script that loops over a million
+        // participants is not cut short; they are still the same on every machine.
+        let limits = self.limits.for_period(env.facts.participants.len());
+        let engine = if limits == self.limits {
             self.engine.clone()
         } else {
             let mut sized = self.sized.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             match &*sized {
-                Some((budget, engine)) if *budget == operations => engine.clone(),
+                Some((built_for, engine)) if *built_for == limits => engine.clone(),
                 _ => {
-                    let engine = Arc::new(engine(&Limits { operations, ..self.limits }));
-                    *sized = Some((operations, engine.clone()));
+                    let engine = Arc::new(engine(&limits));
+                    *sized = Some((limits, engine.clone()));
                     engine
                 }
             }
         };
         let engine = &*engine;
         if self.has_check {
-            self.call(engine, "check", (Dynamic::from_map(self.params.clone()),))?;
+            self.call(engine, &limits, &env.halt, "check", (Dynamic::from_map(self.params.clone()),))?;
         }
         let shared = || Arc::new(Shared { env: Arc::new(env.clone()), params: self.params.clone() });
         let mut output = Output::new(&self.id);
@@ -270,7 +365,7 @@ impl Policy for RhaiPolicy {
         let (count, driver, handle): (usize, &str, Handle) = match self.entry {
             Entry::Evaluate => {
                 let ctx = Ctx::new(shared());
-                self.call(engine, "evaluate", (ctx.clone(),))?;
+                self.call(engine, &limits, &env.halt, "evaluate", (ctx.clone(),))?;
                 output.extend(ctx.take());
                 return Ok(output);
             }
@@ -291,7 +386,7 @@ impl Policy for RhaiPolicy {
                         .map(|index| handle(shared.env.clone(), index))
                         .collect();
                     let ctx = Ctx::new(shared);
-                    self.call(engine, driver, (ctx.clone(), items))?;
+                    self.call(engine, &limits, &env.halt, driver, (ctx.clone(), items))?;
                     Ok(ctx.take())
                 })
                 .collect()

@@ -8,6 +8,7 @@
 
 use super::{Env, Line, Output, Policy, ScoreLine};
 use crate::error::{Error, Limit, Location, Result};
+use crate::halt::Halt;
 use crate::limits::Limits;
 use payplan_sdk::abi::{
     self, ABI_VERSION, EarlierOutput, GroupView, LineOut, ParticipantView, PolicyInput, Reply, ScoreOut, TeamView,
@@ -15,15 +16,37 @@ use payplan_sdk::abi::{
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
-use wasmtime::{Config, Engine, ExternType, InstancePre, Linker, Module, ResourceLimiter, Store, Trap, ValType};
+use std::time::Duration;
+use wasmtime::{
+    Config, Engine, ExternType, InstancePre, Linker, Module, ResourceLimiter, Store, Trap, UpdateDeadline, ValType,
+};
 
-/// The process's wasmtime engine: fuel metering on, NaNs canonical, SIMD deterministic.
+/// How often a running plugin looks at its [`Halt`] (an epoch tick).
+const TICK: Duration = Duration::from_millis(10);
+
+/// The process's wasmtime engine: fuel metering on, NaNs canonical, SIMD deterministic, and
+/// epochs ticked by a thread of its own (the wall-clock backstop).
 fn engine() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
     ENGINE.get_or_init(|| {
         let mut config = Config::new();
-        config.consume_fuel(true).cranelift_nan_canonicalization(true).relaxed_simd_deterministic(true);
-        Engine::new(&config).expect("the wasmtime configuration is valid")
+        config
+            .consume_fuel(true)
+            .epoch_interruption(true)
+            .cranelift_nan_canonicalization(true)
+            .relaxed_simd_deterministic(true);
+        let engine = Engine::new(&config).expect("the wasmtime configuration is valid");
+        let ticking = engine.clone();
+        std::thread::Builder::new()
+            .name("payplan-epoch".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(TICK);
+                    ticking.increment_epoch();
+                }
+            })
+            .expect("the epoch thread starts");
+        engine
     })
 }
 
@@ -40,12 +63,15 @@ fn module(bytes: &[u8]) -> std::result::Result<Module, String> {
     Ok(module)
 }
 
-/// Per-instance state: the memory limiter, which remembers that it refused a growth.
+/// Per-instance state: the memory limiter, which remembers that it refused a growth, and the
+/// call's [`Halt`], which remembers that it stopped the call.
 struct Host {
     memory: usize,
     refused: bool,
     /// The fuel the call was given.
     fuel: u64,
+    halt: Halt,
+    halted: bool,
 }
 
 impl ResourceLimiter for Host {
@@ -98,7 +124,7 @@ impl WasmPolicy {
         let pre = Linker::new(engine()).instantiate_pre(&module).map_err(|e| refuse(e.to_string()))?;
         let mut policy =
             Self { id: id.into(), file: file.clone(), pre, reads_earlier: true, limits, params: params.clone() };
-        let (mut store, instance) = policy.instantiate(policy.limits.fuel, policy.limits.memory)?;
+        let (mut store, instance) = policy.instantiate(policy.limits.fuel, policy.limits.memory, &Halt::never())?;
         let mut ask = |name: &str| {
             instance
                 .get_typed_func::<(), u32>(&mut store, name)
@@ -119,17 +145,28 @@ impl WasmPolicy {
         Location { file: self.file.clone(), position: None }
     }
 
-    fn instantiate(&self, fuel: u64, memory: u64) -> Result<(Store<Host>, wasmtime::Instance)> {
+    fn instantiate(&self, fuel: u64, memory: u64, halt: &Halt) -> Result<(Store<Host>, wasmtime::Instance)> {
         let memory = usize::try_from(memory).unwrap_or(usize::MAX);
-        let mut store = Store::new(engine(), Host { memory, refused: false, fuel });
+        let host = Host { memory, refused: false, fuel, halt: halt.clone(), halted: false };
+        let mut store = Store::new(engine(), host);
         store.limiter(|host| host);
         store.set_fuel(fuel).expect("fuel is enabled");
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(|mut store| {
+            let host = store.data_mut();
+            host.halted = host.halt.is_due();
+            Ok(if host.halted { UpdateDeadline::Interrupt } else { UpdateDeadline::Continue(1) })
+        });
         let instance = self.pre.instantiate(&mut store).map_err(|e| self.failure(e, &store))?;
         Ok((store, instance))
     }
 
     fn failure(&self, err: wasmtime::Error, store: &Store<Host>) -> Error {
         let (policy, location) = (self.id.clone(), self.location());
+        if store.data().halted {
+            let max = store.data().halt.budget_ms();
+            return Error::LimitExceeded { policy, limit: Limit::WallClock, max, location };
+        }
         if let Some(Trap::OutOfFuel) = err.downcast_ref::<Trap>() {
             return Error::LimitExceeded { policy, limit: Limit::Fuel, max: store.data().fuel, location };
         }
@@ -148,8 +185,8 @@ impl WasmPolicy {
     }
 
     /// One call with this much fuel and memory: the input in, the reply out.
-    fn call(&self, input: &[u8], fuel: u64, memory: u64) -> Result<Reply> {
-        let (mut store, instance) = self.instantiate(fuel, memory)?;
+    fn call(&self, input: &[u8], fuel: u64, memory: u64, halt: &Halt) -> Result<Reply> {
+        let (mut store, instance) = self.instantiate(fuel, memory, halt)?;
         let fail = |e, store: &Store<Host>| self.failure(e, store);
         let memory = instance
             .get_memory(&mut store, abi::exports::MEMORY)
@@ -309,10 +346,8 @@ impl Policy for WasmPolicy {
 
     fn run(&self, env: &Env, _pool: &rayon::ThreadPool) -> Result<Output> {
         let input = serde_json::to_vec(&self.input(env)).expect("the input always serialises");
-        let people = env.facts.participants.len() as u64;
-        let fuel = self.limits.fuel.saturating_add(self.limits.fuel_per_participant.saturating_mul(people));
-        let memory = self.limits.memory.saturating_add(self.limits.memory_per_participant.saturating_mul(people));
-        let output = match self.call(&input, fuel, memory)? {
+        let limits = self.limits.for_period(env.facts.participants.len());
+        let output = match self.call(&input, limits.fuel, limits.memory, &env.halt)? {
             Reply::Ok(output) => output,
             Reply::Error(message) => {
                 return Err(Error::Policy { policy: self.id.clone(), location: self.location(), message });

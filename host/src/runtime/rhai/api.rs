@@ -4,12 +4,13 @@
 //! Facts are read through getters computed natively; `pay` and `score` emit; `round`, `allocate`,
 //! `money` and `pct` are the shared helpers. `host/src/runtime/rhai/API.md` documents them.
 
+use super::charge;
 use crate::facts::Who;
 use crate::runtime::{Env, Line, Output, ScoreLine};
 use chrono::NaiveDate;
 use payplan_sdk::allocate::allocate;
 use payplan_sdk::exact::parse_decimal;
-use rhai::{Array, Dynamic, Engine, EvalAltResult, INT, ImmutableString, Map, Position};
+use rhai::{Array, Dynamic, Engine, EvalAltResult, FnPtr, INT, ImmutableString, Map, NativeCallContext, Position};
 use rust_decimal::Decimal;
 use serde_json::Value as Json;
 use std::sync::{Arc, Mutex};
@@ -208,8 +209,18 @@ fn text(value: &Option<String>) -> Dynamic {
     value.as_deref().map_or(Dynamic::UNIT, |s| Dynamic::from(ImmutableString::from(s)))
 }
 
+/// How [`from_json`] reads text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Text {
+    /// Text stays text.
+    Kept,
+    /// Text that reads exactly as a decimal is a decimal (formats.md: in TOML a decimal may be
+    /// a string or a bare number), other text stays text.
+    Decimal,
+}
+
 /// A JSON value (params, attributes) as a script value; numbers become exact decimals.
-pub fn from_json(value: &Json) -> Result<Dynamic, String> {
+pub fn from_json(value: &Json, text: Text) -> Result<Dynamic, String> {
     Ok(match value {
         Json::Null => Dynamic::UNIT,
         Json::Bool(b) => Dynamic::from_bool(*b),
@@ -217,12 +228,17 @@ pub fn from_json(value: &Json) -> Result<Dynamic, String> {
             let text = n.to_string();
             Dynamic::from_decimal(parse_decimal(&text).ok_or_else(|| format!("{text} is not a decimal"))?)
         }
-        Json::String(s) => Dynamic::from(ImmutableString::from(s.as_str())),
-        Json::Array(items) => Dynamic::from_array(items.iter().map(from_json).collect::<Result<_, _>>()?),
+        Json::String(s) => match (text, parse_decimal(s)) {
+            (Text::Decimal, Some(d)) => Dynamic::from_decimal(d),
+            _ => Dynamic::from(ImmutableString::from(s.as_str())),
+        },
+        Json::Array(items) => {
+            Dynamic::from_array(items.iter().map(|item| from_json(item, text)).collect::<Result<_, _>>()?)
+        }
         Json::Object(map) => {
             let mut out = Map::new();
             for (k, v) in map {
-                out.insert(k.as_str().into(), from_json(v)?);
+                out.insert(k.as_str().into(), from_json(v, text)?);
             }
             Dynamic::from_map(out)
         }
@@ -231,7 +247,7 @@ pub fn from_json(value: &Json) -> Result<Dynamic, String> {
 
 fn attributes(map: &payplan_sdk::period::Attributes) -> Map {
     map.iter()
-        .map(|(k, v)| (k.as_str().into(), from_json(v).unwrap_or_else(|_| Dynamic::from(v.to_string()))))
+        .map(|(k, v)| (k.as_str().into(), from_json(v, Text::Kept).unwrap_or_else(|_| Dynamic::from(v.to_string()))))
         .collect()
 }
 
@@ -243,12 +259,98 @@ pub fn pct(ratio: Decimal) -> String {
 
 /// Registers every type and function scripts may use.
 pub fn register(engine: &mut Engine) {
+    register_charged(engine);
+    register_lists(engine);
     register_context(engine);
     register_participant(engine);
     register_deal(engine);
     register_team_and_group(engine);
     register_day(engine);
     engine.register_fn("pct", pct);
+}
+
+/// Calls `f(item, with)` for each item of `array`, in order, until `keep` says stop; what it
+/// returned for each. Scripts cannot capture variables in closures (see `engine`), so what the
+/// function needs besides the item comes as `with`.
+fn each_with(
+    ctx: &NativeCallContext,
+    array: &Array,
+    f: &FnPtr,
+    with: &Dynamic,
+    mut keep: impl FnMut(&Dynamic, Dynamic) -> bool,
+) -> Fallible<()> {
+    for item in array {
+        let answer = f.call_raw(ctx, None, [item.clone(), with.clone()])?;
+        if !keep(item, answer) {
+            break;
+        }
+    }
+    Ok(())
+}
+
+fn is_true(value: &Dynamic) -> bool {
+    value.as_bool().unwrap_or(false)
+}
+
+/// `filter`, `map`, `some` and `all` with a second argument passed to the function.
+fn register_lists(engine: &mut Engine) {
+    engine
+        .register_fn("filter", |ctx: NativeCallContext, array: &mut Array, f: FnPtr, with: Dynamic| {
+            let mut kept = Array::new();
+            each_with(&ctx, array, &f, &with, |item, answer| {
+                if is_true(&answer) {
+                    kept.push(item.clone());
+                }
+                true
+            })?;
+            Ok::<_, Box<EvalAltResult>>(kept)
+        })
+        .register_fn("map", |ctx: NativeCallContext, array: &mut Array, f: FnPtr, with: Dynamic| {
+            let mut mapped = Array::with_capacity(array.len());
+            each_with(&ctx, array, &f, &with, |_, answer| {
+                mapped.push(answer);
+                true
+            })?;
+            Ok::<_, Box<EvalAltResult>>(mapped)
+        })
+        .register_fn("some", |ctx: NativeCallContext, array: &mut Array, f: FnPtr, with: Dynamic| {
+            let mut found = false;
+            each_with(&ctx, array, &f, &with, |_, answer| {
+                found = is_true(&answer);
+                !found
+            })?;
+            Ok::<_, Box<EvalAltResult>>(found)
+        })
+        .register_fn("all", |ctx: NativeCallContext, array: &mut Array, f: FnPtr, with: Dynamic| {
+            let mut every = true;
+            each_with(&ctx, array, &f, &with, |_, answer| {
+                every = is_true(&answer);
+                every
+            })?;
+            Ok::<_, Box<EvalAltResult>>(every)
+        });
+}
+
+/// The ways to grow a list in place, as Rhai's own but charged: after each, Rhai measures the
+/// whole list again, so each costs as much as the list is long ([`charge`]). Shadows the standard
+/// library's (the engine's own functions are looked up first).
+fn register_charged(engine: &mut Engine) {
+    engine
+        .register_fn("push", |array: &mut Array, item: Dynamic| {
+            charge(array.len());
+            array.push(item);
+        })
+        .register_fn("append", |array: &mut Array, more: Array| {
+            charge(array.len() + more.len());
+            array.extend(more);
+        })
+        .register_fn("insert", |array: &mut Array, index: INT, item: Dynamic| {
+            charge(array.len());
+            // As Rhai's: a negative index counts from the end; out of range, the nearer end.
+            let len = INT::try_from(array.len()).unwrap_or(INT::MAX);
+            let at = if index < 0 { len.saturating_add(index).max(0) } else { index.min(len) };
+            array.insert(usize::try_from(at).unwrap_or(array.len()), item);
+        });
 }
 
 fn register_context(engine: &mut Engine) {
