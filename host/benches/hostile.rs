@@ -37,7 +37,7 @@ const CASES: [(&str, Limit, &str, &str); 12] = [
         "flood of lines",
         Limit::Memory,
         "rhai",
-        "fn evaluate(ctx) { let i = 0; loop { ctx.pay(\"p00001\", `c${i}`, 1); i += 1; } }",
+        "fn evaluate(ctx) { let p = ctx.participants[0]; let i = 0; loop { ctx.pay(p, `c${i}`, 1); i += 1; } }",
     ),
     ("plugin: endless loop", Limit::Fuel, "wat", "(loop $l (br $l))"),
     (

@@ -91,6 +91,16 @@ pub fn keep_freed_memory() {
     }
 }
 
+/// Hands what this thread freed back to the kernel now (mimalloc purges a thread's pages only
+/// when that thread allocates again: an idle worker would keep them).
+pub fn release_freed() {
+    // SAFETY: mi_collect may be called from any thread at any time.
+    #[allow(unsafe_code)]
+    unsafe {
+        libmimalloc_sys::mi_collect(true);
+    }
+}
+
 /// The purge delay now in force, in milliseconds (-1: never).
 pub fn purge_delay() -> std::ffi::c_long {
     // SAFETY: reads a process-wide option.

@@ -223,8 +223,12 @@ enum Outcome {
 }
 
 fn main() -> ExitCode {
-    payplan::allocator::keep_freed_memory();
     let cli = Cli::parse();
+    // A command runs once and exits: freed memory is kept for its next step. The service runs
+    // for months: what a large or hostile request took goes back to the kernel.
+    if !matches!(cli.command, Command::Serve { .. }) {
+        payplan::allocator::keep_freed_memory();
+    }
     match run(cli) {
         Ok(Outcome::Done) => ExitCode::SUCCESS,
         Ok(Outcome::Failed) => ExitCode::from(1),

@@ -154,6 +154,13 @@ impl Server {
         self.get("/v1/runs", "auditor").json().as_array().unwrap().len()
     }
 
+    /// The server's resident memory, in KiB (`VmRSS` of /proc).
+    pub fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        let line = status.lines().find(|l| l.starts_with("VmRSS:")).expect("Linux reports VmRSS");
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    }
+
     /// The server's log so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap()

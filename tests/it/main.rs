@@ -9,6 +9,7 @@ mod cli;
 mod designer;
 mod example;
 mod hostile;
+mod hostile_service;
 mod hostile_wasm;
 mod plugins;
 mod properties;

@@ -310,8 +310,12 @@ fn evaluated(state: &AppState, plan: &str, body: &[u8], halt: &Halt) -> crate::R
         .pool
         .install(|| parse_period(body))
         .map_err(|problems| Error::Input { file: "request body".into(), problems })?;
-    let result = compiled.evaluate_until(input, &state.pool, halt)?;
-    Ok((compiled, result))
+    let result = compiled.evaluate_until(input, &state.pool, halt);
+    // The service runs for months: what this evaluation freed goes back to the kernel, on every
+    // worker that may hold it, whether it succeeded or broke a limit.
+    state.pool.broadcast(|_| crate::allocator::release_freed());
+    crate::allocator::release_freed();
+    Ok((compiled, result?))
 }
 
 /// 201 with the run's location (and a mark when it answers a retry).
