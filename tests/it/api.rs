@@ -120,11 +120,34 @@ impl Server {
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        let mut response = self.agent.run(request.body(body.unwrap_or_default().to_vec()).unwrap()).unwrap();
+        self.send(request.body(body.unwrap_or_default().to_vec()).unwrap()).expect("the service answers")
+    }
+
+    /// Sends a request; `None` when the service does not answer (it was killed).
+    fn send(&self, request: ureq::http::Request<Vec<u8>>) -> Option<Reply> {
+        let mut response = self.agent.run(request).ok()?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let body = response.body_mut().with_config().limit(1 << 30).read_to_vec().unwrap();
-        Reply { status, headers, body }
+        let body = response.body_mut().with_config().limit(1 << 30).read_to_vec().ok()?;
+        Some(Reply { status, headers, body })
+    }
+
+    /// Records the example period against `plan` with this idempotency key; `None` when the
+    /// service does not answer.
+    pub fn try_record(&self, plan: &str, key: &str) -> Option<Reply> {
+        let request = ureq::http::Request::builder()
+            .method("POST")
+            .uri(format!("{}/v1/plans/{plan}/runs", self.base))
+            .header("Authorization", format!("Bearer {}", token("payroll")))
+            .header("Content-Type", "application/json")
+            .header("Idempotency-Key", key);
+        self.send(request.body(example_period()).unwrap())
+    }
+
+    /// Kills the service with SIGKILL (while other threads may still be sending to it).
+    pub fn kill(&self) {
+        let status = Command::new("kill").args(["-KILL", &self.child.id().to_string()]).status().unwrap();
+        assert!(status.success());
     }
 
     pub fn get(&self, path: &str, role: &str) -> Reply {

@@ -9,12 +9,13 @@ mod cli;
 mod designer;
 mod example;
 mod hostile;
-mod hostile_service;
+
 mod hostile_wasm;
 mod plugins;
 mod properties;
 mod readme;
 mod reference;
 mod script_api;
+mod service_resilience;
 mod store;
 mod support;

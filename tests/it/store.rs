@@ -34,6 +34,14 @@ impl Backend {
         Self::Postgres { base, schema }
     }
 
+    /// The same PostgreSQL schema, for a second host (each drops it when dropped).
+    pub fn shared(&self) -> Self {
+        match self {
+            Self::Postgres { base, schema } => Self::Postgres { base: base.clone(), schema: schema.clone() },
+            Self::Sqlite(_) => panic!("a SQLite store is one host's"),
+        }
+    }
+
     pub fn url(&self) -> String {
         match self {
             Self::Sqlite(dir) => dir.path().join("payplan.db").to_string_lossy().into_owned(),

@@ -1,10 +1,18 @@
 //! The shared store: PostgreSQL. Appends take a transaction-scoped advisory lock, so several
-//! hosts appending at once still form one chain; a crash rolls the transaction back.
+//! hosts appending at once still form one chain; a crash rolls the transaction back. Each host
+//! holds a pool of connections, so its requests do not wait on one another's database calls.
 
 use super::{Draft, GENESIS, PlanVersion, Store, Stored, admit, db_error, plan_from_json, replayed, seal};
 use crate::error::Result;
-use postgres::{Client, NoTls};
-use std::sync::Mutex;
+use postgres::NoTls;
+use r2d2_postgres::PostgresConnectionManager;
+
+type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+type Connection = r2d2::PooledConnection<PostgresConnectionManager<NoTls>>;
+
+/// Connections a host keeps open: more than the requests its blocking threads run at once
+/// rarely helps, since appends take one lock in turn.
+const CONNECTIONS: u32 = 8;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS blobs (hash TEXT PRIMARY KEY, bytes BYTEA NOT NULL);
@@ -40,24 +48,34 @@ const APPEND_LOCK: i64 = 0x0070_6179_706c_616e;
 
 /// A PostgreSQL store.
 pub struct PgStore {
-    client: Mutex<Client>,
+    pool: Pool,
 }
 
 impl PgStore {
     /// Connects and runs the migrations (under the append lock, so that hosts starting together
     /// do not race on them).
     pub fn open(url: &str) -> Result<Self> {
-        let mut client = Client::connect(url, NoTls).map_err(|e| db_error("connecting to PostgreSQL", e))?;
+        let config = url.parse().map_err(|e| db_error("reading the PostgreSQL URL", e))?;
+        let manager = PostgresConnectionManager::new(config, NoTls);
+        let pool = r2d2::Pool::builder()
+            .max_size(CONNECTIONS)
+            .min_idle(Some(1))
+            .build(manager)
+            .map_err(|e| db_error("connecting to PostgreSQL", e))?;
+        let store = Self { pool };
+        let mut client = store.client()?;
         let mut tx = client.transaction().map_err(|e| db_error("migrating the store", e))?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&APPEND_LOCK])
             .map_err(|e| db_error("migrating the store", e))?;
         tx.batch_execute(SCHEMA).map_err(|e| db_error("migrating the store", e))?;
         tx.commit().map_err(|e| db_error("migrating the store", e))?;
-        Ok(Self { client: Mutex::new(client) })
+        drop(client);
+        Ok(store)
     }
 
-    fn client(&self) -> std::sync::MutexGuard<'_, Client> {
-        self.client.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// A connection from the pool (waiting for one while all are in use).
+    fn client(&self) -> Result<Connection> {
+        self.pool.get().map_err(|e| db_error("taking a PostgreSQL connection", e))
     }
 }
 
@@ -67,7 +85,7 @@ fn stored(row: &postgres::Row) -> Result<Stored> {
 
 impl Store for PgStore {
     fn append(&self, mut draft: Draft) -> Result<Stored> {
-        let mut client = self.client();
+        let mut client = self.client()?;
         let doing = "recording a run";
         let mut tx = client.transaction().map_err(|e| db_error(doing, e))?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&APPEND_LOCK]).map_err(|e| db_error(doing, e))?;
@@ -118,14 +136,14 @@ impl Store for PgStore {
 
     fn request(&self, scope: &str, key: &str) -> Result<Option<(String, i64)>> {
         let row = self
-            .client()
+            .client()?
             .query_opt("SELECT request_hash, run FROM requests WHERE scope = $1 AND key = $2", &[&scope, &key])
             .map_err(|e| db_error("reading an idempotency key", e))?;
         Ok(row.map(|r| (r.get(0), r.get(1))))
     }
 
     fn publish(&self, plan: &PlanVersion, blobs: Vec<(String, Vec<u8>)>) -> Result<bool> {
-        let mut client = self.client();
+        let mut client = self.client()?;
         let doing = "publishing a plan";
         let mut tx = client.transaction().map_err(|e| db_error(doing, e))?;
         for (hash, bytes) in &blobs {
@@ -145,7 +163,7 @@ impl Store for PgStore {
 
     fn plans(&self) -> Result<Vec<PlanVersion>> {
         let rows = self
-            .client()
+            .client()?
             .query("SELECT manifest FROM plans ORDER BY n", &[])
             .map_err(|e| db_error("listing plans", e))?;
         rows.iter().map(|r| plan_from_json(r.get(0))).collect()
@@ -153,7 +171,7 @@ impl Store for PgStore {
 
     fn plan(&self, hash: &str) -> Result<Option<PlanVersion>> {
         let row = self
-            .client()
+            .client()?
             .query_opt("SELECT manifest FROM plans WHERE hash = $1", &[&hash])
             .map_err(|e| db_error("reading a plan", e))?;
         row.map(|r| plan_from_json(r.get(0))).transpose()
@@ -161,7 +179,7 @@ impl Store for PgStore {
 
     fn runs(&self, period: Option<&str>) -> Result<Vec<Stored>> {
         let rows = self
-            .client()
+            .client()?
             .query(
                 "SELECT seq, record, record_hash FROM runs WHERE $1::TEXT IS NULL OR period = $1 ORDER BY seq",
                 &[&period],
@@ -172,7 +190,7 @@ impl Store for PgStore {
 
     fn run(&self, seq: i64) -> Result<Option<Stored>> {
         let row = self
-            .client()
+            .client()?
             .query_opt("SELECT seq, record, record_hash FROM runs WHERE seq = $1", &[&seq])
             .map_err(|e| db_error("reading a run", e))?;
         row.as_ref().map(stored).transpose()
@@ -180,7 +198,7 @@ impl Store for PgStore {
 
     fn blob(&self, hash: &str) -> Result<Option<Vec<u8>>> {
         let row = self
-            .client()
+            .client()?
             .query_opt("SELECT bytes FROM blobs WHERE hash = $1", &[&hash])
             .map_err(|e| db_error("reading a blob", e))?;
         Ok(row.map(|r| r.get(0)))
@@ -188,14 +206,14 @@ impl Store for PgStore {
 
     fn blob_hashes(&self) -> Result<Vec<String>> {
         let rows = self
-            .client()
+            .client()?
             .query("SELECT hash FROM blobs ORDER BY hash", &[])
             .map_err(|e| db_error("listing blobs", e))?;
         Ok(rows.iter().map(|r| r.get(0)).collect())
     }
 
     fn close(&self, period: &str, run: i64, by: &str, at: &str) -> Result<()> {
-        self.client()
+        self.client()?
             .execute(
                 "INSERT INTO closures (period, run, closed_by, closed_at) VALUES ($1, $2, $3, $4)",
                 &[&period, &run, &by, &at],
@@ -206,7 +224,7 @@ impl Store for PgStore {
 
     fn closed(&self, period: &str) -> Result<Option<i64>> {
         let row = self
-            .client()
+            .client()?
             .query_opt("SELECT run FROM closures WHERE period = $1", &[&period])
             .map_err(|e| db_error("reading a closure", e))?;
         Ok(row.map(|r| r.get(0)))

@@ -1,11 +1,13 @@
-//! Hostile plans sent to `payplan serve` while honest clients evaluate: every hostile dry run is
-//! refused with its limit, every honest one answers the right result, the service stays up, and
-//! its memory comes back to within 10% of where it was.
+//! `payplan serve` under stress: hostile plans sent while honest clients evaluate (every hostile
+//! dry run is refused with its limit, every honest one answers the right result, the service
+//! stays up, and its memory comes back to within 10% of where it was); two hosts on one
+//! PostgreSQL store, one killed mid-load.
 
 use crate::api::Server;
 use crate::support::payplan;
 use serde_json::Value;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 /// Hostile scripts at the default limits, with the limit each must break (each ends in well
 /// under a second here; `cargo bench --bench hostile` times them).
@@ -84,4 +86,64 @@ fn hostile_plans_leave_the_service_up_and_honest_clients_served() {
     }
     assert!(after * 10 <= baseline * 11, "memory {after} KiB after, {baseline} KiB before");
     eprintln!("served {served:?} honest requests; memory {baseline} KiB before, {after} KiB after");
+}
+
+/// Two hosts on one PostgreSQL store, recording at once with idempotency keys sent to either;
+/// one is killed with SIGKILL mid-load. The store keeps one chain, verify is OK, every run a
+/// client was answered with is there exactly once (and under one key), and every run replays.
+#[test]
+fn two_hosts_share_one_postgres_store_through_a_kill() {
+    let a = Server::on(crate::store::Backend::postgres());
+    let b = Server::on(a.backend.shared());
+    let plan = a.publish_example();
+    const CLIENTS: usize = 4;
+    const REQUESTS: usize = 6;
+    // (key, run) of every 2xx answer.
+    let answered = std::sync::Mutex::new(Vec::new());
+    let killed = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        for client in 0..CLIENTS {
+            let (a, b, plan, answered, killed) = (&a, &b, &plan, &answered, &killed);
+            scope.spawn(move || {
+                for i in 0..REQUESTS {
+                    let key = format!("c{client}-{i}");
+                    // First to one host, then the same key to the other (a retry).
+                    let (first, second) = if (client + i) % 2 == 0 { (a, b) } else { (b, a) };
+                    for host in [first, second] {
+                        if std::ptr::eq(host, a) && killed.load(Ordering::SeqCst) {
+                            continue;
+                        }
+                        if let Some(reply) = host.try_record(plan, &key) {
+                            assert_eq!(reply.status, 201, "{}", String::from_utf8_lossy(&reply.body));
+                            let seq = reply.json()["run"]["seq"].as_i64().unwrap();
+                            answered.lock().unwrap().push((key.clone(), seq));
+                        }
+                    }
+                }
+            });
+        }
+        // Mid-load: once a few runs are acknowledged, host A dies.
+        while answered.lock().unwrap().len() < CLIENTS * REQUESTS / 2 {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        killed.store(true, Ordering::SeqCst);
+        a.kill();
+    });
+    let answered = answered.into_inner().unwrap();
+    let runs = b.get("/v1/runs", "auditor").json();
+    let seqs: Vec<i64> = runs.as_array().unwrap().iter().map(|r| r["seq"].as_i64().unwrap()).collect();
+    let mut by_key = std::collections::BTreeMap::new();
+    for (key, seq) in &answered {
+        assert_eq!(*by_key.entry(key.clone()).or_insert(*seq), *seq, "key {key} answered with two runs");
+        assert_eq!(seqs.iter().filter(|s| *s == seq).count(), 1, "run {seq} is in the store once");
+    }
+    assert!(by_key.len() >= CLIENTS * REQUESTS / 2, "{} keys answered", by_key.len());
+    assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>(), "one chain, numbered without a gap");
+    let verified = b.post("/v1/audit/verify", "auditor", b"").json();
+    assert_eq!(verified["ok"], true, "{verified}");
+    for seq in &seqs {
+        let replay = b.post(&format!("/v1/runs/{seq}/replay"), "auditor", b"").json();
+        assert_eq!(replay["matches"], true, "run {seq}: {replay}");
+    }
+    eprintln!("{} answers, {} keys, {} runs in the store", answered.len(), by_key.len(), seqs.len());
 }
