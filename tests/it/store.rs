@@ -13,7 +13,7 @@ use std::time::Duration;
 
 /// A store for one test: a SQLite file in a temporary folder, or a fresh PostgreSQL schema.
 pub enum Backend {
-    Sqlite(tempfile::TempDir),
+    Sqlite(std::sync::Arc<tempfile::TempDir>),
     Postgres { base: String, schema: String },
 }
 
@@ -21,7 +21,7 @@ static SCHEMAS: AtomicUsize = AtomicUsize::new(0);
 
 impl Backend {
     pub fn sqlite() -> Self {
-        Self::Sqlite(tempfile::tempdir().unwrap())
+        Self::Sqlite(std::sync::Arc::new(tempfile::tempdir().unwrap()))
     }
 
     pub fn postgres() -> Self {
@@ -34,11 +34,12 @@ impl Backend {
         Self::Postgres { base, schema }
     }
 
-    /// The same PostgreSQL schema, for a second host (each drops it when dropped).
+    /// The same store, for a second host or the same host restarted (a PostgreSQL schema is
+    /// dropped by the first to go; a SQLite folder by the last).
     pub fn shared(&self) -> Self {
         match self {
             Self::Postgres { base, schema } => Self::Postgres { base: base.clone(), schema: schema.clone() },
-            Self::Sqlite(_) => panic!("a SQLite store is one host's"),
+            Self::Sqlite(dir) => Self::Sqlite(dir.clone()),
         }
     }
 
