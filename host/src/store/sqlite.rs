@@ -1,10 +1,11 @@
 //! The embedded store: one SQLite file in WAL mode; appends take the write lock first
-//! (`BEGIN IMMEDIATE`), so processes sharing the file still form one chain.
+//! (`BEGIN IMMEDIATE`), so processes sharing the file still form one chain. Reads go through a
+//! pool of read-only connections: in WAL mode they do not wait on the writer.
 
 use super::{Draft, GENESIS, PlanVersion, Store, Stored, admit, db_error, plan_from_json, replayed, seal};
 use crate::error::Result;
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
-use std::path::Path;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -37,9 +38,42 @@ CREATE TABLE IF NOT EXISTS plans (
 );
 ";
 
+/// Read connections kept open beside the writer.
+const READERS: u32 = 4;
+
+/// How long a connection waits for a lock the writer of another process holds.
+const BUSY: Duration = Duration::from_secs(30);
+
 /// A SQLite store.
 pub struct SqliteStore {
     conn: Mutex<Connection>,
+    readers: r2d2::Pool<Readers>,
+}
+
+/// Opens the read-only connections of the pool (r2d2_sqlite, which would, does not follow
+/// rusqlite 0.43).
+struct Readers {
+    path: PathBuf,
+}
+
+impl r2d2::ManageConnection for Readers {
+    type Connection = Connection;
+    type Error = rusqlite::Error;
+
+    fn connect(&self) -> rusqlite::Result<Connection> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+        let conn = Connection::open_with_flags(&self.path, flags)?;
+        conn.busy_timeout(BUSY)?;
+        Ok(conn)
+    }
+
+    fn is_valid(&self, conn: &mut Connection) -> rusqlite::Result<()> {
+        conn.execute_batch("")
+    }
+
+    fn has_broken(&self, _: &mut Connection) -> bool {
+        false
+    }
 }
 
 impl SqliteStore {
@@ -47,16 +81,27 @@ impl SqliteStore {
     pub fn open(path: &Path) -> Result<Self> {
         let doing = format!("opening {}", path.display());
         let conn = Connection::open(path).map_err(|e| db_error(&doing, e))?;
-        conn.busy_timeout(Duration::from_secs(30)).map_err(|e| db_error(&doing, e))?;
+        conn.busy_timeout(BUSY).map_err(|e| db_error(&doing, e))?;
         conn.pragma_update(None, "journal_mode", "WAL").map_err(|e| db_error(&doing, e))?;
         conn.pragma_update(None, "synchronous", "FULL").map_err(|e| db_error(&doing, e))?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(|e| db_error(&doing, e))?;
         conn.execute_batch(SCHEMA).map_err(|e| db_error("migrating the store", e))?;
-        Ok(Self { conn: Mutex::new(conn) })
+        let readers = r2d2::Pool::builder()
+            .max_size(READERS)
+            .min_idle(Some(0))
+            .build(Readers { path: path.to_owned() })
+            .map_err(|e| db_error(&doing, e))?;
+        Ok(Self { conn: Mutex::new(conn), readers })
     }
 
+    /// The writer.
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// A read-only connection from the pool.
+    fn reader(&self) -> Result<r2d2::PooledConnection<Readers>> {
+        self.readers.get().map_err(|e| db_error("opening a read connection", e))
     }
 }
 
@@ -118,7 +163,7 @@ impl Store for SqliteStore {
     }
 
     fn request(&self, scope: &str, key: &str) -> Result<Option<(String, i64)>> {
-        let conn = self.conn();
+        let conn = self.reader()?;
         conn.query_row("SELECT request_hash, run FROM requests WHERE scope = ?1 AND key = ?2", [scope, key], |r| {
             Ok((r.get(0)?, r.get(1)?))
         })
@@ -143,7 +188,7 @@ impl Store for SqliteStore {
     }
 
     fn plans(&self) -> Result<Vec<PlanVersion>> {
-        let conn = self.conn();
+        let conn = self.reader()?;
         let doing = "listing plans";
         let mut stmt = conn.prepare("SELECT manifest FROM plans ORDER BY n").map_err(|e| db_error(doing, e))?;
         let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(|e| db_error(doing, e))?;
@@ -151,7 +196,7 @@ impl Store for SqliteStore {
     }
 
     fn plan(&self, hash: &str) -> Result<Option<PlanVersion>> {
-        let conn = self.conn();
+        let conn = self.reader()?;
         let json: Option<String> = conn
             .query_row("SELECT manifest FROM plans WHERE hash = ?1", [hash], |r| r.get(0))
             .optional()
@@ -160,7 +205,7 @@ impl Store for SqliteStore {
     }
 
     fn runs(&self, period: Option<&str>) -> Result<Vec<Stored>> {
-        let conn = self.conn();
+        let conn = self.reader()?;
         let doing = "listing runs";
         let mut stmt = conn
             .prepare("SELECT seq, record, record_hash FROM runs WHERE ?1 IS NULL OR period = ?1 ORDER BY seq")
@@ -174,7 +219,7 @@ impl Store for SqliteStore {
     }
 
     fn run(&self, seq: i64) -> Result<Option<Stored>> {
-        let conn = self.conn();
+        let conn = self.reader()?;
         let row = conn
             .query_row("SELECT seq, record, record_hash FROM runs WHERE seq = ?1", [seq], stored)
             .optional()
@@ -183,14 +228,14 @@ impl Store for SqliteStore {
     }
 
     fn blob(&self, hash: &str) -> Result<Option<Vec<u8>>> {
-        let conn = self.conn();
+        let conn = self.reader()?;
         conn.query_row("SELECT bytes FROM blobs WHERE hash = ?1", [hash], |r| r.get(0))
             .optional()
             .map_err(|e| db_error("reading a blob", e))
     }
 
     fn blob_hashes(&self) -> Result<Vec<String>> {
-        let conn = self.conn();
+        let conn = self.reader()?;
         let mut stmt =
             conn.prepare("SELECT hash FROM blobs ORDER BY hash").map_err(|e| db_error("listing blobs", e))?;
         let rows = stmt.query_map([], |r| r.get(0)).map_err(|e| db_error("listing blobs", e))?;
@@ -208,7 +253,7 @@ impl Store for SqliteStore {
     }
 
     fn closed(&self, period: &str) -> Result<Option<i64>> {
-        let conn = self.conn();
+        let conn = self.reader()?;
         conn.query_row("SELECT run FROM closures WHERE period = ?1", [period], |r| r.get(0))
             .optional()
             .map_err(|e| db_error("reading a closure", e))
