@@ -44,6 +44,15 @@ pub fn parse_period(bytes: &[u8]) -> std::result::Result<Input, Vec<Problem>> {
     Ok(Input { period, currency })
 }
 
+/// Reads period JSON by both paths: the fast one ([`stream`], `None` when it declines) and the
+/// lenient one ([`raw`], then [`validate`]). The fuzz target `period` holds them to one verdict
+/// and one period; [`parse_period`] takes the first that answers.
+pub fn read_both(bytes: &[u8]) -> (Option<Period>, std::result::Result<Period, Vec<Problem>>) {
+    let fast = stream::read(bytes).map(|(period, _)| period);
+    let lenient = parse_document(bytes).and_then(validate::validate).map(|(period, _)| period);
+    (fast, lenient)
+}
+
 /// Period JSON to the lenient document (only a wrong shape fails here). A document that fails is
 /// parsed again to name the path.
 fn parse_document(bytes: &[u8]) -> std::result::Result<raw::Document, Vec<Problem>> {
