@@ -245,3 +245,38 @@ fn a_generated_10k_period_has_the_same_result_on_one_thread_and_two() {
     let json = |result, threads| payplan::eval::thread_pool(threads).install(|| payplan::eval::to_json(result));
     assert!(json(&one, 1) == json(&two, 2), "the same JSON bytes");
 }
+
+/// The fast reader and the lenient one agree on random periods and on random damage to them:
+/// both accept and read the same period, or both refuse (the fuzz target `period` does the same
+/// with libFuzzer's inputs).
+#[test]
+fn the_two_period_readers_agree_on_damaged_periods() {
+    let (mut accepted, mut refused) = (0, 0);
+    for seed in 0..300 {
+        let mut r = Rng::new(seed);
+        let n = 1 + r.below(8);
+        let mut bytes = random_period(&mut r, n).to_string().into_bytes();
+        // Damage: a few bytes replaced by ones JSON cares about (or none, a third of the time).
+        for _ in 0..r.below(4) {
+            let at = r.below(bytes.len());
+            bytes[at] = b"0123456789.-\"{}[],:eE x"[r.below(23)];
+        }
+        match payplan::input::read_both(&bytes) {
+            (Some(fast), Ok(lenient)) => {
+                assert_eq!(fast, lenient, "seed {seed}");
+                accepted += 1;
+            }
+            (None, Err(problems)) => {
+                assert!(!problems.is_empty(), "seed {seed}");
+                refused += 1;
+            }
+            (fast, lenient) => panic!(
+                "seed {seed}: the fast reader {} and the lenient one {}: {}",
+                if fast.is_some() { "accepts" } else { "refuses" },
+                if lenient.is_ok() { "accepts" } else { "refuses" },
+                String::from_utf8_lossy(&bytes)
+            ),
+        }
+    }
+    assert!(accepted > 50 && refused > 50, "{accepted} accepted, {refused} refused");
+}
