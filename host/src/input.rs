@@ -45,8 +45,8 @@ pub fn parse_period(bytes: &[u8]) -> std::result::Result<Input, Vec<Problem>> {
 }
 
 /// Reads period JSON by both paths: the fast one ([`stream`], `None` when it declines) and the
-/// lenient one ([`raw`], then [`validate`]). The fuzz target `period` holds them to one verdict
-/// and one period; [`parse_period`] takes the first that answers.
+/// lenient one ([`raw`], then [`validate`]). They must give one verdict and one period (the
+/// property tests hold them to it); [`parse_period`] takes the first that answers.
 pub fn read_both(bytes: &[u8]) -> (Option<Period>, std::result::Result<Period, Vec<Problem>>) {
     let fast = stream::read(bytes).map(|(period, _)| period);
     let lenient = parse_document(bytes).and_then(validate::validate).map(|(period, _)| period);

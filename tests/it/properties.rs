@@ -247,8 +247,7 @@ fn a_generated_10k_period_has_the_same_result_on_one_thread_and_two() {
 }
 
 /// The fast reader and the lenient one agree on random periods and on random damage to them:
-/// both accept and read the same period, or both refuse (the fuzz target `period` does the same
-/// with libFuzzer's inputs).
+/// both accept and read the same period, or both refuse.
 #[test]
 fn the_two_period_readers_agree_on_damaged_periods() {
     let (mut accepted, mut refused) = (0, 0);
