@@ -39,10 +39,15 @@ fn hostile_plans_leave_the_service_up_and_honest_clients_served() {
             (reply.json()["hash"].as_str().unwrap().to_owned(), *limit)
         })
         .collect();
-    // The baseline: after an honest run and a hostile one, so that what the first of each
-    // builds once (the compiled plans, the thread pool's stacks) is in it.
-    assert_eq!(dry_run(&honest).status, 200);
+    // The baseline: after a hostile run and honest ones from 4 clients at once, so that what
+    // the first of each builds once (the compiled plans, the thread pool's stacks, the workers'
+    // heaps under honest load) is in it.
     assert_eq!(dry_run(&hostile[0].0).status, 422);
+    std::thread::scope(|scope| {
+        for _ in 0..HONEST_CLIENTS {
+            scope.spawn(|| (0..25).for_each(|_| assert_eq!(dry_run(&honest).status, 200)));
+        }
+    });
     let baseline = s.rss_kib();
 
     let done = AtomicBool::new(false);
