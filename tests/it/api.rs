@@ -110,17 +110,22 @@ impl Server {
         headers: &[(&str, &str)],
     ) -> Reply {
         let url = format!("{}{path}", self.base);
-        let mut request = ureq::http::Request::builder().method(method).uri(&url);
-        if let Some(role) = role {
-            request = request.header("Authorization", format!("Bearer {}", token(role)));
-        }
-        if body.is_some() {
-            request = request.header("Content-Type", "application/json");
-        }
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
-        self.send(request.body(body.unwrap_or_default().to_vec()).unwrap()).expect("the service answers")
+        let request = || {
+            let mut request = ureq::http::Request::builder().method(method).uri(&url);
+            if let Some(role) = role {
+                request = request.header("Authorization", format!("Bearer {}", token(role)));
+            }
+            if body.is_some() {
+                request = request.header("Content-Type", "application/json");
+            }
+            for (name, value) in headers {
+                request = request.header(*name, *value);
+            }
+            request.body(body.unwrap_or_default().to_vec()).unwrap()
+        };
+        // Once more on a failed connection: a service that refuses a request before reading its
+        // body (401, 403) closes the connection, and the agent may have pooled it.
+        self.send(request()).or_else(|| self.send(request())).expect("the service answers")
     }
 
     /// Sends a request; `None` when the service does not answer (it was killed).
