@@ -17,7 +17,7 @@ fn dec(v: &Value) -> Decimal {
 }
 
 /// A native policy: a function over the facts and the params.
-pub struct Native {
+pub(crate) struct Native {
     id: String,
     params: serde_json::Map<String, Value>,
     rule: fn(&Env, &serde_json::Map<String, Value>, &mut Output),
@@ -25,7 +25,7 @@ pub struct Native {
 
 impl Native {
     /// The native twin of a standard policy, chosen by its script's file name.
-    pub fn of(spec: &PolicySpec) -> Box<dyn Policy> {
+    pub(crate) fn of(spec: &PolicySpec) -> Box<dyn Policy> {
         let name = spec.source.file().file_stem().and_then(|s| s.to_str()).unwrap_or_default();
         let rule: fn(&Env, &serde_json::Map<String, Value>, &mut Output) = match name {
             "tiered_commission" => commission,

@@ -2,9 +2,13 @@
 //!
 //! - [`plans`]: publish immutable plan versions, evaluate (recorded, idempotent) and dry-run.
 //! - [`runs`]: read runs and a participant's lines, replay, verify the chain, close a period.
-//! - [`auth`] and [`config`]: bearer tokens kept as hashes, each with a role.
-//! - [`problem`]: every error as `application/problem+json`, with the CLI's messages.
-//! - [`metrics`] and [`doc`]: `/metrics` (Prometheus text) and `/openapi.json`.
+//! - [`service`]: `/healthz` and `/metrics`; [`doc`]: `/openapi.json`.
+//! - [`auth`] and [`config`]: bearer tokens kept as hashes, each with a role; a role layer on
+//!   each group of routes.
+//! - [`problem`]: every error as `application/problem+json`, with the CLI's messages;
+//!   [`extract`]: extractors that reject with it; [`responses`]: the problem answers routes
+//!   share, for the document.
+//! - [`metrics`]: the counters behind `/metrics`.
 //!
 //! The store and the engine are synchronous: handlers run them on tokio's blocking threads, and
 //! evaluations use one rayon pool shared by all requests.
@@ -12,21 +16,25 @@
 pub mod auth;
 pub mod config;
 pub mod doc;
+pub mod extract;
 pub mod metrics;
 pub mod plans;
 pub mod problem;
+pub mod responses;
 pub mod runs;
+pub mod service;
 
 use crate::error::Result;
 use crate::eval::CompiledPlan;
 use crate::store::Store;
+use auth::allow;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderName, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use config::{Config, Token};
+use config::{Config, Role, Token};
 use metrics::Metrics;
 use problem::Problem;
 use std::collections::{BTreeMap, HashMap};
@@ -106,20 +114,9 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub fn router(state: Arc<AppState>, config: &Config) -> Router {
     let timeout = Duration::from_secs(config.request_timeout_seconds);
     let metrics = state.metrics.clone();
-    let api = Router::new()
-        .route("/v1/plans", post(plans::publish).get(plans::list))
-        .route("/v1/plans/{plan}", get(plans::show))
-        .route("/v1/plans/{plan}/runs", post(plans::evaluate))
-        .route("/v1/plans/{plan}/dry-run", post(plans::dry_run))
-        .route("/v1/runs", get(runs::list))
-        .route("/v1/runs/{run}", get(runs::show))
-        .route("/v1/runs/{run}/result", get(runs::result))
-        .route("/v1/runs/{run}/participants/{participant}", get(runs::participant))
-        .route("/v1/runs/{run}/replay", post(runs::replay))
-        .route("/v1/audit/verify", post(runs::verify))
-        .route("/v1/periods/{period}/close", post(runs::close))
-        .route("/healthz", get(runs::health))
-        .route("/metrics", get(runs::metrics))
+    let api = routes(&state)
+        .route("/healthz", get(service::health))
+        .route("/metrics", get(service::metrics))
         .route("/openapi.json", get(doc::openapi))
         .fallback(|| async { Problem::new(StatusCode::NOT_FOUND, "no_route", "no such route (see /openapi.json)") })
         .method_not_allowed_fallback(|| async {
@@ -135,6 +132,30 @@ pub fn router(state: Arc<AppState>, config: &Config) -> Router {
             tracing::info_span!("request", id = id.unwrap_or("-"), method = %request.method(), path = %request.uri().path())
         }).on_response(DefaultOnResponse::new().level(tracing::Level::INFO)))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// The API's routes, in groups by the roles that may call them (`admin` may call any).
+fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
+    use Role::{Auditor, Designer, Payroll};
+    let designers =
+        Router::new().route("/v1/plans", post(plans::publish)).route("/v1/plans/{plan}/dry-run", post(plans::dry_run));
+    let plan_readers = Router::new().route("/v1/plans", get(plans::list)).route("/v1/plans/{plan}", get(plans::show));
+    let payroll = Router::new()
+        .route("/v1/plans/{plan}/runs", post(plans::evaluate))
+        .route("/v1/periods/{period}/close", post(runs::close));
+    let run_readers = Router::new()
+        .route("/v1/runs", get(runs::list))
+        .route("/v1/runs/{run}", get(runs::show))
+        .route("/v1/runs/{run}/result", get(runs::result))
+        .route("/v1/runs/{run}/participants/{participant}", get(runs::participant));
+    let auditors =
+        Router::new().route("/v1/runs/{run}/replay", post(runs::replay)).route("/v1/audit/verify", post(runs::verify));
+    Router::new()
+        .merge(allow(state, &[Designer], designers))
+        .merge(allow(state, &[Designer, Payroll, Auditor], plan_readers))
+        .merge(allow(state, &[Payroll], payroll))
+        .merge(allow(state, &[Payroll, Auditor], run_readers))
+        .merge(allow(state, &[Auditor], auditors))
 }
 
 /// Answers 503 when a request runs past the timeout. Dropping the handler marks its work

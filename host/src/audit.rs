@@ -13,16 +13,17 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// Records an evaluation: the period bytes as received, the plan text, every policy file, and
-/// the result as written, chained after the last run. `adjusts` is `Some(final run)` for an
-/// adjustment of a closed period. With a `request` (an idempotency key), a request already
-/// recorded under the key returns its run instead.
+/// the result as written, chained after the last run. An ordinary run is refused for a closed
+/// period; an adjustment is refused for an open one and names its final run (the store decides
+/// both under its lock, [`crate::store::admit`]). With a `request` (an idempotency key), a request
+/// already recorded under the key returns its run instead.
 pub fn record(
     store: &dyn Store,
     period_bytes: &[u8],
     plan: &Plan,
     result: &EvalResult,
     caller: &str,
-    adjusts: Option<i64>,
+    kind: Kind,
     request: Option<Request>,
 ) -> Result<Stored> {
     let mut blobs = Vec::new();
@@ -40,11 +41,11 @@ pub fn record(
         .map(|p| (p.source.file().to_string_lossy().into_owned(), blob(p.source.bytes().to_vec())))
         .collect();
     let record = Record {
-        adjusts,
+        adjusts: None,
         caller: caller.into(),
         engine: result.engine.clone(),
         input_hash: result.input_hash.clone(),
-        kind: if adjusts.is_some() { Kind::Adjustment } else { Kind::Run },
+        kind,
         period: result.period.clone(),
         period_blob,
         plan: result.plan.clone(),

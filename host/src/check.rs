@@ -1,7 +1,7 @@
 //! `payplan check`: load a plan and compile every policy, reporting every problem with its file,
 //! line and column, and the line itself with a caret under the place.
 
-use crate::error::Error;
+use crate::error::{Error, Position};
 use crate::eval::CompiledPlan;
 use crate::plan::{self, Plan};
 use std::path::Path;
@@ -47,7 +47,7 @@ pub fn compile_each(plan: &Plan) -> Vec<(Error, Option<String>)> {
 pub fn describe(err: &Error, text: Option<String>) -> String {
     let message = err.to_string();
     match (err.position(), text) {
-        (Some((line, column)), Some(text)) => match text.lines().nth(line.saturating_sub(1)) {
+        (Some(Position { line, column }), Some(text)) => match text.lines().nth(line.saturating_sub(1)) {
             Some(source) => {
                 let gutter = line.to_string().len();
                 let caret = " ".repeat(column.saturating_sub(1));

@@ -41,3 +41,16 @@ pub fn summary(result: &EvalResult, names: &BTreeMap<String, String>, policies: 
     }
     finish(w)
 }
+
+/// `participant,policy,a,b,delta`, one row per changed (participant, policy) of a what-if, then
+/// one per changed participant (policy `total`).
+pub fn comparison(c: &crate::whatif::Comparison) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["participant", "policy", "a", "b", "delta"]).expect("in memory");
+    for c in c.lines.iter().chain(c.participants.iter()) {
+        let policy = if c.policy.is_empty() { "total" } else { &c.policy };
+        w.write_record([&c.participant, policy, &c.a.to_string(), &c.b.to_string(), &c.delta.to_string()])
+            .expect("in memory");
+    }
+    finish(w)
+}

@@ -21,23 +21,61 @@ impl fmt::Display for Problem {
     }
 }
 
+/// A place in a text file: 1-based line and column (in characters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, in characters.
+    pub column: usize,
+}
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.line, self.column)
+    }
+}
+
 /// Where a policy failed: the script file and the line and column in it, when known.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Location {
     /// The script or plugin file.
     pub file: PathBuf,
-    /// 1-based line and column, when the runtime knows them.
-    pub position: Option<(usize, usize)>,
+    /// Where in it, when the runtime knows.
+    pub position: Option<Position>,
 }
 
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.file.display())?;
-        if let Some((line, column)) = self.position {
-            write!(f, ":{line}:{column}")?;
+        if let Some(position) = self.position {
+            write!(f, ":{position}")?;
         }
         Ok(())
     }
+}
+
+/// One problem in a text file (a plan, a config), at its line and column when known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located {
+    /// Where.
+    pub position: Option<Position>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for Located {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.position {
+            Some(position) => write!(f, "{position}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+/// Located problems, one per line.
+fn lines(problems: &[Located]) -> String {
+    problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
 }
 
 /// A limit a policy may break (host config or the plan's `[limits]`).
@@ -94,22 +132,23 @@ pub enum Error {
         problems: Vec<Problem>,
     },
 
-    /// The plan is invalid (syntax, a missing field, a currency that is not the period's).
-    #[error("{}: {message}", file.display())]
+    /// The plan is invalid (syntax, a missing field, params that do not match a policy's, a
+    /// currency that is not the period's).
+    #[error("{}: {}", file.display(), lines(problems))]
     Plan {
         /// The plan file (or the file it names).
         file: PathBuf,
-        /// What is wrong, with its line and column when known.
-        message: String,
+        /// What is wrong, each with its line and column when known.
+        problems: Vec<Located>,
     },
 
     /// The service's configuration file is invalid.
-    #[error("{}: {message}", file.display())]
+    #[error("{}: {problem}", file.display())]
     Config {
         /// The file.
         file: PathBuf,
         /// What is wrong, with its line and column when known.
-        message: String,
+        problem: Located,
     },
 
     /// A policy script does not compile.
@@ -157,11 +196,21 @@ pub enum Error {
         location: Location,
     },
 
-    /// The store failed or holds something it should not.
+    /// The store holds something it should not (a missing blob, a record that does not parse).
     #[error("store: {message}")]
     Store {
         /// What went wrong.
         message: String,
+    },
+
+    /// The database under the store failed.
+    #[error("store: {doing}: {source}")]
+    Database {
+        /// What the store was doing.
+        doing: String,
+        /// The database's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
 
     /// The period is closed: only an adjustment may be recorded.
@@ -213,33 +262,36 @@ impl Error {
     /// True for errors in what the caller gave (exit status 2); false for a failure while
     /// evaluating (exit status 1).
     pub fn is_input(&self) -> bool {
-        matches!(
-            self,
+        match self {
             Self::Input { .. }
-                | Self::Plan { .. }
-                | Self::Config { .. }
-                | Self::Params { .. }
-                | Self::Compile { .. }
-                | Self::Io { .. }
-                | Self::PeriodClosed { .. }
-                | Self::NoRun(_)
-                | Self::NotFound { .. }
-                | Self::Conflict { .. }
-                | Self::KeyReused { .. }
-        )
+            | Self::Plan { .. }
+            | Self::Config { .. }
+            | Self::Params { .. }
+            | Self::Compile { .. }
+            | Self::Io { .. }
+            | Self::PeriodClosed { .. }
+            | Self::NoRun(_)
+            | Self::NotFound { .. }
+            | Self::Conflict { .. }
+            | Self::KeyReused { .. } => true,
+            Self::Policy { .. } | Self::LimitExceeded { .. } | Self::Store { .. } | Self::Database { .. } => false,
+        }
     }
 
-    /// The 1-based line and column the error points at, in the script or the plan, when known.
-    pub fn position(&self) -> Option<(usize, usize)> {
+    /// A plan error of one problem.
+    pub fn plan(file: impl Into<PathBuf>, position: Option<Position>, message: impl Into<String>) -> Self {
+        Self::Plan { file: file.into(), problems: vec![Located { position, message: message.into() }] }
+    }
+
+    /// The line and column the error points at, in the script, the plan or the config, when
+    /// known (a plan's first problem).
+    pub fn position(&self) -> Option<Position> {
         match self {
             Self::Compile { location, .. } | Self::Policy { location, .. } | Self::LimitExceeded { location, .. } => {
                 location.position
             }
-            Self::Plan { message, .. } => {
-                let (line, rest) = message.split_once(':')?;
-                let (column, _) = rest.split_once(':')?;
-                line.parse().ok().zip(column.parse().ok())
-            }
+            Self::Plan { problems, .. } => problems.first().and_then(|p| p.position),
+            Self::Config { problem, .. } => problem.position,
             _ => None,
         }
     }
@@ -275,7 +327,7 @@ impl Error {
             Self::Compile { .. } => "compile_error",
             Self::Policy { .. } => "policy_failed",
             Self::LimitExceeded { .. } => "limit_exceeded",
-            Self::Store { .. } => "store",
+            Self::Store { .. } | Self::Database { .. } => "store",
             Self::PeriodClosed { .. } => "period_closed",
             Self::NoRun(_) => "no_run",
             Self::NotFound { .. } => "not_found",

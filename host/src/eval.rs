@@ -81,15 +81,16 @@ impl CompiledPlan {
         };
         let plan = &self.plan;
         if input.currency != plan.currency {
-            return Err(Error::Plan {
-                file: plan.file.clone(),
-                message: format!(
+            return Err(Error::plan(
+                plan.file.clone(),
+                None,
+                format!(
                     "the plan pays in {} but the period {} is in {}",
                     plan.currency.code(),
                     input.period.period.id,
                     input.currency.code()
                 ),
-            });
+            ));
         }
         let facts = Arc::new(Facts::new(input, pool)?);
         timings.facts = lap();

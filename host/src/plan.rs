@@ -3,7 +3,7 @@
 //! Numbers in the TOML are read from their text, so `rate = 0.03` is exactly three hundredths.
 //! Every problem names the plan file and the line and column.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Located, Position, Result};
 use crate::limits::Limits;
 use crate::money::{Currency, Rounding};
 use payplan_sdk::exact::parse_decimal;
@@ -53,23 +53,22 @@ pub struct PolicySpec {
 #[derive(Debug, Clone, Default)]
 pub struct Positions {
     /// The entry (its `id`).
-    pub entry: Option<(usize, usize)>,
+    pub entry: Option<Position>,
     /// Each param's key.
-    pub params: std::collections::BTreeMap<String, (usize, usize)>,
+    pub params: std::collections::BTreeMap<String, Position>,
 }
 
 impl PolicySpec {
     /// A params error of this policy as a plan error, at the param it is about (or the entry).
     pub fn params_error(&self, plan_file: &Path, problems: &[crate::params::Problem]) -> Error {
-        let lines: Vec<String> = problems
+        let problems = problems
             .iter()
-            .map(|(key, message)| {
-                let at = key.as_ref().and_then(|k| self.at.params.get(k)).or(self.at.entry.as_ref());
-                let at = at.map(|(line, column)| format!("{line}:{column}: ")).unwrap_or_default();
-                format!("{at}policy `{}`: {message}", self.id)
+            .map(|(key, message)| Located {
+                position: key.as_ref().and_then(|k| self.at.params.get(k)).or(self.at.entry.as_ref()).copied(),
+                message: format!("policy `{}`: {message}", self.id),
             })
             .collect();
-        Error::Plan { file: plan_file.into(), message: lines.join("\n") }
+        Error::Plan { file: plan_file.into(), problems }
     }
 }
 
@@ -241,14 +240,7 @@ pub(crate) struct Reader<'a> {
 
 impl Reader<'_> {
     pub(crate) fn error(&self, span: Option<Range<usize>>, message: impl std::fmt::Display) -> Error {
-        let message = match span {
-            Some(span) => {
-                let (line, column) = line_column(self.text, span.start);
-                format!("{line}:{column}: {message}")
-            }
-            None => message.to_string(),
-        };
-        Error::Plan { file: self.file.into(), message }
+        Error::plan(self.file, span.map(|s| line_column(self.text, s.start)), message.to_string())
     }
 
     pub(crate) fn known_keys(&self, table: &Table, known: &[&str]) -> Result<()> {
@@ -326,12 +318,12 @@ fn lexical(path: &Path) -> PathBuf {
     out
 }
 
-/// 1-based line and column (in characters) of a byte offset.
-pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+/// The line and column (in characters) of a byte offset.
+pub fn line_column(text: &str, offset: usize) -> Position {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, column)
+    Position { line, column }
 }
 
 #[cfg(test)]

@@ -146,14 +146,20 @@ pub fn seal(record: &mut Record, seq: i64, prev_hash: &str) -> (String, String) 
     (json, hash)
 }
 
-/// The checks every backend makes under its lock before appending.
-pub fn admit(draft: &Record, closed: Option<i64>) -> Result<()> {
+/// The rule of closed periods, applied by every backend under its lock before appending (with
+/// the period's final run, if it is closed): an ordinary run only while the period is open, an
+/// adjustment only once it is closed, and then of its final run.
+pub fn admit(draft: &mut Record, closed: Option<i64>) -> Result<()> {
     match (draft.kind, closed) {
+        (Kind::Run, None) => Ok(()),
         (Kind::Run, Some(run)) => Err(Error::PeriodClosed { period: draft.period.clone(), run }),
-        (Kind::Adjustment, None) => Err(Error::Store {
+        (Kind::Adjustment, Some(run)) => {
+            draft.adjusts = Some(run);
+            Ok(())
+        }
+        (Kind::Adjustment, None) => Err(Error::Conflict {
             message: format!("period {} is not closed: record an ordinary run, not an adjustment", draft.period),
         }),
-        _ => Ok(()),
     }
 }
 
@@ -203,6 +209,6 @@ pub fn plan_from_json(json: &str) -> Result<PlanVersion> {
 }
 
 /// The store error for a database error, with what was being done.
-pub fn db_error(doing: &str, e: impl std::fmt::Display) -> Error {
-    Error::Store { message: format!("{doing}: {e}") }
+pub fn db_error(doing: &str, e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Error {
+    Error::Database { doing: doing.to_owned(), source: e.into() }
 }

@@ -73,3 +73,32 @@ fn write_rows<const N: usize>(out: &mut String, rows: &[[String; N]], right: usi
         out.push('\n');
     }
 }
+
+/// A what-if as a table: each changed (participant, policy), the totals, who gains and loses, and
+/// the largest movers.
+pub fn comparison(c: &crate::whatif::Comparison) -> String {
+    let mut text = format!(
+        "what-if {}: A = {} version {}, B = {} version {}\n\n",
+        c.period, c.a.id, c.a.version, c.b.id, c.b.version
+    );
+    let mut rows = vec![["participant", "policy", "A", "B", "delta"].map(String::from)];
+    for ch in &c.lines {
+        rows.push([
+            ch.participant.clone(),
+            ch.policy.clone(),
+            ch.a.to_string(),
+            ch.b.to_string(),
+            ch.delta.to_string(),
+        ]);
+    }
+    text += &columns(&rows);
+    text += &format!(
+        "\ntotal A {} B {} delta {}; {} gain, {} lose\n",
+        c.totals.a, c.totals.b, c.totals.delta, c.gainers, c.losers
+    );
+    if !c.largest_movers.is_empty() {
+        let movers: Vec<String> = c.largest_movers.iter().map(|m| format!("{} {:+}", m.participant, m.delta)).collect();
+        text += &format!("largest movers: {}\n", movers.join(", "));
+    }
+    text
+}

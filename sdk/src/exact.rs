@@ -107,6 +107,27 @@ pub mod option {
     }
 }
 
+/// The OpenAPI schema of a decimal the service reads: decimal text (`"1250.00"`, `"1.25e3"`) or
+/// a JSON number, which is read from its text exactly.
+#[cfg(feature = "openapi")]
+pub struct DecimalIn;
+
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for DecimalIn {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+        let text = ObjectBuilder::new().schema_type(Type::String).examples(["1250.00"]);
+        OneOfBuilder::new()
+            .description(Some("An exact decimal: its text, or a JSON number (read from its text, never as a float)"))
+            .item(text)
+            .item(ObjectBuilder::new().schema_type(Type::Number))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for DecimalIn {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -34,12 +34,14 @@ pub struct Period {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PeriodInfo {
     /// Period id, e.g. `2026-03`.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1))]
     pub id: String,
     /// First day of the period.
     pub start: NaiveDate,
     /// Last day of the period (inclusive).
     pub end: NaiveDate,
     /// ISO 4217 code, e.g. `CNY`.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Z]{3}$", example = "CNY"))]
     pub currency: String,
     /// Unknown fields.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -52,13 +54,14 @@ pub struct PeriodInfo {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Team {
     /// Unique team id.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1))]
     pub id: String,
     /// Display name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Team sales target; `None`: the team has no target.
     #[serde(default, with = "crate::exact::option", skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, example = "1250.00"))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::exact::DecimalIn>))]
     pub target: Option<Decimal>,
     /// Unknown fields.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -71,6 +74,7 @@ pub struct Team {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Participant {
     /// Unique participant id.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1))]
     pub id: String,
     /// Display name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -92,7 +96,7 @@ pub struct Participant {
     pub prior_deals: Option<u64>,
     /// Sales target for the period; absent or 0 means no target.
     #[serde(default, with = "crate::exact::option", skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, example = "1250.00"))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::exact::DecimalIn>))]
     pub target: Option<Decimal>,
     /// Named metrics (visits, csat, …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -117,7 +121,7 @@ impl Participant {
 
 /// A metric value, an exact decimal.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = crate::exact::DecimalIn))]
 #[serde(transparent)]
 pub struct Metric(#[serde(with = "crate::exact")] pub Decimal);
 
@@ -126,12 +130,13 @@ pub struct Metric(#[serde(with = "crate::exact")] pub Decimal);
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Deal {
     /// Unique deal id.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1))]
     pub id: String,
     /// Id of the participant credited with the deal.
     pub participant: String,
     /// Amount; negative for a refund or clawback.
     #[serde(with = "crate::exact")]
-    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "1250.00"))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::exact::DecimalIn))]
     pub amount: Decimal,
     /// Closing date, inside the period.
     pub closed_on: NaiveDate,

@@ -20,7 +20,7 @@ fn token(role: &str) -> String {
 const MAX_BODY: usize = 1 << 20;
 
 /// A running `payplan serve` on its own store, stopped (SIGTERM) when dropped.
-pub struct Server {
+pub(crate) struct Server {
     child: Child,
     pub base: String,
     pub backend: Backend,
@@ -30,24 +30,24 @@ pub struct Server {
 }
 
 /// A response: status, headers we look at, and the body.
-pub struct Reply {
+pub(crate) struct Reply {
     pub status: u16,
     pub headers: ureq::http::HeaderMap,
     pub body: Vec<u8>,
 }
 
 impl Reply {
-    pub fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_slice(&self.body)
             .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
     }
 
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
     /// Asserts an RFC 9457 problem of this status and code; returns it.
-    pub fn problem(&self, status: u16, code: &str) -> Value {
+    pub(crate) fn problem(&self, status: u16, code: &str) -> Value {
         let text = String::from_utf8_lossy(&self.body);
         assert_eq!(self.status, status, "{text}");
         assert_eq!(self.header("content-type"), Some("application/problem+json"), "{text}");
@@ -61,16 +61,16 @@ impl Reply {
 }
 
 impl Server {
-    pub fn start() -> Self {
+    pub(crate) fn start() -> Self {
         Self::on(Backend::sqlite())
     }
 
-    pub fn on(backend: Backend) -> Self {
+    pub(crate) fn on(backend: Backend) -> Self {
         Self::with(backend, "", &[])
     }
 
     /// A server on `backend` with these config lines (before the tokens) and environment.
-    pub fn with(backend: Backend, config: &str, env: &[(&str, &str)]) -> Self {
+    pub(crate) fn with(backend: Backend, config: &str, env: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let defaults = format!("max_body_bytes = {MAX_BODY}\nrequest_timeout_seconds = 60\n");
         let mut config = if config.is_empty() { defaults } else { config.to_owned() };
@@ -101,7 +101,7 @@ impl Server {
     }
 
     /// A request as `role` (`None`: no Authorization header), with extra headers.
-    pub fn call(
+    pub(crate) fn call(
         &self,
         method: &str,
         path: &str,
@@ -139,7 +139,7 @@ impl Server {
 
     /// Records the example period against `plan` with this idempotency key; `None` when the
     /// service does not answer.
-    pub fn try_record(&self, plan: &str, key: &str) -> Option<Reply> {
+    pub(crate) fn try_record(&self, plan: &str, key: &str) -> Option<Reply> {
         let request = ureq::http::Request::builder()
             .method("POST")
             .uri(format!("{}/v1/plans/{plan}/runs", self.base))
@@ -150,47 +150,47 @@ impl Server {
     }
 
     /// Kills the service with SIGKILL (while other threads may still be sending to it).
-    pub fn kill(&self) {
+    pub(crate) fn kill(&self) {
         let status = Command::new("kill").args(["-KILL", &self.child.id().to_string()]).status().unwrap();
         assert!(status.success());
     }
 
-    pub fn get(&self, path: &str, role: &str) -> Reply {
+    pub(crate) fn get(&self, path: &str, role: &str) -> Reply {
         self.call("GET", path, Some(role), None, &[])
     }
 
-    pub fn post(&self, path: &str, role: &str, body: &[u8]) -> Reply {
+    pub(crate) fn post(&self, path: &str, role: &str, body: &[u8]) -> Reply {
         self.call("POST", path, Some(role), Some(body), &[])
     }
 
     /// Publishes a plan (text as `plan.toml`, with these files) as a designer.
-    pub fn publish(&self, plan: &str, files: &[(impl AsRef<str>, impl AsRef<str>)]) -> Reply {
+    pub(crate) fn publish(&self, plan: &str, files: &[(impl AsRef<str>, impl AsRef<str>)]) -> Reply {
         let files: serde_json::Map<String, Value> =
             files.iter().map(|(name, text)| (name.as_ref().to_owned(), json!({ "text": text.as_ref() }))).collect();
         self.post("/v1/plans", "designer", json!({ "plan": plan, "files": files }).to_string().as_bytes())
     }
 
     /// Publishes the example plan; its version hash.
-    pub fn publish_example(&self) -> String {
+    pub(crate) fn publish_example(&self) -> String {
         let reply = self.publish(&example_plan(), &example_files());
         assert!(reply.status == 201 || reply.status == 200, "{}", String::from_utf8_lossy(&reply.body));
         reply.json()["hash"].as_str().unwrap().to_owned()
     }
 
     /// How many runs the store holds.
-    pub fn runs(&self) -> usize {
+    pub(crate) fn runs(&self) -> usize {
         self.get("/v1/runs", "auditor").json().as_array().unwrap().len()
     }
 
     /// The server's resident memory, in KiB (`VmRSS` of /proc).
-    pub fn rss_kib(&self) -> u64 {
+    pub(crate) fn rss_kib(&self) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
         let line = status.lines().find(|l| l.starts_with("VmRSS:")).expect("Linux reports VmRSS");
         line.split_whitespace().nth(1).unwrap().parse().unwrap()
     }
 
     /// The server's log so far.
-    pub fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap()
     }
 }
@@ -207,18 +207,18 @@ fn read(path: &Path) -> String {
 }
 
 /// The example plan, published as `plan.toml` with its scripts at the paths it names.
-pub fn example_plan() -> String {
+pub(crate) fn example_plan() -> String {
     read(&repo().join("examples/plan.toml"))
 }
 
 /// The files the example plan names, by the paths it gives.
-pub fn example_files() -> Vec<(String, String)> {
+pub(crate) fn example_files() -> Vec<(String, String)> {
     let plan = example_plan();
     let names = plan.lines().filter_map(|l| l.strip_prefix("script = \"").and_then(|l| l.strip_suffix('"')));
     names.map(|name| (name.to_owned(), read(&repo().join("examples").join(name)))).collect()
 }
 
-pub fn example_period() -> Vec<u8> {
+pub(crate) fn example_period() -> Vec<u8> {
     std::fs::read(repo().join("examples/period-2026-03.json")).unwrap()
 }
 
@@ -600,14 +600,42 @@ fn the_openapi_document_is_valid_and_every_route_in_it_is_exercised() {
         });
         assert!(exercised, "{method} {path} is in the document but no flow succeeded on it");
     }
-    // Every route the service answers is in the document.
+    // Every route the service answers is in the document, with every status it answered.
     for line in metrics.lines().filter(|l| l.starts_with("payplan_http_requests_total{")) {
-        let method = line.split("method=\"").nth(1).unwrap().split('"').next().unwrap();
-        let route = line.split("route=\"").nth(1).unwrap().split('"').next().unwrap();
-        if route != "unmatched" && !line.contains("status=\"405\"") {
+        let label = |name: &str| line.split(&format!("{name}=\"")).nth(1).unwrap().split('"').next().unwrap();
+        let (method, route, status) = (label("method"), label("route"), label("status"));
+        if route != "unmatched" && status != "405" {
             assert!(operations.contains(&(method.to_owned(), route.to_owned())), "{method} {route} is not documented");
+            let responses = &doc["paths"][route][method.to_lowercase()]["responses"];
+            assert!(responses.get(status).is_some(), "{method} {route} answered {status}, which it does not document");
         }
     }
+    check_links(&doc);
+}
+
+/// Every link names an operation in the document and only parameters that operation takes.
+fn check_links(doc: &Value) {
+    let operations: Vec<&Value> =
+        doc["paths"].as_object().unwrap().values().flat_map(|item| item.as_object().unwrap().values()).collect();
+    let mut links = 0;
+    for operation in &operations {
+        for response in operation["responses"].as_object().unwrap().values() {
+            for (name, link) in response["links"].as_object().into_iter().flatten() {
+                let target = operations
+                    .iter()
+                    .find(|o| o["operationId"] == link["operationId"])
+                    .unwrap_or_else(|| panic!("link {name} names no operation: {link}"));
+                for parameter in link["parameters"].as_object().unwrap().keys() {
+                    let declared = target["parameters"].as_array().unwrap().iter().any(|p| p["name"] == *parameter);
+                    assert!(declared, "link {name}: {} takes no parameter {parameter}", link["operationId"]);
+                }
+                links += 1;
+            }
+        }
+    }
+    // From publishing a plan (201 and 200) to reading and evaluating it, and from a recorded run to
+    // each route that reads it.
+    assert!(links >= 11, "{links} links");
 }
 
 /// Every `$ref` in the document points at something in it.

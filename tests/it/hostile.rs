@@ -12,7 +12,7 @@ use payplan::{Error, Result, input, plan};
 use payplan_sdk::result::EvalResult;
 use std::time::Duration;
 
-pub const PERIOD: &str = r#"{
+pub(crate) const PERIOD: &str = r#"{
   "period": {"id": "2026-03", "start": "2026-03-01", "end": "2026-03-31", "currency": "CNY"},
   "participants": [ {"id": "a", "target": "100"}, {"id": "b", "target": "100"} ],
   "deals": [ {"id": "d1", "participant": "a", "amount": "150", "closed_on": "2026-03-02"} ]
@@ -20,7 +20,7 @@ pub const PERIOD: &str = r#"{
 
 /// A hostile policy's code.
 #[derive(Clone, Copy)]
-pub enum Code<'a> {
+pub(crate) enum Code<'a> {
     /// A Rhai script.
     Script(&'a str),
     /// A WASM module, as WAT.
@@ -60,7 +60,7 @@ fn plan_of(code: Code, limits: &[(&str, u64)]) -> (tempfile::TempDir, std::path:
 }
 
 /// Evaluates the policy under these limits.
-pub fn run_code(code: Code, limits: &[(&str, u64)]) -> Result<EvalResult> {
+pub(crate) fn run_code(code: Code, limits: &[(&str, u64)]) -> Result<EvalResult> {
     let (_dir, file, text) = plan_of(code, limits);
     evaluate_at(&file, &text, PERIOD, 2)
 }
@@ -71,7 +71,7 @@ fn run(script: &str, limits: &[(&str, u64)]) -> Result<EvalResult> {
 }
 
 /// Evaluates the policy with a wall-clock budget.
-pub fn run_until(code: Code, limits: &[(&str, u64)], budget: Duration) -> Result<EvalResult> {
+pub(crate) fn run_until(code: Code, limits: &[(&str, u64)], budget: Duration) -> Result<EvalResult> {
     let (_dir, file, text) = plan_of(code, limits);
     let plan = plan::parse(&file, &text, |p| std::fs::read(p).map_err(|e| e.to_string()))?;
     let pool = thread_pool(2);
@@ -82,7 +82,7 @@ pub fn run_until(code: Code, limits: &[(&str, u64)], budget: Duration) -> Result
 /// Asserts `result` failed with `limit` at `max`, in a message that names the policy, the limit
 /// and the script.
 #[track_caller]
-pub fn assert_broke(result: Result<EvalResult>, limit: Limit, max: u64) {
+pub(crate) fn assert_broke(result: Result<EvalResult>, limit: Limit, max: u64) {
     match result {
         Err(ref err @ Error::LimitExceeded { limit: l, max: m, ref policy, .. }) => {
             assert_eq!((l, m, policy.as_str()), (limit, max, "bad"), "{err}");
@@ -96,7 +96,7 @@ pub fn assert_broke(result: Result<EvalResult>, limit: Limit, max: u64) {
 
 /// The least value of the limit `key` in `range` under which the policy succeeds; one less
 /// must break `limit`. Searched by halving: each step is one small evaluation.
-pub fn least_code(code: Code, key: &str, limit: Limit, range: std::ops::Range<u64>) -> u64 {
+pub(crate) fn least_code(code: Code, key: &str, limit: Limit, range: std::ops::Range<u64>) -> u64 {
     let (mut fails, mut passes) = (range.start, range.end);
     assert!(run_code(code, &[(key, passes)]).is_ok(), "{key} = {passes} is not enough for the policy");
     assert!(run_code(code, &[(key, fails)]).is_err(), "{key} = {fails} is already enough");

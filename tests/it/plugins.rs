@@ -8,7 +8,7 @@ use payplan_sdk::result::EvalResult;
 use std::path::{Path, PathBuf};
 
 /// A plugin built from `plugins/` by the build script.
-pub fn plugin(name: &str) -> PathBuf {
+pub(crate) fn plugin(name: &str) -> PathBuf {
     Path::new(env!("PAYPLAN_PLUGINS")).join(format!("{name}.wasm"))
 }
 

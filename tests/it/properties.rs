@@ -10,13 +10,13 @@ use serde_json::{Value, json};
 
 /// The library's deterministic generator, so a failing seed reproduces exactly, with the
 /// helpers these tests draw with.
-pub struct Rng(payplan::generate::Rng);
+pub(crate) struct Rng(payplan::generate::Rng);
 
 impl Rng {
-    pub fn new(seed: u64) -> Self {
+    pub(crate) fn new(seed: u64) -> Self {
         Self(payplan::generate::Rng(seed))
     }
-    pub fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         self.0.below(n as u64) as usize
     }
     fn pick<T: Clone>(&mut self, items: &[T]) -> T {
@@ -37,7 +37,7 @@ fn decs(list: &[&str]) -> Vec<Decimal> {
 
 /// A small period made to hit the edges: exact thresholds (round targets and amounts), ties,
 /// refunds, missing targets, mentors in and out of their windows.
-pub fn random_period(r: &mut Rng, participants: usize) -> Value {
+pub(crate) fn random_period(r: &mut Rng, participants: usize) -> Value {
     let teams: Vec<Value> = (0..r.below(4))
         .map(|i| {
             let mut t = json!({"id": format!("t{i}")});
@@ -97,7 +97,7 @@ pub fn random_period(r: &mut Rng, participants: usize) -> Value {
     })
 }
 
-pub fn random_params(r: &mut Rng) -> Params {
+pub(crate) fn random_params(r: &mut Rng) -> Params {
     let tiers = r.pick(&[
         vec![("0.8", "0.03"), ("1.0", "0.05"), ("1.2", "0.08")],
         vec![("0", "0.015"), ("0.5", "0.025"), ("1", "0.045")],

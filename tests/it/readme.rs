@@ -3,7 +3,7 @@
 use crate::support::{evaluate_at, repo, rows};
 
 /// The fenced blocks of `lang` in the README's section `heading`, in order.
-pub fn readme_blocks(heading: &str, lang: &str) -> Vec<String> {
+pub(crate) fn readme_blocks(heading: &str, lang: &str) -> Vec<String> {
     let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
     let heading = format!("{heading}\n");
     let section = &readme[readme.find(&heading).expect("the README has the section") + heading.len()..];

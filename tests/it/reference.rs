@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 /// A tier or KPI list and every other param of the seven standard policies, as one plan.
 #[derive(Debug, Clone)]
-pub struct Params {
+pub(crate) struct Params {
     pub rounding: &'static str,
     pub tiers: Vec<(Decimal, Decimal)>,
     pub method: &'static str,
@@ -30,7 +30,7 @@ pub struct Params {
 }
 
 #[derive(Debug, Clone)]
-pub struct Kpi {
+pub(crate) struct Kpi {
     pub name: &'static str,
     pub measure: &'static str,
     pub target: Option<Decimal>,
@@ -40,7 +40,7 @@ pub struct Kpi {
 
 impl Params {
     /// The plan TOML for these params, policies in the order of policies.md.
-    pub fn plan_text(&self) -> String {
+    pub(crate) fn plan_text(&self) -> String {
         let list = |v: &[Decimal]| v.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ");
         let tiers: Vec<String> =
             self.tiers.iter().map(|(at, rate)| format!("{{ at = {at}, rate = {rate} }}")).collect();
@@ -146,7 +146,7 @@ multipliers = {{ {multipliers} }}
 
 /// `participant policy component amount` rows (zero amounts left out) and
 /// `participant policy score grade` rows, both in result order.
-pub struct Expected {
+pub(crate) struct Expected {
     pub lines: Vec<String>,
     pub scores: Vec<String>,
 }
@@ -387,7 +387,7 @@ impl<'a> Ref<'a> {
 }
 
 /// What the seven standard policies owe and score on this period, by the spec.
-pub fn expected(period: &Period, params: &Params) -> Expected {
+pub(crate) fn expected(period: &Period, params: &Params) -> Expected {
     let mut sales: BTreeMap<&str, Decimal> = BTreeMap::new();
     for deal in &period.deals {
         *sales.entry(deal.participant.as_str()).or_default() += deal.amount;

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 /// A store for one test: a SQLite file in a temporary folder, or a fresh PostgreSQL schema.
-pub enum Backend {
+pub(crate) enum Backend {
     Sqlite(std::sync::Arc<tempfile::TempDir>),
     Postgres { base: String, schema: String },
 }
@@ -20,11 +20,11 @@ pub enum Backend {
 static SCHEMAS: AtomicUsize = AtomicUsize::new(0);
 
 impl Backend {
-    pub fn sqlite() -> Self {
+    pub(crate) fn sqlite() -> Self {
         Self::Sqlite(std::sync::Arc::new(tempfile::tempdir().unwrap()))
     }
 
-    pub fn postgres() -> Self {
+    pub(crate) fn postgres() -> Self {
         let base = std::env::var("PAYPLAN_TEST_POSTGRES")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string());
         let schema = format!("t{}_{}", std::process::id(), SCHEMAS.fetch_add(1, Ordering::SeqCst));
@@ -36,14 +36,14 @@ impl Backend {
 
     /// The same store, for a second host or the same host restarted (a PostgreSQL schema is
     /// dropped by the first to go; a SQLite folder by the last).
-    pub fn shared(&self) -> Self {
+    pub(crate) fn shared(&self) -> Self {
         match self {
             Self::Postgres { base, schema } => Self::Postgres { base: base.clone(), schema: schema.clone() },
             Self::Sqlite(dir) => Self::Sqlite(dir.clone()),
         }
     }
 
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         match self {
             Self::Sqlite(dir) => dir.path().join("payplan.db").to_string_lossy().into_owned(),
             Self::Postgres { base, schema } => {
@@ -54,7 +54,7 @@ impl Backend {
     }
 
     /// Runs `payplan --store <this> args…`.
-    pub fn payplan(&self, args: &[&str]) -> Output {
+    pub(crate) fn payplan(&self, args: &[&str]) -> Output {
         let url = self.url();
         payplan(&[&["--store", url.as_str()], args].concat())
     }
@@ -76,7 +76,7 @@ impl Backend {
     }
 
     /// Changes one byte of a stored blob, behind the store's back.
-    pub fn tamper_blob(&self, hash: &str) {
+    pub(crate) fn tamper_blob(&self, hash: &str) {
         let bytes = store::open(&self.url()).unwrap().blob(hash).unwrap().unwrap();
         let mut bytes = bytes;
         let at = bytes.iter().position(|b| b.is_ascii_digit()).unwrap_or(0);

@@ -7,27 +7,27 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// The repository root.
-pub fn repo() -> PathBuf {
+pub(crate) fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("host/ is inside the repository").to_path_buf()
 }
 
 /// Runs the `payplan` binary with these arguments, from the repository root.
-pub fn payplan(args: &[&str]) -> Output {
+pub(crate) fn payplan(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_payplan")).args(args).current_dir(repo()).output().expect("payplan runs")
 }
 
 /// Standard output as text.
-pub fn stdout(out: &Output) -> String {
+pub(crate) fn stdout(out: &Output) -> String {
     String::from_utf8(out.stdout.clone()).expect("utf-8 output")
 }
 
 /// Standard error as text.
-pub fn stderr(out: &Output) -> String {
+pub(crate) fn stderr(out: &Output) -> String {
     String::from_utf8(out.stderr.clone()).expect("utf-8 output")
 }
 
 /// Writes `text` to `dir/name` and returns the path as text.
-pub fn write(dir: &Path, name: &str, text: &str) -> String {
+pub(crate) fn write(dir: &Path, name: &str, text: &str) -> String {
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap();
     path.to_string_lossy().into_owned()
@@ -35,17 +35,22 @@ pub fn write(dir: &Path, name: &str, text: &str) -> String {
 
 /// A plan's text with the usual header; `body` holds the `[[policy]]` tables, whose scripts are
 /// named relative to `policies/` (e.g. `script = "tiered_commission.rhai"`).
-pub fn plan_text(rounding: &str, body: &str) -> String {
+pub(crate) fn plan_text(rounding: &str, body: &str) -> String {
     format!("id = \"test\"\nversion = \"1\"\ncurrency = \"CNY\"\nrounding = \"{rounding}\"\n{body}")
 }
 
 /// Evaluates plan text (scripts resolved against `policies/`) against period JSON, in process.
-pub fn evaluate(plan_text: &str, period: &str, threads: usize) -> payplan::Result<EvalResult> {
+pub(crate) fn evaluate(plan_text: &str, period: &str, threads: usize) -> payplan::Result<EvalResult> {
     evaluate_at(&repo().join("policies").join("plan.toml"), plan_text, period, threads)
 }
 
 /// Evaluates plan text as if it were the file `plan_file` (scripts resolved against its folder).
-pub fn evaluate_at(plan_file: &Path, plan_text: &str, period: &str, threads: usize) -> payplan::Result<EvalResult> {
+pub(crate) fn evaluate_at(
+    plan_file: &Path,
+    plan_text: &str,
+    period: &str,
+    threads: usize,
+) -> payplan::Result<EvalResult> {
     let plan = plan::parse(plan_file, plan_text, |p| std::fs::read(p).map_err(|e| e.to_string()))?;
     let pool = thread_pool(threads);
     let input = pool
@@ -55,11 +60,11 @@ pub fn evaluate_at(plan_file: &Path, plan_text: &str, period: &str, threads: usi
 }
 
 /// The payouts as `participant policy component amount` rows, for compact assertions.
-pub fn rows(result: &EvalResult) -> Vec<String> {
+pub(crate) fn rows(result: &EvalResult) -> Vec<String> {
     result.payouts.iter().map(|p| format!("{} {} {} {}", p.participant, p.policy, p.component, p.amount)).collect()
 }
 
 /// The scores as `participant policy score grade` rows.
-pub fn score_rows(result: &EvalResult) -> Vec<String> {
+pub(crate) fn score_rows(result: &EvalResult) -> Vec<String> {
     result.scores.iter().map(|s| format!("{} {} {} {}", s.participant, s.policy, s.score, s.grade)).collect()
 }

@@ -1,7 +1,7 @@
 //! The service's configuration file (`payplan.toml`): where to listen, the store, limits, and the
 //! bearer tokens (kept as SHA-256 hashes, never in clear) with their roles.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Located, Result};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -21,6 +21,11 @@ pub enum Role {
 }
 
 impl Role {
+    /// The role named `name` (as in the config file).
+    pub fn from_name(name: &str) -> Option<Self> {
+        [Self::Designer, Self::Payroll, Self::Auditor, Self::Admin].into_iter().find(|r| r.name() == name)
+    }
+
     /// The role's name, as in the config file.
     pub fn name(self) -> &'static str {
         match self {
@@ -92,13 +97,11 @@ impl Config {
     /// Reads and checks a config file; errors name the file, line and column.
     pub fn load(file: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(file).map_err(|source| Error::Io { path: file.into(), source })?;
-        let invalid = |message: String| Error::Config { file: file.into(), message };
-        let config: Self = toml_edit::de::from_str(&text).map_err(|e| {
-            let place = e.span().map(|s| crate::plan::line_column(&text, s.start));
-            let place = place.map(|(line, column)| format!("{line}:{column}: ")).unwrap_or_default();
-            invalid(format!("{place}{}", e.message()))
-        })?;
-        config.tokens_by_hash().map_err(invalid)?;
+        let invalid =
+            |position, message: String| Error::Config { file: file.into(), problem: Located { position, message } };
+        let config: Self = toml_edit::de::from_str(&text)
+            .map_err(|e| invalid(e.span().map(|s| crate::plan::line_column(&text, s.start)), e.message().to_owned()))?;
+        config.tokens_by_hash().map_err(|message| invalid(None, message))?;
         Ok(config)
     }
 

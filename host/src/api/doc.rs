@@ -1,6 +1,6 @@
 //! `/openapi.json`: the OpenAPI 3.1 document, generated from the handlers' annotations.
 
-use super::{plans, problem, runs};
+use super::{plans, problem, runs, service};
 use axum::Json;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -12,7 +12,7 @@ use utoipa::{Modify, OpenApi};
     paths(
         plans::publish, plans::list, plans::show, plans::evaluate, plans::dry_run,
         runs::list, runs::show, runs::result, runs::participant, runs::replay, runs::verify, runs::close,
-        runs::health, runs::metrics, openapi,
+        service::health, service::metrics, openapi,
     ),
     components(schemas(problem::ProblemDetails, problem::ProblemItem)),
     modifiers(&Bearer),
@@ -29,7 +29,7 @@ impl Modify for Bearer {
 }
 
 /// This document.
-#[utoipa::path(get, path = "/openapi.json", tag = "service",
+#[utoipa::path(get, path = "/openapi.json", tag = "service", operation_id = "openapi",
     responses((status = 200, description = "The OpenAPI document", content_type = "application/json")))]
 pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())

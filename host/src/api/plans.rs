@@ -2,8 +2,9 @@
 //! hash), list, show; and evaluate a period against one, recorded or as a dry run.
 
 use super::auth::Caller;
-use super::config::Role;
+use super::extract::{Body, JsonBody, Params};
 use super::problem::{Problem, ProblemDetails};
+use super::responses::{BadJson, BadPeriod, Denied, Missing};
 use super::runs::{RunInfo, RunResponse};
 use super::{AppState, blocking};
 use crate::audit;
@@ -11,11 +12,9 @@ use crate::error::Error;
 use crate::eval::CompiledPlan;
 use crate::halt::{Halt, StopOnDrop};
 use crate::input::parse_period;
-use crate::store::{PlanVersion, Request};
+use crate::store::{Kind, PlanVersion, Request};
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
@@ -30,12 +29,18 @@ use utoipa::{IntoParams, ToSchema};
 /// A plan to publish: its TOML and every file it names.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "file": "plan.toml",
+    "plan": "id = \"demo\"\nversion = \"1\"\ncurrency = \"USD\"\n\n[[policy]]\nid = \"commission\"\nscript = \"commission.rhai\"\n",
+    "files": {"commission.rhai": {"text": "fn participant(ctx, p) {\n    ctx.pay(p, \"commission\", p.sales * 0.05, \"5% of sales\");\n}\n"}}
+}))]
 pub struct PublishRequest {
     /// The plan's file name; the paths it gives for policies resolve against its folder.
     #[serde(default = "plan_toml")]
     #[schema(default = "plan.toml")]
     pub file: String,
     /// The plan (TOML, formats.md "Plan").
+    #[schema(min_length = 1)]
     pub plan: String,
     /// Each policy file the plan names, by its path resolved against the plan's folder
     /// (`script = "../policies/x.rhai"` in `plan.toml` is `../policies/x.rhai`).
@@ -71,24 +76,27 @@ pub struct EvaluateQuery {
 /// The plan is parsed and every policy compiled; any problem is a 422 naming the file, line and
 /// column. A version is named by its hash and never changes: publishing the same bytes again
 /// answers 200 with the version as first published.
-#[utoipa::path(post, path = "/v1/plans", tag = "plans", request_body = PublishRequest,
+#[utoipa::path(post, path = "/v1/plans", tag = "plans", operation_id = "publish_plan", request_body = PublishRequest,
     security(("bearer" = [])),
     responses(
-        (status = 201, description = "Published", body = PlanVersion),
-        (status = 200, description = "Already published", body = PlanVersion),
-        (status = 401, description = "No or unknown token", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "Not a designer", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid plan or a policy that does not compile", body = ProblemDetails,
-            content_type = "application/problem+json"),
+        (status = 201, description = "Published", body = PlanVersion,
+            headers(("Location" = String, description = "The version")), links(
+                ("show" = (operation_id = "show_plan", parameters(("plan" = "$response.body#/hash")))),
+                ("evaluate" = (operation_id = "evaluate", parameters(("plan" = "$response.body#/hash")))),
+                ("dry_run" = (operation_id = "dry_run", parameters(("plan" = "$response.body#/hash")))),
+            )),
+        (status = 200, description = "Already published", body = PlanVersion, links(
+                ("show" = (operation_id = "show_plan", parameters(("plan" = "$response.body#/hash")))),
+                ("evaluate" = (operation_id = "evaluate", parameters(("plan" = "$response.body#/hash")))),
+                ("dry_run" = (operation_id = "dry_run", parameters(("plan" = "$response.body#/hash")))),
+            )),
+        Denied, BadJson,
     ))]
 pub async fn publish(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    body: Result<Json<PublishRequest>, JsonRejection>,
+    JsonBody(request): JsonBody<PublishRequest>,
 ) -> Result<Response, Problem> {
-    caller.require(&[Role::Designer], "publishing a plan")?;
-    let Json(request) = body?;
     blocking(&state, move |state| {
         let (version, blobs) = prepare(request, &caller.name)?;
         let (status, stored) = if state.store.publish(&version, blobs)? {
@@ -104,12 +112,22 @@ pub async fn publish(
     .await
 }
 
+/// A small period, the example of the routes that evaluate one.
+fn period_example() -> serde_json::Value {
+    serde_json::json!({
+        "period": {"id": "2026-03", "start": "2026-03-01", "end": "2026-03-31", "currency": "USD"},
+        "teams": [],
+        "participants": [{"id": "p1", "name": "Ana"}],
+        "deals": [{"id": "d1", "participant": "p1", "amount": "1250.00", "closed_on": "2026-03-02"}]
+    })
+}
+
 /// Blobs to store, by hash.
 type Blobs = Vec<(String, Vec<u8>)>;
 
 /// Parses and compiles an uploaded plan; its version record and the blobs to store.
 fn prepare(request: PublishRequest, by: &str) -> Result<(PlanVersion, Blobs), Problem> {
-    let invalid = |message: String| Problem::from(Error::Plan { file: request.file.clone().into(), message });
+    let invalid = |message: String| Problem::from(Error::plan(request.file.clone(), None, message));
     let mut files = BTreeMap::new();
     for (name, body) in &request.files {
         let bytes = match (&body.text, &body.base64) {
@@ -156,30 +174,17 @@ fn prepare(request: PublishRequest, by: &str) -> Result<(PlanVersion, Blobs), Pr
 }
 
 /// List published plan versions, oldest first.
-#[utoipa::path(get, path = "/v1/plans", tag = "plans", security(("bearer" = [])),
-    responses(
-        (status = 200, description = "Every published version", body = Vec<PlanVersion>),
-        (status = 401, description = "No or unknown token", body = ProblemDetails, content_type = "application/problem+json"),
-    ))]
-pub async fn list(State(state): State<Arc<AppState>>, caller: Caller) -> Result<Json<Vec<PlanVersion>>, Problem> {
-    caller.require(&[Role::Designer, Role::Payroll, Role::Auditor], "reading plans")?;
+#[utoipa::path(get, path = "/v1/plans", tag = "plans", operation_id = "list_plans", security(("bearer" = [])),
+    responses((status = 200, description = "Every published version", body = Vec<PlanVersion>), Denied))]
+pub async fn list(State(state): State<Arc<AppState>>) -> Result<Json<Vec<PlanVersion>>, Problem> {
     blocking(&state, |state| Ok(Json(state.store.plans()?))).await
 }
 
 /// Show one plan version.
-#[utoipa::path(get, path = "/v1/plans/{plan}", tag = "plans", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/plans/{plan}", tag = "plans", operation_id = "show_plan", security(("bearer" = [])),
     params(("plan" = String, Path, description = "The plan version's hash (`sha256:…`)")),
-    responses(
-        (status = 200, description = "The version", body = PlanVersion),
-        (status = 401, description = "No or unknown token", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 404, description = "No such version", body = ProblemDetails, content_type = "application/problem+json"),
-    ))]
-pub async fn show(
-    State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Path(plan): Path<String>,
-) -> Result<Json<PlanVersion>, Problem> {
-    caller.require(&[Role::Designer, Role::Payroll, Role::Auditor], "reading plans")?;
+    responses((status = 200, description = "The version", body = PlanVersion), Denied, Missing))]
+pub async fn show(State(state): State<Arc<AppState>>, Path(plan): Path<String>) -> Result<Json<PlanVersion>, Problem> {
     blocking(&state, move |state| {
         let version = state.store.plan(&plan)?.ok_or_else(|| Error::NotFound { what: format!("plan version {plan}") });
         Ok(Json(version?))
@@ -192,37 +197,37 @@ pub async fn show(
 /// The body is the period JSON (formats.md "Period"), kept byte for byte in the run's record.
 /// With an `Idempotency-Key`, a retry with the same key and body answers with the run already
 /// recorded (and records nothing); the same key with another body is a 422.
-#[utoipa::path(post, path = "/v1/plans/{plan}/runs", tag = "runs", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/plans/{plan}/runs", tag = "runs", operation_id = "evaluate", security(("bearer" = [])),
     params(
         ("plan" = String, Path, description = "The plan version's hash"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: 1 to 255 visible ASCII characters"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: 1 to 255 visible ASCII characters",
+            pattern = "^[!-~]{1,255}$"),
         EvaluateQuery,
     ),
-    request_body(content = payplan_sdk::period::Period, content_type = "application/json"),
+    request_body(content = payplan_sdk::period::Period, content_type = "application/json", example = period_example),
     responses(
         (status = 201, description = "Recorded", body = RunResponse,
             headers(("Location" = String, description = "The run"),
-                    ("Idempotent-Replayed" = String, description = "`true` when this answers a retry"))),
-        (status = 400, description = "The body is not JSON", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "No or unknown token", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "Not payroll", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 404, description = "No such plan version", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 409, description = "The period is closed", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid period, a policy failed, or an idempotency key reused", body = ProblemDetails,
-            content_type = "application/problem+json"),
+                    ("Idempotent-Replayed" = String, description = "`true` when this answers a retry")),
+            links(
+                ("show" = (operation_id = "show_run", parameters(("run" = "$response.body#/run/seq")))),
+                ("result" = (operation_id = "run_result", parameters(("run" = "$response.body#/run/seq")))),
+                ("statement" = (operation_id = "statement", parameters(
+                    ("run" = "$response.body#/run/seq"), ("participant" = "$response.body#/result/payouts/0/participant")))),
+                ("replay" = (operation_id = "replay", parameters(("run" = "$response.body#/run/seq")))),
+                ("close" = (operation_id = "close_period", parameters(("period" = "$response.body#/result/period")))),
+            )),
+        (status = 409, description = "The period is closed (or, with `?adjust=true`, not closed)", body = ProblemDetails, content_type = "application/problem+json"),
+        Denied, Missing, BadPeriod,
     ))]
 pub async fn evaluate(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     Path(plan): Path<String>,
-    query: Result<Query<EvaluateQuery>, QueryRejection>,
+    Params(query): Params<EvaluateQuery>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    Body(body): Body,
 ) -> Result<Response, Problem> {
-    caller.require(&[Role::Payroll], "evaluating")?;
-    let Query(query) = query?;
-    let body = body?;
     let request = idempotency_key(&headers)?.map(|key| Request {
         scope: caller.name.clone(),
         hash: request_hash(&plan, query.adjust, &body),
@@ -244,18 +249,13 @@ pub async fn evaluate(
             Err(_) if halt.is_due() => return Err(given_up(&plan)),
             evaluation => evaluation?,
         };
-        let adjusts = match query.adjust {
-            false => None,
-            true => Some(state.store.closed(&result.period)?.ok_or_else(|| Error::Conflict {
-                message: format!("period {} is not closed: evaluate without ?adjust", result.period),
-            })?),
-        };
+        let kind = if query.adjust { Kind::Adjustment } else { Kind::Run };
         if halt.is_due() {
             return Err(given_up(&plan));
         }
         // In the service's pool, as the period was read: a long result's JSON is written in parallel.
         let stored = state.pool.install(|| {
-            audit::record(state.store.as_ref(), &body, &compiled.plan, &result, &caller.name, adjusts, request)
+            audit::record(state.store.as_ref(), &body, &compiled.plan, &result, &caller.name, kind, request)
         })?;
         state.metrics.evaluation(true, clock.elapsed().as_secs_f64());
         tracing::info!(run = stored.record.seq, period = %result.period, plan = %plan, "recorded");
@@ -271,27 +271,16 @@ fn given_up(plan: &str) -> Problem {
 }
 
 /// Evaluate a period against a plan version without recording anything.
-#[utoipa::path(post, path = "/v1/plans/{plan}/dry-run", tag = "plans", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/plans/{plan}/dry-run", tag = "plans", operation_id = "dry_run",
+    security(("bearer" = [])),
     params(("plan" = String, Path, description = "The plan version's hash")),
-    request_body(content = payplan_sdk::period::Period, content_type = "application/json"),
-    responses(
-        (status = 200, description = "The result (formats.md \"Result\")", body = EvalResult),
-        (status = 400, description = "The body is not JSON", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "No or unknown token", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "Not a designer", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 404, description = "No such plan version", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid period or a policy failed", body = ProblemDetails,
-            content_type = "application/problem+json"),
-    ))]
+    request_body(content = payplan_sdk::period::Period, content_type = "application/json", example = period_example),
+    responses((status = 200, description = "The result (formats.md \"Result\")", body = EvalResult), Denied, Missing, BadPeriod))]
 pub async fn dry_run(
     State(state): State<Arc<AppState>>,
-    caller: Caller,
     Path(plan): Path<String>,
-    body: Result<Bytes, BytesRejection>,
+    Body(body): Body,
 ) -> Result<Json<EvalResult>, Problem> {
-    caller.require(&[Role::Designer], "a dry run")?;
-    let body = body?;
     let stop = StopOnDrop::default();
     let halt = stop.0.clone();
     blocking(&state, move |state| {

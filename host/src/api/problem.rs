@@ -1,6 +1,6 @@
 //! Errors as RFC 9457 `application/problem+json`, with the same messages and paths as the CLI.
 
-use crate::error::Error;
+use crate::error::{Error, Position};
 use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -87,23 +87,30 @@ impl Problem {
         let detail = errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n");
         let mut problem = Self::new(StatusCode::UNPROCESSABLE_ENTITY, errors[0].code(), detail);
         problem.0.policy = errors[0].policy().map(str::to_owned);
-        problem.0.errors = errors.iter().map(located).collect();
+        problem.0.errors = errors.iter().flat_map(located).collect();
         problem
     }
 }
 
-/// The item for an error that points into a file.
-fn located(e: &Error) -> ProblemItem {
-    let (line, column) = e.position().unzip();
-    let message = match e {
-        Error::Compile { message, .. } | Error::Policy { message, .. } => message.clone(),
-        Error::Plan { message, .. } => message.splitn(3, ':').nth(2).map_or(message.as_str(), str::trim).to_owned(),
-        other => other.to_string(),
+/// The items of an error that points into a file: one per problem, each with its line and column.
+fn located(e: &Error) -> Vec<ProblemItem> {
+    let file = e.file().map(|f| f.display().to_string());
+    let item = |position: Option<Position>, message: &str| ProblemItem {
+        file: file.clone(),
+        line: position.map(|p| p.line),
+        column: position.map(|p| p.column),
+        message: message.to_owned(),
+        ..Default::default()
     };
-    ProblemItem { file: e.file().map(|f| f.display().to_string()), line, column, message, ..Default::default() }
+    match e {
+        Error::Compile { message, .. } | Error::Policy { message, .. } => vec![item(e.position(), message)],
+        Error::Plan { problems, .. } => problems.iter().map(|p| item(p.position, &p.message)).collect(),
+        other => vec![item(other.position(), &other.to_string())],
+    }
 }
 
-/// The status each kind of engine error answers with.
+/// The status each kind of engine error answers with (every variant named: a new one must be
+/// placed here to compile).
 fn status(e: &Error) -> StatusCode {
     match e {
         // Text that is not JSON at all: the request is malformed, not merely invalid.
@@ -119,7 +126,9 @@ fn status(e: &Error) -> StatusCode {
         | Error::KeyReused { .. } => StatusCode::UNPROCESSABLE_ENTITY,
         Error::NoRun(_) | Error::NotFound { .. } => StatusCode::NOT_FOUND,
         Error::PeriodClosed { .. } | Error::Conflict { .. } => StatusCode::CONFLICT,
-        _ => StatusCode::INTERNAL_SERVER_ERROR,
+        Error::Config { .. } | Error::Store { .. } | Error::Database { .. } | Error::Io { .. } => {
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
     }
 }
 
@@ -133,7 +142,7 @@ impl From<Error> for Problem {
                 .map(|p| ProblemItem { path: Some(p.path.clone()), message: p.message.clone(), ..Default::default() })
                 .collect(),
             Error::Plan { .. } | Error::Compile { .. } | Error::Policy { .. } | Error::LimitExceeded { .. } => {
-                vec![located(&e)]
+                located(&e)
             }
             _ => Vec::new(),
         };

@@ -1,24 +1,22 @@
 //! Recorded runs: list, read (whole, byte for byte, or one participant's lines), replay from the
-//! store alone, verify the chain, and close a period. Also `/healthz` and `/metrics`.
+//! store alone, verify the chain, and close a period.
 
 use super::auth::Caller;
-use super::config::Role;
+use super::extract::{JsonBody, Params};
 use super::problem::{Problem, ProblemDetails};
+use super::responses::{BadJson, BadQuery, Denied, Missing};
 use super::{AppState, blocking};
 use crate::audit::{self, Difference};
 use crate::error::Error;
 use crate::store::{Record, Stored};
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use payplan_sdk::result::{EvalResult, Money, Payout, Score};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
-
-const READERS: &[Role] = &[Role::Payroll, Role::Auditor];
 
 /// A recorded run: its record (formats of the audit chain) and the record's hash.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -101,7 +99,18 @@ pub struct VerifyReport {
 #[serde(deny_unknown_fields)]
 pub struct Closure {
     /// The run that becomes final.
+    #[serde(deserialize_with = "whole_number")]
     pub run: i64,
+}
+
+/// A whole number however JSON writes it (`7`, `7.0`, `7e0`), as JSON Schema's `integer` reads it.
+fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    use serde::de::Error as _;
+    let number = serde_json::Number::deserialize(deserializer)?;
+    payplan_sdk::exact::parse_decimal(&number.to_string())
+        .filter(|d| d.fract().is_zero())
+        .and_then(|d| i64::try_from(d).ok())
+        .ok_or_else(|| D::Error::custom(format!("{number} is not a whole number of 64 bits")))
 }
 
 /// A period closed.
@@ -121,19 +130,12 @@ fn seq(text: &str) -> Result<i64, Problem> {
 }
 
 /// List recorded runs in chain order.
-#[utoipa::path(get, path = "/v1/runs", tag = "runs", security(("bearer" = [])), params(RunsQuery),
-    responses(
-        (status = 200, description = "Runs", body = Vec<RunInfo>),
-        (status = 401, description = "No or unknown token", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "Not payroll or auditor", body = ProblemDetails, content_type = "application/problem+json"),
-    ))]
+#[utoipa::path(get, path = "/v1/runs", tag = "runs", operation_id = "list_runs", security(("bearer" = [])),
+    params(RunsQuery), responses((status = 200, description = "Runs", body = Vec<RunInfo>), Denied, BadQuery))]
 pub async fn list(
     State(state): State<Arc<AppState>>,
-    caller: Caller,
-    query: Result<Query<RunsQuery>, QueryRejection>,
+    Params(query): Params<RunsQuery>,
 ) -> Result<Json<Vec<RunInfo>>, Problem> {
-    caller.require(READERS, "reading runs")?;
-    let Query(query) = query?;
     blocking(&state, move |state| {
         Ok(Json(state.store.runs(query.period.as_deref())?.into_iter().map(RunInfo::from).collect()))
     })
@@ -141,20 +143,11 @@ pub async fn list(
 }
 
 /// Get a run and its result.
-#[utoipa::path(get, path = "/v1/runs/{run}", tag = "runs", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/runs/{run}", tag = "runs", operation_id = "show_run", security(("bearer" = [])),
     params(("run" = i64, Path, description = "The run number")),
     responses(
-        (status = 200, description = "The run", body = RunResponse),
-        (status = 401, description = "No or unknown token", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "Not payroll or auditor", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 404, description = "No such run", body = ProblemDetails, content_type = "application/problem+json"),
-    ))]
-pub async fn show(
-    State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Path(run): Path<String>,
-) -> Result<Json<RunResponse>, Problem> {
-    caller.require(READERS, "reading runs")?;
+        (status = 200, description = "The run", body = RunResponse), Denied, Missing))]
+pub async fn show(State(state): State<Arc<AppState>>, Path(run): Path<String>) -> Result<Json<RunResponse>, Problem> {
     let seq = seq(&run)?;
     blocking(&state, move |state| {
         let run = audit::stored_run(state.store.as_ref(), seq)?;
@@ -164,20 +157,11 @@ pub async fn show(
 }
 
 /// Get a run's result exactly as stored, byte for byte.
-#[utoipa::path(get, path = "/v1/runs/{run}/result", tag = "runs", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/runs/{run}/result", tag = "runs", operation_id = "run_result", security(("bearer" = [])),
     params(("run" = i64, Path, description = "The run number")),
     responses(
-        (status = 200, description = "The stored result JSON", body = EvalResult),
-        (status = 401, description = "No or unknown token", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "Not payroll or auditor", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 404, description = "No such run", body = ProblemDetails, content_type = "application/problem+json"),
-    ))]
-pub async fn result(
-    State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Path(run): Path<String>,
-) -> Result<Response, Problem> {
-    caller.require(READERS, "reading runs")?;
+        (status = 200, description = "The stored result JSON", body = EvalResult), Denied, Missing))]
+pub async fn result(State(state): State<Arc<AppState>>, Path(run): Path<String>) -> Result<Response, Problem> {
     let seq = seq(&run)?;
     blocking(&state, move |state| {
         let bytes = audit::stored_run(state.store.as_ref(), seq)?.bytes;
@@ -187,21 +171,15 @@ pub async fn result(
 }
 
 /// Get one participant's lines in a run, with their explanations.
-#[utoipa::path(get, path = "/v1/runs/{run}/participants/{participant}", tag = "runs", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/runs/{run}/participants/{participant}", tag = "runs", operation_id = "statement",
+    security(("bearer" = [])),
     params(("run" = i64, Path, description = "The run number"), ("participant" = String, Path, description = "Participant id")),
     responses(
-        (status = 200, description = "The participant's statement", body = Statement),
-        (status = 401, description = "No or unknown token", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "Not payroll or auditor", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 404, description = "No such run, or no such participant in it", body = ProblemDetails,
-            content_type = "application/problem+json"),
-    ))]
+        (status = 200, description = "The participant's statement", body = Statement), Denied, Missing))]
 pub async fn participant(
     State(state): State<Arc<AppState>>,
-    caller: Caller,
     Path((run, participant)): Path<(String, String)>,
 ) -> Result<Json<Statement>, Problem> {
-    caller.require(READERS, "reading runs")?;
     let seq = seq(&run)?;
     blocking(&state, move |state| {
         let result = audit::stored_run(state.store.as_ref(), seq)?.result;
@@ -221,20 +199,17 @@ pub async fn participant(
 ///
 /// A mismatch is a finding, not an error: the answer is 200 with `matches: false` and each line
 /// that differs.
-#[utoipa::path(post, path = "/v1/runs/{run}/replay", tag = "audit", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/runs/{run}/replay", tag = "audit", operation_id = "replay", security(("bearer" = [])),
     params(("run" = i64, Path, description = "The run number")),
     responses(
-        (status = 200, description = "What the replay found", body = ReplayReport),
-        (status = 401, description = "No or unknown token", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "Not an auditor", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 404, description = "No such run", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 200, description = "What the replay found", body = ReplayReport), Denied, Missing,
+        (status = 503, description = "The replay ran past the request timeout", body = ProblemDetails,
+            content_type = "application/problem+json"),
     ))]
 pub async fn replay(
     State(state): State<Arc<AppState>>,
-    caller: Caller,
     Path(run): Path<String>,
 ) -> Result<Json<ReplayReport>, Problem> {
-    caller.require(&[Role::Auditor], "replaying")?;
     let seq = seq(&run)?;
     blocking(&state, move |state| {
         let replay = audit::replay(state.store.as_ref(), seq, &state.pool)?;
@@ -250,14 +225,12 @@ pub async fn replay(
 }
 
 /// Verify the audit chain: every record, link and blob against its hash.
-#[utoipa::path(post, path = "/v1/audit/verify", tag = "audit", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/audit/verify", tag = "audit", operation_id = "verify", security(("bearer" = [])),
     responses(
         (status = 200, description = "What verification found (`ok: false` lists each problem)", body = VerifyReport),
-        (status = 401, description = "No or unknown token", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "Not an auditor", body = ProblemDetails, content_type = "application/problem+json"),
+        Denied,
     ))]
-pub async fn verify(State(state): State<Arc<AppState>>, caller: Caller) -> Result<Json<VerifyReport>, Problem> {
-    caller.require(&[Role::Auditor], "verifying the chain")?;
+pub async fn verify(State(state): State<Arc<AppState>>) -> Result<Json<VerifyReport>, Problem> {
     blocking(&state, |state| {
         let v = audit::verify(state.store.as_ref())?;
         Ok(Json(VerifyReport { ok: v.problems.is_empty(), runs: v.runs, blobs: v.blobs, problems: v.problems }))
@@ -266,44 +239,26 @@ pub async fn verify(State(state): State<Arc<AppState>>, caller: Caller) -> Resul
 }
 
 /// Close a period: the run becomes final, and later changes must be adjustments.
-#[utoipa::path(post, path = "/v1/periods/{period}/close", tag = "runs", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/periods/{period}/close", tag = "runs", operation_id = "close_period",
+    security(("bearer" = [])),
     params(("period" = String, Path, description = "The period id")),
     request_body = Closure,
     responses(
         (status = 200, description = "Closed", body = Closed),
-        (status = 401, description = "No or unknown token", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "Not payroll", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 404, description = "No such run", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 409, description = "Closed already, or the run is of another period", body = ProblemDetails,
             content_type = "application/problem+json"),
+        Denied, Missing, BadJson,
     ))]
 pub async fn close(
     State(state): State<Arc<AppState>>,
-    caller: Caller,
     Path(period): Path<String>,
-    body: Result<Json<Closure>, JsonRejection>,
+    caller: Caller,
+    JsonBody(Closure { run }): JsonBody<Closure>,
 ) -> Result<Json<Closed>, Problem> {
-    caller.require(&[Role::Payroll], "closing a period")?;
-    let Json(Closure { run }) = body?;
     blocking(&state, move |state| {
         audit::close(state.store.as_ref(), &period, run, &caller.name)?;
         tracing::info!(%period, run, "closed");
         Ok(Json(Closed { period, run, closed_by: caller.name }))
     })
     .await
-}
-
-/// Liveness: the service answers.
-#[utoipa::path(get, path = "/healthz", tag = "service",
-    responses((status = 200, description = "The service is up", body = String, example = "ok")))]
-pub async fn health() -> &'static str {
-    "ok\n"
-}
-
-/// Metrics in the Prometheus text format.
-#[utoipa::path(get, path = "/metrics", tag = "service",
-    responses((status = 200, description = "Requests by route and status, evaluation latency, policy failures",
-        body = String, content_type = "text/plain")))]
-pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], state.metrics.render()).into_response()
 }

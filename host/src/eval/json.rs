@@ -9,7 +9,7 @@ use std::io::{self, Write};
 
 /// Which JSON of a result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Form {
+pub(super) enum Form {
     /// Every field, indented by two spaces, as payplan writes a result.
     Pretty,
     /// The fields `result_hash` covers, without white space (formats.md, "Result").
@@ -17,7 +17,7 @@ pub enum Form {
 }
 
 /// Writes `result` in `form` (without a final new line).
-pub fn write(out: &mut (impl Write + Send), result: &EvalResult, form: Form) -> io::Result<()> {
+pub(super) fn write(out: &mut (impl Write + Send), result: &EvalResult, form: Form) -> io::Result<()> {
     let pretty = form == Form::Pretty;
     out.write_all(b"{")?;
     let mut object = Object { out: &mut *out, form, first: true };

@@ -9,7 +9,7 @@ fn is_space(b: u8) -> bool {
 }
 
 /// The index of the first byte at or after `i` that is not white space.
-pub fn skip_space(text: &[u8], mut i: usize) -> usize {
+pub(super) fn skip_space(text: &[u8], mut i: usize) -> usize {
     while text.get(i).is_some_and(|&b| is_space(b)) {
         i += 1;
     }
@@ -18,7 +18,7 @@ pub fn skip_space(text: &[u8], mut i: usize) -> usize {
 
 /// Past the string whose opening quote is at `i`; `None` if it never closes. (A byte loop: a
 /// period's strings are short; a vectorised search per string measured no faster.)
-pub fn string_end(text: &[u8], i: usize) -> Option<usize> {
+pub(super) fn string_end(text: &[u8], i: usize) -> Option<usize> {
     let mut at = i + 1;
     loop {
         match *text.get(at)? {
@@ -33,7 +33,7 @@ pub fn string_end(text: &[u8], i: usize) -> Option<usize> {
 /// Past the value starting at `i`, calling `comma(at)` for each comma directly inside it (between
 /// the elements of a list, or the members of an object). `None` when there is no value at `i`,
 /// or the text ends before it does.
-pub fn value_end(text: &[u8], i: usize, mut comma: impl FnMut(usize)) -> Option<usize> {
+pub(super) fn value_end(text: &[u8], i: usize, mut comma: impl FnMut(usize)) -> Option<usize> {
     match *text.get(i)? {
         b'"' => string_end(text, i),
         b'{' | b'[' => {
@@ -70,11 +70,11 @@ pub fn value_end(text: &[u8], i: usize, mut comma: impl FnMut(usize)) -> Option<
 
 /// A list's elements, in pieces of about `piece` bytes cut between elements: each piece's text
 /// (elements and the commas between them) and how many elements it holds.
-pub type Pieces<'a> = Vec<(&'a [u8], usize)>;
+pub(super) type Pieces<'a> = Vec<(&'a [u8], usize)>;
 
 /// The list whose `[` is at `i`: past its `]`, and its elements in pieces. `None` when the
 /// value at `i` is not a list that closes.
-pub fn list(text: &[u8], i: usize, piece: usize) -> Option<(usize, Pieces<'_>)> {
+pub(super) fn list(text: &[u8], i: usize, piece: usize) -> Option<(usize, Pieces<'_>)> {
     if text.get(i) != Some(&b'[') {
         return None;
     }

@@ -16,7 +16,7 @@ use rayon::prelude::*;
 use serde::Deserialize;
 
 /// The period and its currency, or `None` when anything is wrong with the document.
-pub fn read(bytes: &[u8]) -> Option<(Period, Currency)> {
+pub(super) fn read(bytes: &[u8]) -> Option<(Period, Currency)> {
     let doc = Document::scan(bytes)?;
     let mut p = Problems::default();
     let head = validate::header(&mut p, doc.period);

@@ -245,7 +245,7 @@ pub(super) fn deal(p: &mut Problems, i: usize, r: raw::Deal, refs: Option<&Refs>
 }
 
 /// Checks the whole document; returns the period and its currency, or every problem found.
-pub fn validate(doc: raw::Document) -> Result<(Period, Currency), Vec<Problem>> {
+pub(super) fn validate(doc: raw::Document) -> Result<(Period, Currency), Vec<Problem>> {
     let mut p = Problems::default();
     let head = header(&mut p, doc.period);
     let raw_teams = doc.teams.unwrap_or_default();

@@ -325,7 +325,9 @@ fn declaration(item: Dynamic) -> std::result::Result<(crate::params::Declared, O
 }
 
 fn location(file: &std::path::Path, position: Position) -> Location {
-    Location { file: file.into(), position: position.line().map(|line| (line, position.position().unwrap_or(1))) }
+    let position =
+        position.line().map(|line| crate::error::Position { line, column: position.position().unwrap_or(1) });
+    Location { file: file.into(), position }
 }
 
 impl Policy for RhaiPolicy {

@@ -8,6 +8,7 @@
 
 use super::{Env, Line, Output, Policy, ScoreLine};
 use crate::error::{Error, Limit, Location, Result};
+use crate::facts::Facts;
 use crate::halt::Halt;
 use crate::limits::Limits;
 use payplan_sdk::abi::{
@@ -184,8 +185,8 @@ impl WasmPolicy {
         Error::Policy { policy: self.id.clone(), location: self.location(), message: why }
     }
 
-    /// One call with this much fuel and memory: the input in, the reply out.
-    fn call(&self, input: &[u8], fuel: u64, memory: u64, halt: &Halt) -> Result<Reply> {
+    /// One call with this much fuel and memory: the input in, the reply's bytes out.
+    fn call(&self, input: &[u8], fuel: u64, memory: u64, halt: &Halt) -> Result<Vec<u8>> {
         let (mut store, instance) = self.instantiate(fuel, memory, halt)?;
         let fail = |e, store: &Store<Host>| self.failure(e, store);
         let memory = instance
@@ -215,7 +216,7 @@ impl WasmPolicy {
         let bytes = memory.data(&store).get(at..at + size).ok_or_else(|| {
             self.garbage(format!("the reply ({size} bytes at {at}) lies outside the plugin's memory"))
         })?;
-        serde_json::from_slice(bytes).map_err(|e| self.garbage(format!("the plugin's reply is not valid: {e}")))
+        Ok(bytes.to_vec())
     }
 
     fn input(&self, env: &Env) -> PolicyInput {
@@ -347,31 +348,35 @@ impl Policy for WasmPolicy {
     fn run(&self, env: &Env, _pool: &rayon::ThreadPool) -> Result<Output> {
         let input = serde_json::to_vec(&self.input(env)).expect("the input always serialises");
         let limits = self.limits.for_period(env.facts.participants.len());
-        let output = match self.call(&input, limits.fuel, limits.memory, &env.halt)? {
-            Reply::Ok(output) => output,
-            Reply::Error(message) => {
-                return Err(Error::Policy { policy: self.id.clone(), location: self.location(), message });
-            }
-        };
-        let who = |id: &str| {
-            env.facts.who(id).ok_or_else(|| self.garbage(format!("emitted a line for unknown participant {id:?}")))
-        };
-        let mut out = Output::new(&self.id);
-        for l in output.lines {
-            out.lines.push(Line {
-                who: who(&l.participant)?,
-                component: l.component,
-                amount: l.amount,
-                explain: l.explain,
-            });
-        }
-        for s in output.scores {
-            let who = who(&s.participant)?;
-            if out.score_of.insert(who, out.scores.len()).is_some() {
-                return Err(self.garbage(format!("scored participant {:?} twice", s.participant)));
-            }
-            out.scores.push(ScoreLine { who, score: s.score, grade: s.grade, explain: s.explain });
-        }
-        Ok(out)
+        let reply = self.call(&input, limits.fuel, limits.memory, &env.halt)?;
+        decode_reply(&self.id, &reply, &env.facts).map_err(|why| self.garbage(why))
     }
+}
+
+/// A plugin's reply (JSON bytes) as the policy's output: every participant named by id must be in
+/// the period, and none scored twice. A reply that reports a failure is that failure's message.
+pub fn decode_reply(policy: &str, bytes: &[u8], facts: &Facts) -> std::result::Result<Output, String> {
+    let output = match serde_json::from_slice(bytes) {
+        Ok(Reply::Ok(output)) => output,
+        Ok(Reply::Error(message)) => return Err(message),
+        Err(e) => return Err(format!("the plugin's reply is not valid: {e}")),
+    };
+    let who = |id: &str| facts.who(id).ok_or_else(|| format!("emitted a line for unknown participant {id:?}"));
+    let mut out = Output::new(policy);
+    for l in output.lines {
+        out.lines.push(Line {
+            who: who(&l.participant)?,
+            component: l.component,
+            amount: l.amount,
+            explain: l.explain,
+        });
+    }
+    for s in output.scores {
+        let who = who(&s.participant)?;
+        if out.score_of.insert(who, out.scores.len()).is_some() {
+            return Err(format!("scored participant {:?} twice", s.participant));
+        }
+        out.scores.push(ScoreLine { who, score: s.score, grade: s.grade, explain: s.explain });
+    }
+    Ok(out)
 }

@@ -108,7 +108,7 @@ impl Store for PgStore {
             .query_opt("SELECT run FROM closures WHERE period = $1", &[&draft.record.period])
             .map_err(|e| db_error(doing, e))?
             .map(|r| r.get::<_, i64>(0));
-        admit(&draft.record, closed)?;
+        admit(&mut draft.record, closed)?;
         for (hash, bytes) in &draft.blobs {
             tx.execute("INSERT INTO blobs (hash, bytes) VALUES ($1, $2) ON CONFLICT (hash) DO NOTHING", &[hash, bytes])
                 .map_err(|e| db_error(doing, e))?;

@@ -133,7 +133,7 @@ impl Store for SqliteStore {
             .query_row("SELECT run FROM closures WHERE period = ?1", [&draft.record.period], |r| r.get(0))
             .optional()
             .map_err(|e| db_error(doing, e))?;
-        admit(&draft.record, closed)?;
+        admit(&mut draft.record, closed)?;
         for (hash, bytes) in &draft.blobs {
             tx.execute("INSERT OR IGNORE INTO blobs (hash, bytes) VALUES (?1, ?2)", params![hash, bytes])
                 .map_err(|e| db_error(doing, e))?;

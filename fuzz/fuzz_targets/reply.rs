@@ -1,0 +1,32 @@
+//! The plugin reply decoder: any bytes are an output whose lines and scores name participants of
+//! the period (each scored once), or a message; never a panic.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use payplan::facts::Facts;
+use std::collections::BTreeSet;
+use std::sync::OnceLock;
+
+const PERIOD: &[u8] = include_bytes!("../../examples/period-2026-03.json");
+
+fn facts() -> &'static Facts {
+    static FACTS: OnceLock<Facts> = OnceLock::new();
+    FACTS.get_or_init(|| {
+        let input = payplan::input::parse_period(PERIOD).expect("the example period is valid");
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().expect("a thread pool");
+        Facts::new(input, &pool).expect("the example period's facts")
+    })
+}
+
+fuzz_target!(|bytes: &[u8]| {
+    let facts = facts();
+    match payplan::runtime::wasm::decode_reply("plugin", bytes, facts) {
+        Ok(output) => {
+            let n = facts.participants.len();
+            assert!(output.lines.iter().all(|l| l.who < n));
+            let scored: BTreeSet<_> = output.scores.iter().map(|s| s.who).collect();
+            assert_eq!(scored.len(), output.scores.len(), "a participant scored twice");
+        }
+        Err(_) => {}
+    }
+});
