@@ -8,14 +8,14 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// One problem found in an input document, at a path in it (`deals[17].amount`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
+pub struct InputProblem {
     /// Where: a path in the data, or `line:column` for text that does not parse.
     pub path: String,
     /// What is wrong.
     pub message: String,
 }
 
-impl fmt::Display for Problem {
+impl fmt::Display for InputProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.path.is_empty() { f.write_str(&self.message) } else { write!(f, "{}: {}", self.path, self.message) }
     }
@@ -129,7 +129,7 @@ pub enum Error {
         /// The document.
         file: PathBuf,
         /// What is wrong, in document order.
-        problems: Vec<Problem>,
+        problems: Vec<InputProblem>,
     },
 
     /// The plan is invalid (syntax, a missing field, params that do not match a policy's, a
@@ -169,7 +169,7 @@ pub enum Error {
         /// Policy id.
         policy: String,
         /// The param (`None`: the params as a whole) and what is wrong.
-        problems: Vec<crate::params::Problem>,
+        problems: Vec<crate::params::Mismatch>,
     },
 
     /// A policy failed while it ran: a runtime error, a `throw`, a bad line it emitted.

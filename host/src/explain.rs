@@ -5,7 +5,7 @@
 use crate::error::{Error, Result};
 use crate::facts::Facts;
 use crate::money::Rounding;
-use crate::runtime::rhai::api::pct;
+use crate::money::pct;
 use payplan_sdk::result::EvalResult;
 use rust_decimal::Decimal;
 use std::fmt::Write as _;

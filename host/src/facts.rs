@@ -4,7 +4,7 @@
 //! Participants, teams and deals are held sorted by id and groups by name, so every list a
 //! policy sees has a defined order.
 
-use crate::error::{Error, Problem, Result};
+use crate::error::{Error, InputProblem, Result};
 use crate::input::{Input, input_hash};
 use crate::money::Currency;
 use payplan_sdk::period::{Deal, Participant, Period, Team};
@@ -94,7 +94,7 @@ impl Derived {
 
         let overflow = |path: String| Error::Input {
             file: "period".into(),
-            problems: vec![Problem { path, message: "the sum overflows a decimal".into() }],
+            problems: vec![InputProblem { path, message: "the sum overflows a decimal".into() }],
         };
         let mut people = vec![Person::default(); participants.len()];
         for (d, deal) in deals.iter().enumerate() {

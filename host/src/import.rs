@@ -6,7 +6,7 @@
 //! is an absent value. The period is validated as any other, and each problem is reported at its
 //! file, row and column.
 
-use crate::error::{Error, Problem, Result};
+use crate::error::{Error, InputProblem, Result};
 use crate::input::parse_period;
 use serde_json::{Map, Value as Json, json};
 use std::path::{Path, PathBuf};
@@ -35,7 +35,7 @@ struct Sheet {
 fn read(file: &Path, numeric: &[&str]) -> Result<Sheet> {
     let problem = |line: u64, message: String| Error::Input {
         file: file.into(),
-        problems: vec![Problem { path: format!("row {line}"), message }],
+        problems: vec![InputProblem { path: format!("row {line}"), message }],
     };
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
@@ -103,7 +103,7 @@ pub fn period(header: &Header, participants: &Path, deals: &Path, teams: Option<
 }
 
 /// A problem at `deals[3].amount` as one at the deals file's row and column.
-fn locate(sheets: &[Option<(&str, Sheet)>], problem: Problem) -> Problem {
+fn locate(sheets: &[Option<(&str, Sheet)>], problem: InputProblem) -> InputProblem {
     let path = problem.path.clone();
     for (list, sheet) in sheets.iter().flatten() {
         let Some(rest) = path.strip_prefix(&format!("{list}[")) else { continue };
@@ -121,7 +121,7 @@ fn locate(sheets: &[Option<(&str, Sheet)>], problem: Problem) -> Problem {
             None if field.is_empty() => format!("{file}: row {row}"),
             None => format!("{file}: row {row}, no column {field:?}"),
         };
-        return Problem { path: place, message: problem.message };
+        return InputProblem { path: place, message: problem.message };
     }
     problem
 }

@@ -10,7 +10,7 @@ mod scan;
 mod stream;
 mod validate;
 
-use crate::error::{Error, Problem, Result};
+use crate::error::{Error, InputProblem, Result};
 use crate::money::Currency;
 use payplan_sdk::period::Period;
 use serde::Deserialize;
@@ -36,7 +36,7 @@ pub fn read_period(path: &Path) -> Result<(Vec<u8>, Input)> {
 }
 
 /// Parses and validates period JSON; on failure, every problem found.
-pub fn parse_period(bytes: &[u8]) -> std::result::Result<Input, Vec<Problem>> {
+pub fn parse_period(bytes: &[u8]) -> std::result::Result<Input, Vec<InputProblem>> {
     let (period, currency) = match stream::read(bytes) {
         Some(valid) => valid,
         None => validate::validate(parse_document(bytes)?)?,
@@ -47,7 +47,7 @@ pub fn parse_period(bytes: &[u8]) -> std::result::Result<Input, Vec<Problem>> {
 /// Reads period JSON by both paths: the fast one ([`stream`], `None` when it declines) and the
 /// lenient one ([`raw`], then [`validate`]). They must give one verdict and one period (the
 /// property tests hold them to it); [`parse_period`] takes the first that answers.
-pub fn read_both(bytes: &[u8]) -> (Option<Period>, std::result::Result<Period, Vec<Problem>>) {
+pub fn read_both(bytes: &[u8]) -> (Option<Period>, std::result::Result<Period, Vec<InputProblem>>) {
     let fast = stream::read(bytes).map(|(period, _)| period);
     let lenient = parse_document(bytes).and_then(validate::validate).map(|(period, _)| period);
     (fast, lenient)
@@ -55,7 +55,7 @@ pub fn read_both(bytes: &[u8]) -> (Option<Period>, std::result::Result<Period, V
 
 /// Period JSON to the lenient document (only a wrong shape fails here). A document that fails is
 /// parsed again to name the path.
-fn parse_document(bytes: &[u8]) -> std::result::Result<raw::Document, Vec<Problem>> {
+fn parse_document(bytes: &[u8]) -> std::result::Result<raw::Document, Vec<InputProblem>> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     match raw::Document::deserialize(&mut de).and_then(|doc| de.end().map(|()| doc)) {
         Ok(doc) => Ok(doc),
@@ -64,12 +64,12 @@ fn parse_document(bytes: &[u8]) -> std::result::Result<raw::Document, Vec<Proble
 }
 
 /// Where and why a document that does not parse fails.
-fn shape_problem(bytes: &[u8]) -> Problem {
+fn shape_problem(bytes: &[u8]) -> InputProblem {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let e = match serde_path_to_error::deserialize::<_, raw::Document>(&mut de) {
         Ok(_) => match de.end() {
             Ok(()) => unreachable!("a document that failed to parse parses"),
-            Err(e) => return Problem { path: String::new(), message: e.to_string() },
+            Err(e) => return InputProblem { path: String::new(), message: e.to_string() },
         },
         Err(e) => e,
     };
@@ -79,7 +79,7 @@ fn shape_problem(bytes: &[u8]) -> Problem {
         // Text that is not JSON, or not an object: where in the text, not where in the data.
         let text = inner.to_string();
         let message = text.rsplit_once(" at line ").map_or(text.as_str(), |(m, _)| m).to_owned();
-        return Problem { path: format!("line {}, column {}", inner.line(), inner.column()), message };
+        return InputProblem { path: format!("line {}, column {}", inner.line(), inner.column()), message };
     }
-    Problem { path, message: inner.to_string() }
+    InputProblem { path, message: inner.to_string() }
 }

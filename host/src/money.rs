@@ -35,6 +35,12 @@ impl Currency {
     }
 }
 
+/// A ratio as a percentage with 2 places, rounded half up (`0.96` → `96.00%`): scripts' `pct`.
+pub fn pct(ratio: Decimal) -> String {
+    let percent = Rounding::HalfUp.round(ratio * Decimal::ONE_HUNDRED, 2);
+    format!("{percent}%")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

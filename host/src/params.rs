@@ -7,7 +7,7 @@ use serde_json::{Map, Value as Json};
 
 /// The kinds a param can be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub enum ParamKind {
     /// An exact decimal: a number, or text that reads as one (`"1.20"`).
     Number,
     /// Text.
@@ -22,7 +22,7 @@ pub enum Kind {
     Any,
 }
 
-impl Kind {
+impl ParamKind {
     /// A kind by its name in a declaration.
     pub fn parse(name: &str) -> Option<Self> {
         Some(match name {
@@ -69,7 +69,7 @@ pub struct Declared {
     /// The key in `[policy.params]`.
     pub name: String,
     /// What it must be.
-    pub kind: Kind,
+    pub kind: ParamKind,
     /// Whether the plan must give it (a param with a default never is).
     pub required: bool,
     /// One line saying what it does.
@@ -77,11 +77,11 @@ pub struct Declared {
 }
 
 /// A problem with a plan's params: the key it is about (`None`: the params as a whole) and why.
-pub type Problem = (Option<String>, String);
+pub type Mismatch = (Option<String>, String);
 
 /// Checks the plan's params against the declarations; every problem, in declaration order and
 /// then in the plan's order for unknown keys.
-pub fn check(declared: &[Declared], given: &Map<String, Json>) -> Vec<Problem> {
+pub fn check(declared: &[Declared], given: &Map<String, Json>) -> Vec<Mismatch> {
     let mut problems = Vec::new();
     for d in declared {
         match given.get(&d.name) {
@@ -110,7 +110,7 @@ mod tests {
 
     fn declared() -> Vec<Declared> {
         let d = |name: &str, kind, required| Declared { name: name.into(), kind, required, doc: format!("the {name}") };
-        vec![d("tiers", Kind::List, true), d("method", Kind::String, false)]
+        vec![d("tiers", ParamKind::List, true), d("method", ParamKind::String, false)]
     }
 
     #[test]

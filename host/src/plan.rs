@@ -60,7 +60,7 @@ pub struct Positions {
 
 impl PolicySpec {
     /// A params error of this policy as a plan error, at the param it is about (or the entry).
-    pub fn params_error(&self, plan_file: &Path, problems: &[crate::params::Problem]) -> Error {
+    pub fn params_error(&self, plan_file: &Path, problems: &[crate::params::Mismatch]) -> Error {
         let problems = problems
             .iter()
             .map(|(key, message)| Located {
@@ -144,11 +144,6 @@ pub fn parse(file: &Path, text: &str, read: impl Fn(&Path) -> Result<Vec<u8>, St
             serde_json::from_value(json).map_err(|e| reader.error(item.span(), format!("limits: {e}")))?
         }
     };
-
-    let folder = file.parent().unwrap_or(Path::new("."));
-    let mut hasher = Sha256::new();
-    hash_part(&mut hasher, text.as_bytes());
-    let mut policies: Vec<PolicySpec> = Vec::new();
     let entries = match top.get("policy") {
         Some(Item::ArrayOfTables(list)) => list.iter().collect::<Vec<_>>(),
         Some(other) => {
@@ -156,61 +151,13 @@ pub fn parse(file: &Path, text: &str, read: impl Fn(&Path) -> Result<Vec<u8>, St
         }
         None => return Err(reader.error(None, "the plan has no [[policy]]")),
     };
+    let mut hasher = Sha256::new();
+    hash_part(&mut hasher, text.as_bytes());
+    let mut policies: Vec<PolicySpec> = Vec::new();
     for entry in entries {
-        reader.known_keys(entry, &["id", "script", "plugin", "params"])?;
-        let id = reader.string(entry, "id", None)?;
-        if id.is_empty() || policies.iter().any(|p| p.id == id) {
-            let why = if id.is_empty() {
-                "a policy id must not be empty".into()
-            } else {
-                format!("duplicate policy id {id:?}")
-            };
-            return Err(reader.error(entry.get("id").and_then(Item::span), why));
-        }
-        let (key, plugin) = match (entry.contains_key("script"), entry.contains_key("plugin")) {
-            (true, false) => ("script", false),
-            (false, true) => ("plugin", true),
-            _ => {
-                return Err(
-                    reader.error(entry.span(), format!("policy {id:?} needs exactly one of `script` or `plugin`"))
-                );
-            }
-        };
-        let name = reader.string(entry, key, None)?;
-        let path = lexical(&folder.join(&name));
-        let span = entry.get(key).and_then(Item::span);
-        let bytes =
-            read(&path).map_err(|why| reader.error(span.clone(), format!("cannot read {}: {why}", path.display())))?;
-        let source = if plugin {
-            Source::Plugin { file: path, bytes }
-        } else {
-            let text = String::from_utf8(bytes)
-                .map_err(|_| reader.error(span, format!("{} is not UTF-8 text", path.display())))?;
-            Source::Script { file: path, text }
-        };
-        hash_part(&mut hasher, source.bytes());
-        let params = match entry.get("params") {
-            None => Map::new(),
-            Some(item) => match reader.json(item)? {
-                Json::Object(map) => map,
-                _ => return Err(reader.error(item.span(), "`params` must be a table")),
-            },
-        };
-        let position = |span: Option<Range<usize>>| span.map(|s| line_column(text, s.start));
-        let mut at = Positions { entry: position(entry.get("id").and_then(Item::span)), ..Positions::default() };
-        let keys: Vec<(String, Option<Range<usize>>)> = match entry.get("params") {
-            Some(Item::Table(t)) => t.iter().map(|(k, _)| (k.to_owned(), t.key(k).and_then(|k| k.span()))).collect(),
-            Some(Item::Value(Value::InlineTable(t))) => {
-                t.iter().map(|(k, _)| (k.to_owned(), t.key(k).and_then(|k| k.span()))).collect()
-            }
-            _ => Vec::new(),
-        };
-        for (key, span) in keys {
-            if let Some(place) = position(span) {
-                at.params.insert(key, place);
-            }
-        }
-        policies.push(PolicySpec { id, source, params, at });
+        let policy = reader.policy(entry, &policies, &read)?;
+        hash_part(&mut hasher, policy.source.bytes());
+        policies.push(policy);
     }
     Ok(Plan {
         id,
@@ -223,6 +170,73 @@ pub fn parse(file: &Path, text: &str, read: impl Fn(&Path) -> Result<Vec<u8>, St
         file: file.into(),
         text: text.into(),
     })
+}
+
+impl Reader<'_> {
+    /// One `[[policy]]` entry (after the `earlier` ones): its id, its file read, its params and
+    /// where each of them is.
+    fn policy(
+        &self,
+        entry: &Table,
+        earlier: &[PolicySpec],
+        read: impl Fn(&Path) -> Result<Vec<u8>, String>,
+    ) -> Result<PolicySpec> {
+        self.known_keys(entry, &["id", "script", "plugin", "params"])?;
+        let id = self.string(entry, "id", None)?;
+        if id.is_empty() || earlier.iter().any(|p| p.id == id) {
+            let why = if id.is_empty() {
+                "a policy id must not be empty".into()
+            } else {
+                format!("duplicate policy id {id:?}")
+            };
+            return Err(self.error(entry.get("id").and_then(Item::span), why));
+        }
+        let (key, plugin) = match (entry.contains_key("script"), entry.contains_key("plugin")) {
+            (true, false) => ("script", false),
+            (false, true) => ("plugin", true),
+            _ => {
+                return Err(
+                    self.error(entry.span(), format!("policy {id:?} needs exactly one of `script` or `plugin`"))
+                );
+            }
+        };
+        let name = self.string(entry, key, None)?;
+        let path = lexical(&self.file.parent().unwrap_or(Path::new(".")).join(&name));
+        let span = entry.get(key).and_then(Item::span);
+        let bytes =
+            read(&path).map_err(|why| self.error(span.clone(), format!("cannot read {}: {why}", path.display())))?;
+        let source = if plugin {
+            Source::Plugin { file: path, bytes }
+        } else {
+            let text = String::from_utf8(bytes)
+                .map_err(|_| self.error(span, format!("{} is not UTF-8 text", path.display())))?;
+            Source::Script { file: path, text }
+        };
+        let params = match entry.get("params") {
+            None => Map::new(),
+            Some(item) => match self.json(item)? {
+                Json::Object(map) => map,
+                _ => return Err(self.error(item.span(), "`params` must be a table")),
+            },
+        };
+        Ok(PolicySpec { id, source, params, at: self.positions(entry) })
+    }
+
+    /// Where a policy entry's id and each of its params are.
+    fn positions(&self, entry: &Table) -> Positions {
+        let position = |span: Option<Range<usize>>| span.map(|s| line_column(self.text, s.start));
+        let keys: Vec<(String, Option<Range<usize>>)> = match entry.get("params") {
+            Some(Item::Table(t)) => t.iter().map(|(k, _)| (k.to_owned(), t.key(k).and_then(|k| k.span()))).collect(),
+            Some(Item::Value(Value::InlineTable(t))) => {
+                t.iter().map(|(k, _)| (k.to_owned(), t.key(k).and_then(|k| k.span()))).collect()
+            }
+            _ => Vec::new(),
+        };
+        Positions {
+            entry: position(entry.get("id").and_then(Item::span)),
+            params: keys.into_iter().filter_map(|(key, span)| Some((key, position(span)?))).collect(),
+        }
+    }
 }
 
 /// Each part of the plan's identity, length-prefixed so that no two different plans hash alike.

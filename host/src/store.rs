@@ -1,12 +1,15 @@
 //! The audit store: recorded runs chained by hash, and the content-addressed bytes they used.
 //!
-//! One trait, [`Store`], with two backends: [`sqlite`] (one file, the default) and [`postgres`]
-//! (shared by several hosts). A run is appended in one transaction — its blobs, its record, and
-//! the link to the previous record — with appends serialised by the database, so a crash leaves
-//! the whole run or none of it, and concurrent hosts still form one chain.
+//! One trait, [`Store`], implemented once over SQL (`sql`: the chain's steps, the queries, the
+//! schema's versions) for two databases: `sqlite` (one file, the default) and `postgres` (shared
+//! by several hosts), which differ only in connections, locking and column types. A run is
+//! appended in one transaction — its blobs, its record, and the link to the previous record —
+//! with appends serialised by the database, so a crash leaves the whole run or none of it, and
+//! concurrent hosts still form one chain.
 
-pub mod postgres;
-pub mod sqlite;
+mod postgres;
+mod sql;
+mod sqlite;
 
 use crate::error::{Error, Result};
 use payplan_sdk::result::PlanRef;
@@ -196,9 +199,9 @@ pub trait Store: Send + Sync {
 /// file. Migrations run on open.
 pub fn open(location: &str) -> Result<Box<dyn Store>> {
     if location.starts_with("postgres://") || location.starts_with("postgresql://") {
-        Ok(Box::new(postgres::PgStore::open(location)?))
+        Ok(Box::new(postgres::open(location)?))
     } else {
-        Ok(Box::new(sqlite::SqliteStore::open(location.as_ref())?))
+        Ok(Box::new(sqlite::open(location.as_ref())?))
     }
 }
 

@@ -98,6 +98,31 @@ impl Backend {
         }
     }
 
+    /// Runs statements on the store behind its back.
+    fn batch(&self, sql: &str) {
+        match self {
+            Self::Sqlite(_) => rusqlite::Connection::open(self.url()).unwrap().execute_batch(sql).unwrap(),
+            Self::Postgres { .. } => {
+                ::postgres::Client::connect(&self.url(), ::postgres::NoTls).unwrap().batch_execute(sql).unwrap()
+            }
+        }
+    }
+
+    /// The schema version the store records.
+    fn schema_version(&self) -> i64 {
+        match self {
+            Self::Sqlite(_) => rusqlite::Connection::open(self.url())
+                .unwrap()
+                .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
+                .unwrap(),
+            Self::Postgres { .. } => ::postgres::Client::connect(&self.url(), ::postgres::NoTls)
+                .unwrap()
+                .query_one("SELECT version FROM schema_version", &[])
+                .unwrap()
+                .get(0),
+        }
+    }
+
     fn execute(&self, sql: &str, bytes: &[u8], hash: &str) {
         match self {
             Self::Sqlite(_) => {
@@ -148,6 +173,8 @@ both! {
     a_closed_period_takes_only_adjustments => closing_and_adjusting;
     a_killed_recorder_leaves_whole_runs => crash_leaves_whole_runs;
     concurrent_recorders_form_one_chain => concurrent_processes_chain;
+    a_store_of_the_schema_before_versions_opens_and_replays => opens_the_schema_before_versions;
+    a_store_of_a_newer_schema_is_refused => refuses_a_newer_schema;
 }
 
 fn replay_matches(b: &Backend) {
@@ -320,4 +347,27 @@ fn concurrent_processes_chain(b: &Backend) {
     assert!(one.wait().unwrap().success());
     assert!(two.wait().unwrap().success());
     assert_eq!(verify(b), (true, "OK 31 runs, 10 blobs\n".to_string()));
+}
+
+/// A store written before the schema had versions (its tables, no `schema_version`) is brought
+/// to this version on open, and everything in it still verifies and replays.
+fn opens_the_schema_before_versions(b: &Backend) {
+    let run = b.record_example();
+    assert_eq!(b.schema_version(), 1);
+    b.batch("DROP TABLE schema_version");
+    let out = b.payplan(&["replay", &run.to_string()]);
+    assert!(stdout(&out).starts_with("MATCH"), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(b.schema_version(), 1, "opening the store recorded its version");
+    assert_eq!(verify(b), (true, "OK 1 runs, 10 blobs\n".to_string()));
+    assert_eq!(b.record_example(), run + 1, "and it records after the old runs");
+}
+
+/// A store of a version this build does not know is refused, and left as it is.
+fn refuses_a_newer_schema(b: &Backend) {
+    b.record_example();
+    b.batch("UPDATE schema_version SET version = 2");
+    let out = b.payplan(&["runs"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("the store's schema is version 2; this payplan knows up to 1"), "{}", stderr(&out));
+    assert_eq!(b.schema_version(), 2);
 }

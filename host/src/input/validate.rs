@@ -2,7 +2,7 @@
 //! and reported with its path, in document order.
 
 use super::raw::{self, Loose};
-use crate::error::Problem;
+use crate::error::InputProblem;
 use crate::money::Currency;
 use chrono::NaiveDate;
 use payplan_sdk::period::{Deal, Metric, Participant, Period, PeriodInfo, Team};
@@ -43,7 +43,7 @@ impl fmt::Display for At<'_> {
 
 /// The problems found so far, in document order.
 #[derive(Default)]
-pub(super) struct Problems(Vec<Problem>);
+pub(super) struct Problems(Vec<InputProblem>);
 
 impl Problems {
     pub(super) fn is_empty(&self) -> bool {
@@ -51,7 +51,7 @@ impl Problems {
     }
 
     fn push(&mut self, path: String, message: impl Into<String>) {
-        self.0.push(Problem { path, message: message.into() });
+        self.0.push(InputProblem { path, message: message.into() });
     }
 
     /// An optional field: its value, or `None` (absent, or wrong and reported).
@@ -245,7 +245,7 @@ pub(super) fn deal(p: &mut Problems, i: usize, r: raw::Deal, refs: Option<&Refs>
 }
 
 /// Checks the whole document; returns the period and its currency, or every problem found.
-pub(super) fn validate(doc: raw::Document) -> Result<(Period, Currency), Vec<Problem>> {
+pub(super) fn validate(doc: raw::Document) -> Result<(Period, Currency), Vec<InputProblem>> {
     let mut p = Problems::default();
     let head = header(&mut p, doc.period);
     let raw_teams = doc.teams.unwrap_or_default();

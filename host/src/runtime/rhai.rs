@@ -10,13 +10,15 @@
 //! params with `throw`.
 
 pub mod api;
+mod budget;
 
 use super::{Env, Output, Policy};
 use crate::allocator;
 use crate::error::{Error, Limit, Location, Result};
-use crate::halt::{CHECK_EVERY, Halt};
+use crate::halt::Halt;
 use crate::limits::Limits;
 use api::{Ctx, Shared};
+use budget::{Call, OVER_BUDGET, OVER_MEMORY, progress};
 use rayon::prelude::*;
 use rhai::packages::{Package, StandardPackage};
 use rhai::{AST, CallFnOptions, Dynamic, Engine, EvalAltResult, FuncArgs, Map, Position};
@@ -59,69 +61,6 @@ pub fn engine(limits: &Limits) -> Engine {
     // grow without a size limit, and its drop recurse deeper than any stack.)
     engine.disable_symbol("curry");
     engine
-}
-
-/// What the script call running on this thread may still do (outside [`RhaiPolicy::call`], as
-/// in `fn params()`, Rhai's own operations limit alone).
-struct Call {
-    /// The wall-clock backstop.
-    halt: Halt,
-    /// The call's operations limit.
-    budget: u64,
-    /// Work the operations count does not see, charged by [`charge`].
-    charged: u64,
-    /// What the thread held when the call began ([`allocator::held`]).
-    held_before: i64,
-    /// The bytes the call may hold beyond that.
-    memory: u64,
-}
-
-impl Default for Call {
-    fn default() -> Self {
-        Self { halt: Halt::never(), budget: u64::MAX, charged: 0, held_before: 0, memory: u64::MAX }
-    }
-}
-
-thread_local! {
-    /// The script call running on this thread, for [`progress`] and [`charge`]. A call sets it
-    /// and puts back what was there, so a call nested by work stealing restores its caller's.
-    static CALL: std::cell::RefCell<Call> = std::cell::RefCell::default();
-}
-
-/// The token a script stops with when its [`Halt`] is due.
-const HALTED: &str = "payplan: halted";
-/// The token a script stops with when its operations and charged work pass its budget.
-const OVER_BUDGET: &str = "payplan: over budget";
-/// The token a script stops with when it holds more memory than its limit.
-const OVER_MEMORY: &str = "payplan: over memory";
-
-/// Rhai's progress callback, before each operation: stops the script when its [`Halt`] is due
-/// (the deadline is read every [`CHECK_EVERY`] operations), when its operations and the work
-/// charged to it pass the operations limit, or when it holds more memory than its limit.
-fn progress(operations: u64) -> Option<Dynamic> {
-    CALL.with(|call| {
-        let call = call.borrow();
-        let token = if call.halt.is_stopped() || (operations.is_multiple_of(CHECK_EVERY) && call.halt.is_due()) {
-            HALTED
-        } else if operations.saturating_add(call.charged) > call.budget {
-            OVER_BUDGET
-        } else if u64::try_from(allocator::held().saturating_sub(call.held_before)).is_ok_and(|m| m > call.memory) {
-            OVER_MEMORY
-        } else {
-            return None;
-        };
-        Some(Dynamic::from(token))
-    })
-}
-
-/// Charges `work` operations to the running call: Rhai measures a list again after every change
-/// to it, so a push costs as much as the list is long, and the operations count alone does not
-/// see it.
-pub(crate) fn charge(work: usize) {
-    CALL.with(|call| {
-        let mut call = call.borrow_mut();
-        call.charged = call.charged.saturating_add(work as u64);
-    });
 }
 
 /// Calls the entry point for each participant or team of a chunk.
@@ -211,7 +150,8 @@ impl RhaiPolicy {
         }
         let mut map = Map::new();
         for (key, value) in params {
-            let declared_text = declarations.iter().any(|d| d.name == *key && d.kind == crate::params::Kind::String);
+            let declared_text =
+                declarations.iter().any(|d| d.name == *key && d.kind == crate::params::ParamKind::String);
             let text = if declared_text { api::Text::Kept } else { api::Text::Decimal };
             let value = api::from_json(value, text)
                 .map_err(|why| compile_error(Position::NONE, format!("params.{key}: {why}")))?;
@@ -249,10 +189,9 @@ impl RhaiPolicy {
             held_before: allocator::held(),
             memory: limits.memory,
         };
-        let outer = CALL.with(|running| running.replace(call));
-        let result = engine.call_fn_with_options::<Dynamic>(options, &mut scope, &self.ast, name, args).map(drop);
-        CALL.with(|running| running.replace(outer));
-        result.map_err(|e| self.failure(*e, limits, halt))
+        budget::within(call, || engine.call_fn_with_options::<Dynamic>(options, &mut scope, &self.ast, name, args))
+            .map(drop)
+            .map_err(|e| self.failure(*e, limits, halt))
     }
 
     fn failure(&self, err: EvalAltResult, limits: &Limits, halt: &Halt) -> Error {
@@ -306,7 +245,7 @@ fn declaration(item: Dynamic) -> std::result::Result<(crate::params::Declared, O
     };
     let name = text(&mut map, "name")?;
     let kind_name = text(&mut map, "kind")?;
-    let kind = crate::params::Kind::parse(&kind_name)
+    let kind = crate::params::ParamKind::parse(&kind_name)
         .ok_or(format!("{name}: kind {kind_name:?} is not one of number, string, bool, list, table, any"))?;
     let doc = text(&mut map, "doc").map_err(|why| format!("{name}: {why} (one line saying what it does)"))?;
     let default = map.remove("default");
@@ -371,9 +310,9 @@ impl Policy for RhaiPolicy {
                 output.extend(ctx.take());
                 return Ok(output);
             }
-            Entry::Participant => {
-                (env.facts.participants.len(), "__payplan_people", |env, who| Dynamic::from(api::P::new(env, who)))
-            }
+            Entry::Participant => (env.facts.participants.len(), "__payplan_people", |env, who| {
+                Dynamic::from(api::ParticipantRef::new(env, who))
+            }),
             Entry::Team => {
                 (env.facts.teams.len(), "__payplan_teams", |env, index| Dynamic::from(api::TeamRef::new(env, index)))
             }

@@ -6,14 +6,14 @@
 //! instantiates a fresh instance from a pre-linked `InstancePre`, so nothing carries over from
 //! one evaluation to the next and a plugin that failed leaves no trace.
 
+mod view;
+
 use super::{Env, Line, Output, Policy, ScoreLine};
 use crate::error::{Error, Limit, Location, Result};
 use crate::facts::Facts;
 use crate::halt::Halt;
 use crate::limits::Limits;
-use payplan_sdk::abi::{
-    self, ABI_VERSION, EarlierOutput, GroupView, LineOut, ParticipantView, PolicyInput, Reply, ScoreOut, TeamView,
-};
+use payplan_sdk::abi::{self, ABI_VERSION, Reply};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
@@ -218,92 +218,6 @@ impl WasmPolicy {
         })?;
         Ok(bytes.to_vec())
     }
-
-    fn input(&self, env: &Env) -> PolicyInput {
-        let facts = &env.facts;
-        let ids = |who: &[usize]| who.iter().map(|&w| facts.participants[w].id.clone()).collect::<Vec<_>>();
-        let participants = facts
-            .participants
-            .iter()
-            .zip(&facts.people)
-            .map(|(p, person)| ParticipantView {
-                id: p.id.clone(),
-                name: p.name.clone(),
-                team: p.team.clone(),
-                group: p.group.clone(),
-                mentor: p.mentor.clone(),
-                hired_on: p.hired_on,
-                prior_deals: p.prior_deals(),
-                target: p.target(),
-                sales: person.sales,
-                deals: person.deals.len() as u64,
-                metrics: p.metrics.clone().unwrap_or_default(),
-                attributes: p.attributes.clone(),
-            })
-            .collect();
-        let teams = facts
-            .teams
-            .iter()
-            .zip(&facts.team_facts)
-            .map(|(t, f)| TeamView {
-                id: t.id.clone(),
-                name: t.name.clone(),
-                target: t.target.filter(|x| !x.is_zero()),
-                sales: f.sales,
-                members: ids(&f.members),
-            })
-            .collect();
-        let groups = facts
-            .groups
-            .iter()
-            .map(|g| GroupView { id: g.id.clone(), sales: g.sales, target: g.target, members: ids(&g.members) })
-            .collect();
-        let who = |w: usize| facts.participants[w].id.clone();
-        // A plugin that does not read earlier output is sent none.
-        let earlier = if !self.reads_earlier {
-            Vec::new()
-        } else {
-            env.earlier
-                .iter()
-                .map(|o| EarlierOutput {
-                    policy: o.policy.clone(),
-                    lines: o
-                        .lines
-                        .iter()
-                        .map(|l| LineOut {
-                            participant: who(l.who),
-                            component: l.component.clone(),
-                            amount: l.amount,
-                            explain: l.explain.clone(),
-                        })
-                        .collect(),
-                    scores: o
-                        .scores
-                        .iter()
-                        .map(|s| ScoreOut {
-                            participant: who(s.who),
-                            score: s.score,
-                            grade: s.grade.clone(),
-                            explain: s.explain.clone(),
-                        })
-                        .collect(),
-                })
-                .collect()
-        };
-        PolicyInput {
-            abi: ABI_VERSION,
-            policy: self.id.clone(),
-            period: facts.info.id.clone(),
-            currency: facts.currency.code().into(),
-            places: facts.currency.places(),
-            rounding: env.rounding,
-            params: self.params.clone(),
-            participants,
-            teams,
-            groups,
-            earlier,
-        }
-    }
 }
 
 /// The module must export `memory` and the three ABI functions with their types.
@@ -346,7 +260,8 @@ impl Policy for WasmPolicy {
     }
 
     fn run(&self, env: &Env, _pool: &rayon::ThreadPool) -> Result<Output> {
-        let input = serde_json::to_vec(&self.input(env)).expect("the input always serialises");
+        let input = serde_json::to_vec(&view::policy_input(&self.id, &self.params, self.reads_earlier, env))
+            .expect("the input always serialises");
         let limits = self.limits.for_period(env.facts.participants.len());
         let reply = self.call(&input, limits.fuel, limits.memory, &env.halt)?;
         decode_reply(&self.id, &reply, &env.facts).map_err(|why| self.garbage(why))

@@ -4,15 +4,16 @@
 //! Facts are read through getters computed natively; `pay` and `score` emit; `round`, `allocate`,
 //! `money` and `pct` are the shared helpers. `host/src/runtime/rhai/API.md` documents them.
 
-use super::charge;
+mod json;
+mod lists;
+
 use crate::facts::Who;
 use crate::runtime::{Env, Line, Output, ScoreLine};
 use chrono::NaiveDate;
+pub use json::{Text, from_json};
 use payplan_sdk::allocate::allocate;
-use payplan_sdk::exact::parse_decimal;
-use rhai::{Array, Dynamic, Engine, EvalAltResult, FnPtr, INT, ImmutableString, Map, NativeCallContext, Position};
+use rhai::{Array, Dynamic, Engine, EvalAltResult, INT, ImmutableString, Map, Position};
 use rust_decimal::Decimal;
-use serde_json::Value as Json;
 use std::sync::{Arc, Mutex};
 
 type Fallible<T> = Result<T, Box<EvalAltResult>>;
@@ -53,7 +54,7 @@ impl Ctx {
     }
 
     fn who(&self, value: &Dynamic) -> Fallible<Who> {
-        if let Some(p) = value.read_lock::<P>() {
+        if let Some(p) = value.read_lock::<ParticipantRef>() {
             return Ok(p.who);
         }
         let id = value
@@ -63,8 +64,8 @@ impl Ctx {
         self.env().facts.who(&id).map_or_else(|| fail(format!("unknown participant {id:?}")), Ok)
     }
 
-    fn participant(&self, who: Who) -> P {
-        P { env: self.shared.env.clone(), who }
+    fn participant(&self, who: Who) -> ParticipantRef {
+        ParticipantRef { env: self.shared.env.clone(), who }
     }
 
     fn pay(&mut self, who: Dynamic, component: ImmutableString, amount: Dynamic, explain: Dynamic) -> Fallible<()> {
@@ -111,12 +112,12 @@ impl Ctx {
 
 /// A participant handle: an index into the shared facts.
 #[derive(Clone)]
-pub struct P {
+pub struct ParticipantRef {
     env: Arc<Env>,
     who: Who,
 }
 
-impl P {
+impl ParticipantRef {
     /// The handle of participant `who`.
     pub fn new(env: Arc<Env>, who: Who) -> Self {
         Self { env, who }
@@ -190,7 +191,7 @@ fn texts(value: Dynamic) -> Fallible<Vec<String>> {
 }
 
 fn recipient_id(value: &Dynamic) -> Fallible<ImmutableString> {
-    if let Some(p) = value.read_lock::<P>() {
+    if let Some(p) = value.read_lock::<ParticipantRef>() {
         return Ok(p.data().id.as_str().into());
     }
     if let Some(t) = value.read_lock::<TeamRef>() {
@@ -209,148 +210,22 @@ fn text(value: &Option<String>) -> Dynamic {
     value.as_deref().map_or(Dynamic::UNIT, |s| Dynamic::from(ImmutableString::from(s)))
 }
 
-/// How [`from_json`] reads text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Text {
-    /// Text stays text.
-    Kept,
-    /// Text that reads exactly as a decimal is a decimal (formats.md: in TOML a decimal may be
-    /// a string or a bare number), other text stays text.
-    Decimal,
-}
-
-/// A JSON value (params, attributes) as a script value; numbers become exact decimals.
-pub fn from_json(value: &Json, text: Text) -> Result<Dynamic, String> {
-    Ok(match value {
-        Json::Null => Dynamic::UNIT,
-        Json::Bool(b) => Dynamic::from_bool(*b),
-        Json::Number(n) => {
-            let text = n.to_string();
-            Dynamic::from_decimal(parse_decimal(&text).ok_or_else(|| format!("{text} is not a decimal"))?)
-        }
-        Json::String(s) => match (text, parse_decimal(s)) {
-            (Text::Decimal, Some(d)) => Dynamic::from_decimal(d),
-            _ => Dynamic::from(ImmutableString::from(s.as_str())),
-        },
-        Json::Array(items) => {
-            Dynamic::from_array(items.iter().map(|item| from_json(item, text)).collect::<Result<_, _>>()?)
-        }
-        Json::Object(map) => {
-            let mut out = Map::new();
-            for (k, v) in map {
-                out.insert(k.as_str().into(), from_json(v, text)?);
-            }
-            Dynamic::from_map(out)
-        }
-    })
-}
-
 fn attributes(map: &payplan_sdk::period::Attributes) -> Map {
     map.iter()
         .map(|(k, v)| (k.as_str().into(), from_json(v, Text::Kept).unwrap_or_else(|_| Dynamic::from(v.to_string()))))
         .collect()
 }
 
-/// A ratio as a percentage with 2 places, rounded half up (`0.96` → `96.00%`): scripts' `pct`.
-pub fn pct(ratio: Decimal) -> String {
-    let percent = crate::money::Rounding::HalfUp.round(ratio * Decimal::ONE_HUNDRED, 2);
-    format!("{percent}%")
-}
-
 /// Registers every type and function scripts may use.
 pub fn register(engine: &mut Engine) {
-    register_charged(engine);
-    register_lists(engine);
+    lists::register_charged(engine);
+    lists::register_lists(engine);
     register_context(engine);
     register_participant(engine);
     register_deal(engine);
     register_team_and_group(engine);
     register_day(engine);
-    engine.register_fn("pct", pct);
-}
-
-/// Calls `f(item, with)` for each item of `array`, in order, until `keep` says stop; what it
-/// returned for each. Scripts cannot capture variables in closures (see `engine`), so what the
-/// function needs besides the item comes as `with`.
-fn each_with(
-    ctx: &NativeCallContext,
-    array: &Array,
-    f: &FnPtr,
-    with: &Dynamic,
-    mut keep: impl FnMut(&Dynamic, Dynamic) -> bool,
-) -> Fallible<()> {
-    for item in array {
-        let answer = f.call_raw(ctx, None, [item.clone(), with.clone()])?;
-        if !keep(item, answer) {
-            break;
-        }
-    }
-    Ok(())
-}
-
-fn is_true(value: &Dynamic) -> bool {
-    value.as_bool().unwrap_or(false)
-}
-
-/// `filter`, `map`, `some` and `all` with a second argument passed to the function.
-fn register_lists(engine: &mut Engine) {
-    engine
-        .register_fn("filter", |ctx: NativeCallContext, array: &mut Array, f: FnPtr, with: Dynamic| {
-            let mut kept = Array::new();
-            each_with(&ctx, array, &f, &with, |item, answer| {
-                if is_true(&answer) {
-                    kept.push(item.clone());
-                }
-                true
-            })?;
-            Ok::<_, Box<EvalAltResult>>(kept)
-        })
-        .register_fn("map", |ctx: NativeCallContext, array: &mut Array, f: FnPtr, with: Dynamic| {
-            let mut mapped = Array::with_capacity(array.len());
-            each_with(&ctx, array, &f, &with, |_, answer| {
-                mapped.push(answer);
-                true
-            })?;
-            Ok::<_, Box<EvalAltResult>>(mapped)
-        })
-        .register_fn("some", |ctx: NativeCallContext, array: &mut Array, f: FnPtr, with: Dynamic| {
-            let mut found = false;
-            each_with(&ctx, array, &f, &with, |_, answer| {
-                found = is_true(&answer);
-                !found
-            })?;
-            Ok::<_, Box<EvalAltResult>>(found)
-        })
-        .register_fn("all", |ctx: NativeCallContext, array: &mut Array, f: FnPtr, with: Dynamic| {
-            let mut every = true;
-            each_with(&ctx, array, &f, &with, |_, answer| {
-                every = is_true(&answer);
-                every
-            })?;
-            Ok::<_, Box<EvalAltResult>>(every)
-        });
-}
-
-/// The ways to grow a list in place, as Rhai's own but charged: after each, Rhai measures the
-/// whole list again, so each costs as much as the list is long ([`charge`]). Shadows the standard
-/// library's (the engine's own functions are looked up first).
-fn register_charged(engine: &mut Engine) {
-    engine
-        .register_fn("push", |array: &mut Array, item: Dynamic| {
-            charge(array.len());
-            array.push(item);
-        })
-        .register_fn("append", |array: &mut Array, more: Array| {
-            charge(array.len() + more.len());
-            array.extend(more);
-        })
-        .register_fn("insert", |array: &mut Array, index: INT, item: Dynamic| {
-            charge(array.len());
-            // As Rhai's: a negative index counts from the end; out of range, the nearer end.
-            let len = INT::try_from(array.len()).unwrap_or(INT::MAX);
-            let at = if index < 0 { len.saturating_add(index).max(0) } else { index.min(len) };
-            array.insert(usize::try_from(at).unwrap_or(array.len()), item);
-        });
+    engine.register_fn("pct", crate::money::pct);
 }
 
 fn register_context(engine: &mut Engine) {
@@ -374,7 +249,9 @@ fn register_context(engine: &mut Engine) {
         .register_get("currency", |c: &mut Ctx| c.env().facts.currency.code().to_string())
         .register_get("start", |c: &mut Ctx| Day(c.env().facts.info.start))
         .register_get("end", |c: &mut Ctx| Day(c.env().facts.info.end))
-        .register_fn("participant", |c: &mut Ctx, id: Dynamic| -> Fallible<P> { c.who(&id).map(|w| c.participant(w)) })
+        .register_fn("participant", |c: &mut Ctx, id: Dynamic| -> Fallible<ParticipantRef> {
+            c.who(&id).map(|w| c.participant(w))
+        })
         .register_fn("team", |c: &mut Ctx, id: &str| -> Fallible<TeamRef> {
             let index = c.env().facts.team(id).map_or_else(|| fail(format!("unknown team {id:?}")), Ok)?;
             Ok(TeamRef { env: c.shared.env.clone(), index })
@@ -416,40 +293,42 @@ fn register_context(engine: &mut Engine) {
 
 fn register_participant(engine: &mut Engine) {
     engine
-        .register_type_with_name::<P>("Participant")
-        .register_get("id", |p: &mut P| p.data().id.clone())
-        .register_get("name", |p: &mut P| text(&p.data().name))
-        .register_get("team", |p: &mut P| text(&p.data().team))
-        .register_get("group", |p: &mut P| text(&p.data().group))
-        .register_get("mentor", |p: &mut P| text(&p.data().mentor))
-        .register_get("hired_on", |p: &mut P| p.data().hired_on.map_or(Dynamic::UNIT, |d| Dynamic::from(Day(d))))
-        .register_get("prior_deals", |p: &mut P| INT::try_from(p.data().prior_deals()).unwrap_or(INT::MAX))
-        .register_get("has_target", |p: &mut P| p.data().target().is_some())
-        .register_get("target", |p: &mut P| p.data().target().unwrap_or_default())
-        .register_get("sales", |p: &mut P| p.person().sales)
-        .register_get("deals", |p: &mut P| -> Array {
+        .register_type_with_name::<ParticipantRef>("Participant")
+        .register_get("id", |p: &mut ParticipantRef| p.data().id.clone())
+        .register_get("name", |p: &mut ParticipantRef| text(&p.data().name))
+        .register_get("team", |p: &mut ParticipantRef| text(&p.data().team))
+        .register_get("group", |p: &mut ParticipantRef| text(&p.data().group))
+        .register_get("mentor", |p: &mut ParticipantRef| text(&p.data().mentor))
+        .register_get("hired_on", |p: &mut ParticipantRef| {
+            p.data().hired_on.map_or(Dynamic::UNIT, |d| Dynamic::from(Day(d)))
+        })
+        .register_get("prior_deals", |p: &mut ParticipantRef| INT::try_from(p.data().prior_deals()).unwrap_or(INT::MAX))
+        .register_get("has_target", |p: &mut ParticipantRef| p.data().target().is_some())
+        .register_get("target", |p: &mut ParticipantRef| p.data().target().unwrap_or_default())
+        .register_get("sales", |p: &mut ParticipantRef| p.person().sales)
+        .register_get("deals", |p: &mut ParticipantRef| -> Array {
             p.person().deals.iter().map(|&index| Dynamic::from(DealRef { env: p.env.clone(), index })).collect()
         })
-        .register_get("first_deal", |p: &mut P| {
+        .register_get("first_deal", |p: &mut ParticipantRef| {
             p.person().first_deal.map_or(Dynamic::UNIT, |index| Dynamic::from(DealRef { env: p.env.clone(), index }))
         })
-        .register_get("mentees", |p: &mut P| -> Array {
-            p.person().mentees.iter().map(|&who| Dynamic::from(P { env: p.env.clone(), who })).collect()
+        .register_get("mentees", |p: &mut ParticipantRef| -> Array {
+            p.person().mentees.iter().map(|&who| Dynamic::from(ParticipantRef { env: p.env.clone(), who })).collect()
         })
-        .register_get("metrics", |p: &mut P| -> Map {
+        .register_get("metrics", |p: &mut ParticipantRef| -> Map {
             let metrics = p.data().metrics.iter().flatten();
             metrics.map(|(k, v)| (k.as_str().into(), Dynamic::from_decimal(v.0))).collect()
         })
-        .register_get("attributes", |p: &mut P| attributes(&p.data().attributes))
-        .register_fn("metric", |p: &mut P, name: &str| {
+        .register_get("attributes", |p: &mut ParticipantRef| attributes(&p.data().attributes))
+        .register_fn("metric", |p: &mut ParticipantRef, name: &str| {
             let value = p.data().metrics.as_ref().and_then(|m| m.get(name));
             value.map_or(Dynamic::UNIT, |v| Dynamic::from_decimal(v.0))
         })
-        .register_fn("reaches", |p: &mut P, ratio: Dynamic| -> Fallible<bool> {
+        .register_fn("reaches", |p: &mut ParticipantRef, ratio: Dynamic| -> Fallible<bool> {
             Ok(p.env.facts.reaches(p.who, number(&ratio, "ratio")?))
         })
-        .register_fn("to_string", |p: &mut P| p.data().id.clone())
-        .register_fn("to_debug", |p: &mut P| format!("Participant({})", p.data().id));
+        .register_fn("to_string", |p: &mut ParticipantRef| p.data().id.clone())
+        .register_fn("to_debug", |p: &mut ParticipantRef| format!("Participant({})", p.data().id));
 }
 
 fn register_deal(engine: &mut Engine) {
@@ -469,7 +348,7 @@ fn register_deal(engine: &mut Engine) {
 
 fn register_team_and_group(engine: &mut Engine) {
     let members = |env: &Arc<Env>, who: &[Who]| -> Array {
-        who.iter().map(|&who| Dynamic::from(P { env: env.clone(), who })).collect()
+        who.iter().map(|&who| Dynamic::from(ParticipantRef { env: env.clone(), who })).collect()
     };
     engine
         .register_type_with_name::<TeamRef>("Team")
