@@ -14,8 +14,9 @@ mod native;
 #[global_allocator]
 static GLOBAL: payplan::allocator::Counting = payplan::allocator::Counting;
 
-use payplan::eval::{CompiledPlan, thread_pool, to_json};
+use payplan::eval::{CompiledPlan, to_json};
 use payplan::plan::{self, Plan};
+use payplan::runtime::thread_pool;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -65,8 +66,11 @@ fn main() {
     for n in sizes.split(',').map(|s| s.trim().parse::<u64>().expect("sizes are numbers")) {
         let file = dir.path().join(format!("period-{n}.json"));
         let mut out = std::io::BufWriter::new(std::fs::File::create(&file).unwrap());
-        payplan::generate::write_period(&mut out, payplan::generate::Shape { participants: n, deals_per: 20, seed: 1 })
-            .unwrap();
+        payplan::input::generate::write_period(
+            &mut out,
+            payplan::input::generate::Shape { participants: n, deals_per: 20, seed: 1 },
+        )
+        .unwrap();
         drop(out);
         let mb = std::fs::metadata(&file).unwrap().len() as f64 / 1e6;
         let mut runs = Runs::new();

@@ -8,7 +8,8 @@
 static GLOBAL: payplan::allocator::Counting = payplan::allocator::Counting;
 
 use payplan::error::Limit;
-use payplan::eval::{CompiledPlan, thread_pool};
+use payplan::eval::CompiledPlan;
+use payplan::runtime::thread_pool;
 use payplan::{Error, input, plan};
 use std::time::Instant;
 
@@ -64,8 +65,11 @@ fn main() {
     payplan::allocator::keep_freed_memory();
     let dir = tempfile::tempdir().expect("a temporary folder");
     let mut period = Vec::new();
-    payplan::generate::write_period(&mut period, payplan::generate::Shape { participants: 20, deals_per: 20, seed: 1 })
-        .unwrap();
+    payplan::input::generate::write_period(
+        &mut period,
+        payplan::input::generate::Shape { participants: 20, deals_per: 20, seed: 1 },
+    )
+    .unwrap();
     let pool = thread_pool(0);
     println!("{:<22} {:<12} {:>9}  error", "case", "limit", "seconds");
     for (name, limit, kind, code) in CASES {

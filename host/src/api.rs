@@ -65,7 +65,7 @@ impl AppState {
     pub fn new(store: Arc<dyn Store>, config: &Config, threads: usize) -> Result<Self, String> {
         Ok(Self {
             store,
-            pool: crate::eval::thread_pool(threads),
+            pool: crate::runtime::thread_pool(threads),
             tokens: config.tokens_by_hash()?,
             metrics: Arc::default(),
             compiled: Mutex::default(),

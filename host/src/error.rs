@@ -169,7 +169,7 @@ pub enum Error {
         /// Policy id.
         policy: String,
         /// The param (`None`: the params as a whole) and what is wrong.
-        problems: Vec<crate::params::Mismatch>,
+        problems: Vec<crate::plan::params::Mismatch>,
     },
 
     /// A policy failed while it ran: a runtime error, a `throw`, a bad line it emitted.

@@ -5,6 +5,8 @@
 //! leniently, to report every problem with its path ([`raw`], then [`validate`]).
 
 mod canonical;
+pub mod generate;
+pub mod import;
 pub mod raw;
 mod scan;
 mod stream;

@@ -3,9 +3,12 @@
 //! Numbers in the TOML are read from their text, so `rate = 0.03` is exactly three hundredths.
 //! Every problem names the plan file and the line and column.
 
+pub mod limits;
+pub mod params;
+
 use crate::error::{Error, Located, Position, Result};
-use crate::limits::Limits;
 use crate::money::{Currency, Rounding};
+use limits::Limits;
 use payplan_sdk::exact::parse_decimal;
 use serde_json::{Map, Number, Value as Json};
 use sha2::{Digest, Sha256};
@@ -60,7 +63,7 @@ pub struct Positions {
 
 impl PolicySpec {
     /// A params error of this policy as a plan error, at the param it is about (or the entry).
-    pub fn params_error(&self, plan_file: &Path, problems: &[crate::params::Mismatch]) -> Error {
+    pub fn params_error(&self, plan_file: &Path, problems: &[crate::plan::params::Mismatch]) -> Error {
         let problems = problems
             .iter()
             .map(|(key, message)| Located {

@@ -120,6 +120,34 @@ pub struct ScoreLine {
     pub explain: Vec<String>,
 }
 
+/// A thread pool of `threads` workers (0: one per core), each with a stack of
+/// [`POLICY_STACK`] bytes: policies run on them.
+pub fn thread_pool(threads: usize) -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .stack_size(POLICY_STACK)
+        .build()
+        .expect("a thread pool can be built")
+}
+
+/// Runs `work` on a thread of its own with a stack of [`POLICY_STACK`] bytes: for script code
+/// that runs outside the pool (a policy's `fn params()`, when its plan compiles).
+pub fn on_policy_stack<T: Send>(work: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|scope| {
+        let thread = std::thread::Builder::new().stack_size(POLICY_STACK).spawn_scoped(scope, work);
+        match thread.expect("a thread can be started").join() {
+            Ok(value) => value,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
+}
+
+/// The stack of a thread that runs policies. It is reserved address space, not memory: a page
+/// is only taken when it is touched. It holds the deepest script the limits allow (call depth,
+/// and the nesting of arrays and maps, which the interpreter measures, copies and drops
+/// recursively) with room to spare; `tests/it/hostile.rs` checks each at its limit.
+pub const POLICY_STACK: usize = 1 << 30;
+
 #[cfg(test)]
 mod tests {
     use super::*;

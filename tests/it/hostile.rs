@@ -6,8 +6,9 @@
 
 use crate::support::evaluate_at;
 use payplan::error::Limit;
-use payplan::eval::{CompiledPlan, thread_pool};
+use payplan::eval::CompiledPlan;
 use payplan::halt::Halt;
+use payplan::runtime::thread_pool;
 use payplan::{Error, Result, input, plan};
 use payplan_sdk::result::EvalResult;
 use std::time::Duration;

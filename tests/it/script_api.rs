@@ -2,7 +2,7 @@
 //! functions and properties the engine registers, both ways, so it cannot drift.
 
 use crate::support::repo;
-use payplan::limits::Limits;
+use payplan::plan::limits::Limits;
 use std::collections::BTreeSet;
 
 /// Each registered (receiver type, member) pair: `("Context", "pay")`, `("", "pct")`.

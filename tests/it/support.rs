@@ -1,6 +1,7 @@
 //! Helpers shared by the tests: the binary, the repository's files, in-process evaluation.
 
-use payplan::eval::{CompiledPlan, thread_pool};
+use payplan::eval::CompiledPlan;
+use payplan::runtime::thread_pool;
 use payplan::{input, plan};
 use payplan_sdk::result::EvalResult;
 use std::path::{Path, PathBuf};

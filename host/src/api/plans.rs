@@ -149,7 +149,7 @@ fn prepare(request: PublishRequest, by: &str) -> Result<(PlanVersion, Blobs), Pr
     if let Some(unused) = files.keys().find(|name| !used.borrow().contains(*name)) {
         return Err(invalid(format!("files.{unused}: the plan does not name this file")));
     }
-    let errors: Vec<Error> = crate::check::compile_each(&plan).into_iter().map(|(e, _)| e).collect();
+    let errors: Vec<Error> = crate::design::check::compile_each(&plan).into_iter().map(|(e, _)| e).collect();
     if !errors.is_empty() {
         return Err(Problem::compile_errors(&errors));
     }

@@ -11,7 +11,7 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
-    let report = payplan::check::check(&args.plan);
+    let report = payplan::design::check::check(&args.plan);
     if let (Some(plan), true) = (&report.plan, report.problems.is_empty()) {
         let plugins = plan.policies.iter().filter(|p| matches!(p.source, Source::Plugin { .. })).count();
         let scripts = plan.policies.len() - plugins;

@@ -2,8 +2,10 @@
 
 use crate::{Context, Outcome, out};
 use clap::ValueEnum;
+use payplan::design::whatif;
 use payplan::eval::CompiledPlan;
-use payplan::{csv_out, input, plan, table, whatif};
+use payplan::present::{csv, table};
+use payplan::{input, plan};
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
@@ -40,6 +42,6 @@ pub(crate) fn run(args: Args, context: &Context) -> anyhow::Result<Outcome> {
     out(&match args.format {
         Format::Json => serde_json::to_string_pretty(&comparison)? + "\n",
         Format::Table => table::comparison(&comparison),
-        Format::Csv => csv_out::comparison(&comparison),
+        Format::Csv => csv::comparison(&comparison),
     })
 }

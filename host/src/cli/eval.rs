@@ -5,8 +5,9 @@ use crate::{Context, Outcome, out};
 use clap::ValueEnum;
 use payplan::audit::{self, Delta};
 use payplan::eval::{CompiledPlan, to_json};
+use payplan::present::{csv, table};
 use payplan::store::Kind;
-use payplan::{csv_out, input, plan, table};
+use payplan::{input, plan};
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
@@ -70,8 +71,8 @@ pub(crate) fn run(args: Args, context: &Context) -> anyhow::Result<Outcome> {
     out(&match args.format {
         Format::Json => pool.install(|| to_json(&result)),
         Format::Table => table::render(&result, &names),
-        Format::Csv => csv_out::lines(&result, &names),
-        Format::CsvSummary => csv_out::summary(&result, &names, &policies),
+        Format::Csv => csv::lines(&result, &names),
+        Format::CsvSummary => csv::summary(&result, &names, &policies),
     })
 }
 

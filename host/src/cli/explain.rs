@@ -37,5 +37,5 @@ pub(crate) fn run(args: Args, context: &Context) -> anyhow::Result<Outcome> {
         _ => anyhow::bail!("explain needs --plan and --period, or --run"),
     };
     let facts = payplan::facts::Facts::new(input, pool)?;
-    out(&payplan::explain::statement(&facts, &result, &args.participant)?)
+    out(&payplan::present::statement::statement(&facts, &result, &args.participant)?)
 }

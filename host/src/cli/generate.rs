@@ -1,7 +1,7 @@
 //! `payplan gen`: a generated period (deterministic for a seed), for benchmarks and trials.
 
 use crate::Outcome;
-use payplan::generate::{Shape, write_period};
+use payplan::input::generate::{Shape, write_period};
 use std::io::Write;
 
 #[derive(clap::Args)]

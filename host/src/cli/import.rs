@@ -30,7 +30,11 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
-    let header =
-        payplan::import::Header { id: args.period_id, start: args.start, end: args.end, currency: args.currency };
-    out(&payplan::import::period(&header, &args.participants, &args.deals, args.teams.as_deref())?)
+    let header = payplan::input::import::Header {
+        id: args.period_id,
+        start: args.start,
+        end: args.end,
+        currency: args.currency,
+    };
+    out(&payplan::input::import::period(&header, &args.participants, &args.deals, args.teams.as_deref())?)
 }

@@ -89,7 +89,7 @@ struct Context {
 impl Context {
     /// The evaluation threads (made on first use).
     fn pool(&self) -> &rayon::ThreadPool {
-        self.pool.get_or_init(|| payplan::eval::thread_pool(self.threads))
+        self.pool.get_or_init(|| payplan::runtime::thread_pool(self.threads))
     }
 
     /// The audit store.

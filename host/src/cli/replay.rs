@@ -35,7 +35,7 @@ fn mismatch(replay: &Replay) -> String {
         let after = d.after.clone().unwrap_or_else(none);
         rows.push([d.participant.clone(), d.policy.clone(), d.component.clone(), before, after]);
     }
-    text += &payplan::table::columns(&rows);
+    text += &payplan::present::table::columns(&rows);
     if replay.differences.len() > SHOWN {
         text += &format!("… and {} more\n", replay.differences.len() - SHOWN);
     }

@@ -22,5 +22,5 @@ pub(crate) fn run(args: Args, context: &Context) -> anyhow::Result<Outcome> {
         let plan = format!("{} v{}", r.plan.id, r.plan.version);
         rows.push([r.seq.to_string(), r.period, kind, plan, r.result_hash, r.caller, r.recorded_at]);
     }
-    out(&payplan::table::columns(&rows))
+    out(&payplan::present::table::columns(&rows))
 }

@@ -1,7 +1,7 @@
 //! `payplan test`: run policy test files, each case's lines and scores against the expected.
 
 use crate::{Context, Outcome, out};
-use payplan::policy_test;
+use payplan::design::policy_test;
 use std::path::PathBuf;
 
 #[derive(clap::Args)]

@@ -166,7 +166,8 @@ impl<'de> Deserialize<'de> for Key<'de> {
 }
 
 /// Declares a record read leniently: each listed key fills an `Option` field (null reads as
-/// absent), every other key is kept in `attributes`.
+/// absent), every other key is kept in `attributes`. A listed key given twice is an error (which
+/// of the two was meant cannot be known; the fast path refuses it too).
 macro_rules! record {
     ($(#[$doc:meta])* $name:ident, $expecting:literal { $($field:ident: $ty:ty),* $(,)? }) => {
         $(#[$doc])*
@@ -187,9 +188,15 @@ macro_rules! record {
                     }
                     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<$name, A::Error> {
                         let mut out = $name::default();
+                        $(let mut $field = false;)*
                         while let Some(key) = map.next_key::<Key>()? {
                             match &*key.0 {
-                                $(stringify!($field) => out.$field = map.next_value()?,)*
+                                $(stringify!($field) => {
+                                    if std::mem::replace(&mut $field, true) {
+                                        return Err(de::Error::duplicate_field(stringify!($field)));
+                                    }
+                                    out.$field = map.next_value()?
+                                })*
                                 _ => {
                                     out.attributes.insert(key.0.into_owned(), map.next_value()?);
                                 }

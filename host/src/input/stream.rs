@@ -196,8 +196,8 @@ mod tests {
     #[test]
     fn pieces_read_as_one_list() {
         let mut text = Vec::new();
-        let shape = crate::generate::Shape { participants: 3_000, deals_per: 20, seed: 3 };
-        crate::generate::write_period(&mut text, shape).unwrap();
+        let shape = crate::input::generate::Shape { participants: 3_000, deals_per: 20, seed: 3 };
+        crate::input::generate::write_period(&mut text, shape).unwrap();
         assert!(text.len() > PIECE, "{} bytes: more than one piece", text.len());
         let tricky = r#""note": "a \"},{\" b", "meta": {"k": [1, {"z": "],["}], "e": "\\"}, "participant":"#;
         let text = String::from_utf8(text).unwrap().replacen(r#""participant":"#, tricky, 20_000).into_bytes();

@@ -16,7 +16,7 @@ use super::{Env, Output, Policy};
 use crate::allocator;
 use crate::error::{Error, Limit, Location, Result};
 use crate::halt::Halt;
-use crate::limits::Limits;
+use crate::plan::limits::Limits;
 use api::{Ctx, Shared};
 use budget::{Call, OVER_BUDGET, OVER_MEMORY, progress};
 use rayon::prelude::*;
@@ -133,7 +133,7 @@ impl RhaiPolicy {
         let mut declarations = Vec::new();
         if declares {
             // Script code, so on a thread with the stack the limits are sized for.
-            let declared = crate::eval::on_policy_stack(|| {
+            let declared = crate::runtime::on_policy_stack(|| {
                 engine.call_fn::<rhai::Array>(&mut rhai::Scope::new(), &ast, "params", ())
             })
             .map_err(|e| compile_error(e.position(), format!("fn params(): {e}")))?;
@@ -143,7 +143,7 @@ impl RhaiPolicy {
                 defaults.extend(default.map(|d| (declaration.name.clone(), d)));
                 declarations.push(declaration);
             }
-            let problems = crate::params::check(&declarations, params);
+            let problems = crate::plan::params::check(&declarations, params);
             if !problems.is_empty() {
                 return Err(Error::Params { policy: id.into(), problems });
             }
@@ -151,7 +151,7 @@ impl RhaiPolicy {
         let mut map = Map::new();
         for (key, value) in params {
             let declared_text =
-                declarations.iter().any(|d| d.name == *key && d.kind == crate::params::ParamKind::String);
+                declarations.iter().any(|d| d.name == *key && d.kind == crate::plan::params::ParamKind::String);
             let text = if declared_text { api::Text::Kept } else { api::Text::Decimal };
             let value = api::from_json(value, text)
                 .map_err(|why| compile_error(Position::NONE, format!("params.{key}: {why}")))?;
@@ -235,7 +235,7 @@ impl RhaiPolicy {
 
 /// One declaration returned by `fn params()`: `#{ name, kind, required, default, doc }`, and its
 /// default value.
-fn declaration(item: Dynamic) -> std::result::Result<(crate::params::Declared, Option<Dynamic>), String> {
+fn declaration(item: Dynamic) -> std::result::Result<(crate::plan::params::Declared, Option<Dynamic>), String> {
     let mut map = item.try_cast::<Map>().ok_or("each declaration is a map #{ name, kind, doc, … }")?;
     let text = |map: &mut Map, key: &str| -> std::result::Result<String, String> {
         map.remove(key)
@@ -245,7 +245,7 @@ fn declaration(item: Dynamic) -> std::result::Result<(crate::params::Declared, O
     };
     let name = text(&mut map, "name")?;
     let kind_name = text(&mut map, "kind")?;
-    let kind = crate::params::ParamKind::parse(&kind_name)
+    let kind = crate::plan::params::ParamKind::parse(&kind_name)
         .ok_or(format!("{name}: kind {kind_name:?} is not one of number, string, bool, list, table, any"))?;
     let doc = text(&mut map, "doc").map_err(|why| format!("{name}: {why} (one line saying what it does)"))?;
     let default = map.remove("default");
@@ -259,7 +259,7 @@ fn declaration(item: Dynamic) -> std::result::Result<(crate::params::Declared, O
     if let Some(key) = map.keys().next() {
         return Err(format!("{name}: unknown key `{key}` (expected name, kind, required, default, doc)"));
     }
-    let declared = crate::params::Declared { name, kind, required, doc };
+    let declared = crate::plan::params::Declared { name, kind, required, doc };
     Ok((declared, default))
 }
 

@@ -12,7 +12,7 @@ use super::{Env, Line, Output, Policy, ScoreLine};
 use crate::error::{Error, Limit, Location, Result};
 use crate::facts::Facts;
 use crate::halt::Halt;
-use crate::limits::Limits;
+use crate::plan::limits::Limits;
 use payplan_sdk::abi::{self, ABI_VERSION, Reply};
 use std::collections::HashMap;
 use std::path::PathBuf;

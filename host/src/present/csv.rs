@@ -44,7 +44,7 @@ pub fn summary(result: &EvalResult, names: &BTreeMap<String, String>, policies: 
 
 /// `participant,policy,a,b,delta`, one row per changed (participant, policy) of a what-if, then
 /// one per changed participant (policy `total`).
-pub fn comparison(c: &crate::whatif::Comparison) -> String {
+pub fn comparison(c: &crate::design::whatif::Comparison) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(["participant", "policy", "a", "b", "delta"]).expect("in memory");
     for c in c.lines.iter().chain(c.participants.iter()) {

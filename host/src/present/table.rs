@@ -76,7 +76,7 @@ fn write_rows<const N: usize>(out: &mut String, rows: &[[String; N]], right: usi
 
 /// A what-if as a table: each changed (participant, policy), the totals, who gains and loses, and
 /// the largest movers.
-pub fn comparison(c: &crate::whatif::Comparison) -> String {
+pub fn comparison(c: &crate::design::whatif::Comparison) -> String {
     let mut text = format!(
         "what-if {}: A = {} version {}, B = {} version {}\n\n",
         c.period, c.a.id, c.a.version, c.b.id, c.b.version

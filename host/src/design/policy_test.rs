@@ -25,8 +25,8 @@
 use crate::error::{Error, Result};
 use crate::eval::CompiledPlan;
 use crate::input::parse_period;
-use crate::limits::Limits;
 use crate::money::{Currency, Rounding};
+use crate::plan::limits::Limits;
 use crate::plan::{Plan, PolicySpec, Reader, Source};
 use serde_json::{Map, Value as Json};
 use std::path::{Path, PathBuf};
