@@ -9,8 +9,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// One problem found in an input document, at a path in it (`deals[17].amount`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InputProblem {
-    /// Where: a path in the data, or `line:column` for text that does not parse.
+    /// Where: a path in the data, or `line L, column C` for text that does not parse.
     pub path: String,
+    /// For text that does not parse (as JSON, as CSV): where in the text.
+    pub position: Option<Position>,
     /// What is wrong.
     pub message: String,
 }

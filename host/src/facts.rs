@@ -94,7 +94,7 @@ impl Derived {
 
         let overflow = |path: String| Error::Input {
             file: "period".into(),
-            problems: vec![InputProblem { path, message: "the sum overflows a decimal".into() }],
+            problems: vec![InputProblem { path, position: None, message: "the sum overflows a decimal".into() }],
         };
         let mut people = vec![Person::default(); participants.len()];
         for (d, deal) in deals.iter().enumerate() {

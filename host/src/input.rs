@@ -12,7 +12,7 @@ mod scan;
 mod stream;
 mod validate;
 
-use crate::error::{Error, InputProblem, Result};
+use crate::error::{Error, InputProblem, Position, Result};
 use crate::money::Currency;
 use payplan_sdk::period::Period;
 use serde::Deserialize;
@@ -71,7 +71,7 @@ fn shape_problem(bytes: &[u8]) -> InputProblem {
     let e = match serde_path_to_error::deserialize::<_, raw::Document>(&mut de) {
         Ok(_) => match de.end() {
             Ok(()) => unreachable!("a document that failed to parse parses"),
-            Err(e) => return InputProblem { path: String::new(), message: e.to_string() },
+            Err(e) => return InputProblem { path: String::new(), position: None, message: e.to_string() },
         },
         Err(e) => e,
     };
@@ -81,7 +81,12 @@ fn shape_problem(bytes: &[u8]) -> InputProblem {
         // Text that is not JSON, or not an object: where in the text, not where in the data.
         let text = inner.to_string();
         let message = text.rsplit_once(" at line ").map_or(text.as_str(), |(m, _)| m).to_owned();
-        return InputProblem { path: format!("line {}, column {}", inner.line(), inner.column()), message };
+        let (line, column) = (inner.line(), inner.column());
+        return InputProblem {
+            path: format!("line {line}, column {column}"),
+            position: Some(Position { line, column }),
+            message,
+        };
     }
-    InputProblem { path, message: inner.to_string() }
+    InputProblem { path, position: None, message: inner.to_string() }
 }

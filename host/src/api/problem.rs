@@ -43,10 +43,10 @@ pub struct ProblemItem {
     /// The file (the plan, a script or a plugin).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
-    /// 1-based line in `file`.
+    /// 1-based line in `file` (or in the body, for a body that is not JSON).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<usize>,
-    /// 1-based column in `file`.
+    /// 1-based column in `file` (or in the body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub column: Option<usize>,
     /// What is wrong.
@@ -114,9 +114,7 @@ fn located(e: &Error) -> Vec<ProblemItem> {
 fn status(e: &Error) -> StatusCode {
     match e {
         // Text that is not JSON at all: the request is malformed, not merely invalid.
-        Error::Input { problems, .. } if problems.iter().any(|p| p.path.starts_with("line ")) => {
-            StatusCode::BAD_REQUEST
-        }
+        Error::Input { problems, .. } if problems.iter().any(|p| p.position.is_some()) => StatusCode::BAD_REQUEST,
         Error::Input { .. }
         | Error::Plan { .. }
         | Error::Compile { .. }
@@ -139,7 +137,13 @@ impl From<Error> for Problem {
         problem.0.errors = match &e {
             Error::Input { problems, .. } => problems
                 .iter()
-                .map(|p| ProblemItem { path: Some(p.path.clone()), message: p.message.clone(), ..Default::default() })
+                .map(|p| ProblemItem {
+                    path: Some(p.path.clone()),
+                    line: p.position.map(|at| at.line),
+                    column: p.position.map(|at| at.column),
+                    message: p.message.clone(),
+                    ..Default::default()
+                })
                 .collect(),
             Error::Plan { .. } | Error::Compile { .. } | Error::Policy { .. } | Error::LimitExceeded { .. } => {
                 located(&e)

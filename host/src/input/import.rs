@@ -35,7 +35,7 @@ struct Sheet {
 fn read(file: &Path, numeric: &[&str]) -> Result<Sheet> {
     let problem = |line: u64, message: String| Error::Input {
         file: file.into(),
-        problems: vec![InputProblem { path: format!("row {line}"), message }],
+        problems: vec![InputProblem { path: format!("row {line}"), position: None, message }],
     };
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
@@ -121,7 +121,7 @@ fn locate(sheets: &[Option<(&str, Sheet)>], problem: InputProblem) -> InputProbl
             None if field.is_empty() => format!("{file}: row {row}"),
             None => format!("{file}: row {row}, no column {field:?}"),
         };
-        return InputProblem { path: place, message: problem.message };
+        return InputProblem { path: place, ..problem };
     }
     problem
 }

@@ -51,7 +51,7 @@ impl Problems {
     }
 
     fn push(&mut self, path: String, message: impl Into<String>) {
-        self.0.push(InputProblem { path, message: message.into() });
+        self.0.push(InputProblem { path, position: None, message: message.into() });
     }
 
     /// An optional field: its value, or `None` (absent, or wrong and reported).
