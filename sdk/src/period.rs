@@ -8,7 +8,9 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// Fields the format does not know, kept as given and visible to policies.
+/// Fields the format does not know, kept as given and visible to policies. On the wire they are
+/// keys of their record beside the known ones (so the OpenAPI schemas leave this field out and
+/// allow other properties).
 pub type Attributes = BTreeMap<String, serde_json::Value>;
 
 /// One period of sales data.
@@ -17,15 +19,21 @@ pub type Attributes = BTreeMap<String, serde_json::Value>;
 pub struct Period {
     /// The period's identity and currency.
     pub period: PeriodInfo,
-    /// Teams, sorted by id.
+    /// Teams, sorted by id (absent or null: none).
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(nullable))]
     pub teams: Vec<Team>,
-    /// Participants, sorted by id.
+    /// Participants, sorted by id (absent or null: none).
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(nullable))]
     pub participants: Vec<Participant>,
-    /// Deals, sorted by id.
+    /// Deals, sorted by id (absent or null: none).
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(nullable))]
     pub deals: Vec<Deal>,
     /// Unknown top-level fields.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    #[cfg_attr(feature = "openapi", schema(ignore))]
     pub attributes: Attributes,
 }
 
@@ -45,7 +53,7 @@ pub struct PeriodInfo {
     pub currency: String,
     /// Unknown fields.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    #[cfg_attr(feature = "openapi", schema(ignore))]
     pub attributes: Attributes,
 }
 
@@ -65,7 +73,7 @@ pub struct Team {
     pub target: Option<Decimal>,
     /// Unknown fields.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    #[cfg_attr(feature = "openapi", schema(ignore))]
     pub attributes: Attributes,
 }
 
@@ -103,7 +111,7 @@ pub struct Participant {
     pub metrics: Option<BTreeMap<String, Metric>>,
     /// Unknown fields.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    #[cfg_attr(feature = "openapi", schema(ignore))]
     pub attributes: Attributes,
 }
 
@@ -151,6 +159,6 @@ pub struct Deal {
     pub kind: Option<String>,
     /// Unknown fields.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    #[cfg_attr(feature = "openapi", schema(ignore))]
     pub attributes: Attributes,
 }

@@ -584,6 +584,17 @@ fn the_openapi_document_is_valid_and_every_route_in_it_is_exercised() {
                 });
                 assert!(declared, "{method} {path}: path parameter {name} is not declared");
             }
+            for p in &op.parameters {
+                if let oas3::spec::ObjectOrReference::Object(p) = p
+                    && p.location == oas3::spec::ParameterIn::Path
+                {
+                    assert!(
+                        path.contains(&format!("{{{}}}", p.name)),
+                        "{method} {path}: {} is not in the path",
+                        p.name
+                    );
+                }
+            }
             operations.push((method.to_string().to_uppercase(), path.clone()));
         }
     }

@@ -64,6 +64,7 @@ pub struct FileBody {
 
 /// `?adjust=true` records an adjustment of a closed period.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct EvaluateQuery {
     /// Record an adjustment of the period's final run (the period must be closed).

@@ -45,6 +45,7 @@ pub struct RunResponse {
 
 /// `?period=` filters runs by period.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RunsQuery {
     /// Only this period's runs.
@@ -144,7 +145,7 @@ pub async fn list(
 
 /// Get a run and its result.
 #[utoipa::path(get, path = "/v1/runs/{run}", tag = "runs", operation_id = "show_run", security(("bearer" = [])),
-    params(("run" = i64, Path, description = "The run number")),
+    params(("run" = i64, Path, description = "The run number", example = 1)),
     responses(
         (status = 200, description = "The run", body = RunResponse), Denied, Missing))]
 pub async fn show(State(state): State<Arc<AppState>>, Path(run): Path<String>) -> Result<Json<RunResponse>, Problem> {
@@ -158,7 +159,7 @@ pub async fn show(State(state): State<Arc<AppState>>, Path(run): Path<String>) -
 
 /// Get a run's result exactly as stored, byte for byte.
 #[utoipa::path(get, path = "/v1/runs/{run}/result", tag = "runs", operation_id = "run_result", security(("bearer" = [])),
-    params(("run" = i64, Path, description = "The run number")),
+    params(("run" = i64, Path, description = "The run number", example = 1)),
     responses(
         (status = 200, description = "The stored result JSON", body = EvalResult), Denied, Missing))]
 pub async fn result(State(state): State<Arc<AppState>>, Path(run): Path<String>) -> Result<Response, Problem> {
@@ -173,7 +174,7 @@ pub async fn result(State(state): State<Arc<AppState>>, Path(run): Path<String>)
 /// Get one participant's lines in a run, with their explanations.
 #[utoipa::path(get, path = "/v1/runs/{run}/participants/{participant}", tag = "runs", operation_id = "statement",
     security(("bearer" = [])),
-    params(("run" = i64, Path, description = "The run number"), ("participant" = String, Path, description = "Participant id")),
+    params(("run" = i64, Path, description = "The run number", example = 1), ("participant" = String, Path, description = "Participant id", example = "p1")),
     responses(
         (status = 200, description = "The participant's statement", body = Statement), Denied, Missing))]
 pub async fn participant(
@@ -200,7 +201,7 @@ pub async fn participant(
 /// A mismatch is a finding, not an error: the answer is 200 with `matches: false` and each line
 /// that differs.
 #[utoipa::path(post, path = "/v1/runs/{run}/replay", tag = "audit", operation_id = "replay", security(("bearer" = [])),
-    params(("run" = i64, Path, description = "The run number")),
+    params(("run" = i64, Path, description = "The run number", example = 1)),
     responses(
         (status = 200, description = "What the replay found", body = ReplayReport), Denied, Missing,
         (status = 503, description = "The replay ran past the request timeout", body = ProblemDetails,
@@ -241,7 +242,7 @@ pub async fn verify(State(state): State<Arc<AppState>>) -> Result<Json<VerifyRep
 /// Close a period: the run becomes final, and later changes must be adjustments.
 #[utoipa::path(post, path = "/v1/periods/{period}/close", tag = "runs", operation_id = "close_period",
     security(("bearer" = [])),
-    params(("period" = String, Path, description = "The period id")),
+    params(("period" = String, Path, description = "The period id", example = "2026-03")),
     request_body = Closure,
     responses(
         (status = 200, description = "Closed", body = Closed),
