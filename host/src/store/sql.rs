@@ -103,8 +103,9 @@ pub(super) fn migrate(db: &impl Database, dialect: &Dialect) -> Result<()> {
     let latest = migrations.len() as i64;
     db.write("migrating the store", |s| {
         s.batch(&format!("CREATE TABLE IF NOT EXISTS schema_version (version {} NOT NULL)", dialect.int))?;
-        let rows = s.query("SELECT version FROM schema_version", &[])?;
-        let version = rows.first().map_or(Ok(0), |r| int(r, 0))?;
+        let row = first(s, "SELECT version FROM schema_version", &[])?;
+        let found = row.is_some();
+        let version = row.map_or(Ok(0), |mut r| int(&mut r, 0))?;
         if version > latest {
             return Err(Error::Store {
                 message: format!("the store's schema is version {version}; this payplan knows up to {latest}"),
@@ -113,7 +114,7 @@ pub(super) fn migrate(db: &impl Database, dialect: &Dialect) -> Result<()> {
         for migration in &migrations[usize::try_from(version).unwrap_or(0)..] {
             s.batch(migration)?;
         }
-        if rows.is_empty() {
+        if !found {
             s.execute("INSERT INTO schema_version (version) VALUES ($1)", &[Param::Int(latest)])?;
         } else {
             s.execute("UPDATE schema_version SET version = $1", &[Param::Int(latest)])?;
@@ -122,35 +123,44 @@ pub(super) fn migrate(db: &impl Database, dialect: &Dialect) -> Result<()> {
     })
 }
 
-/// A cell read as what the query put there (anything else is a store that holds what it should
-/// not).
-fn int(row: &Row, i: usize) -> Result<i64> {
-    match row.get(i) {
-        Some(Cell::Int(n)) => Ok(*n),
+/// A cell taken out of its row as what the query put there (anything else is a store that holds
+/// what it should not). Taken, not copied: a blob's bytes are moved, once.
+fn take(row: &mut Row, i: usize) -> Option<Cell> {
+    row.get_mut(i).map(|cell| std::mem::replace(cell, Cell::Null))
+}
+
+fn int(row: &mut Row, i: usize) -> Result<i64> {
+    match take(row, i) {
+        Some(Cell::Int(n)) => Ok(n),
         other => Err(unexpected(other)),
     }
 }
 
-fn text(row: &Row, i: usize) -> Result<String> {
-    match row.get(i) {
-        Some(Cell::Text(t)) => Ok(t.clone()),
+fn text(row: &mut Row, i: usize) -> Result<String> {
+    match take(row, i) {
+        Some(Cell::Text(t)) => Ok(t),
         other => Err(unexpected(other)),
     }
 }
 
-fn bytes(row: &Row, i: usize) -> Result<Vec<u8>> {
-    match row.get(i) {
-        Some(Cell::Bytes(b)) => Ok(b.clone()),
+fn bytes(row: &mut Row, i: usize) -> Result<Vec<u8>> {
+    match take(row, i) {
+        Some(Cell::Bytes(b)) => Ok(b),
         other => Err(unexpected(other)),
     }
 }
 
-fn unexpected(cell: Option<&Cell>) -> Error {
+fn unexpected(cell: Option<Cell>) -> Error {
     Error::Store { message: format!("a column holds {cell:?}, not what the schema says") }
 }
 
-fn stored(row: &Row) -> Result<Stored> {
-    Stored::from_row(int(row, 0)?, text(row, 1)?, text(row, 2)?)
+fn stored(mut row: Row) -> Result<Stored> {
+    Stored::from_row(int(&mut row, 0)?, text(&mut row, 1)?, text(&mut row, 2)?)
+}
+
+/// The first row a query returns, if any.
+fn first(s: &mut dyn Session, sql: &str, params: &[Param]) -> Result<Option<Row>> {
+    Ok(s.query(sql, params)?.into_iter().next())
 }
 
 const RUN: &str = "SELECT seq, record, record_hash FROM runs WHERE seq = $1";
@@ -162,8 +172,8 @@ const PUT_BLOB: &str = "INSERT INTO blobs (hash, bytes) VALUES ($1, $2) ON CONFL
 pub(super) struct SqlStore<D>(pub(super) D);
 
 impl<D: Database> SqlStore<D> {
-    fn one<T>(&self, doing: &str, sql: &str, params: &[Param], read: impl Fn(&Row) -> Result<T>) -> Result<Option<T>> {
-        self.0.read(doing, |s| s.query(sql, params)?.first().map(read).transpose())
+    fn one<T>(&self, doing: &str, sql: &str, params: &[Param], read: impl Fn(Row) -> Result<T>) -> Result<Option<T>> {
+        self.0.read(doing, |s| first(s, sql, params)?.map(read).transpose())
     }
 }
 
@@ -178,20 +188,19 @@ impl<D: Database> Store for SqlStore<D> {
     fn append(&self, mut draft: Draft) -> Result<Stored> {
         self.0.write("recording a run", |s| {
             if let Some(request) = &draft.request {
-                let rows = s.query(REQUEST, &[Param::Text(&request.scope), Param::Text(&request.key)])?;
-                let earlier = rows.first().map(|r| Ok::<_, Error>((text(r, 0)?, int(r, 1)?))).transpose()?;
+                let row = first(s, REQUEST, &[Param::Text(&request.scope), Param::Text(&request.key)])?;
+                let earlier = row.map(|mut r| Ok::<_, Error>((text(&mut r, 0)?, int(&mut r, 1)?))).transpose()?;
                 if let Some(seq) = replayed(request, earlier)? {
-                    let rows = s.query(RUN, &[Param::Int(seq)])?;
-                    return rows.first().map(stored).transpose()?.ok_or(Error::NoRun(seq));
+                    return first(s, RUN, &[Param::Int(seq)])?.map(stored).transpose()?.ok_or(Error::NoRun(seq));
                 }
             }
-            let closed =
-                s.query(CLOSURE, &[Param::Text(&draft.record.period)])?.first().map(|r| int(r, 0)).transpose()?;
+            let closed = first(s, CLOSURE, &[Param::Text(&draft.record.period)])?.map(|mut r| int(&mut r, 0));
+            let closed = closed.transpose()?;
             admit(&mut draft.record, closed)?;
             put_blobs(s, &draft.blobs)?;
-            let last = s.query("SELECT seq, record_hash FROM runs ORDER BY seq DESC LIMIT 1", &[])?;
-            let (seq, prev) = match last.first() {
-                Some(row) => (int(row, 0)? + 1, text(row, 1)?),
+            let last = first(s, "SELECT seq, record_hash FROM runs ORDER BY seq DESC LIMIT 1", &[])?;
+            let (seq, prev) = match last {
+                Some(mut row) => (int(&mut row, 0)? + 1, text(&mut row, 1)?),
                 None => (1, GENESIS.to_owned()),
             };
             let (json, hash) = seal(&mut draft.record, seq, &prev);
@@ -210,8 +219,8 @@ impl<D: Database> Store for SqlStore<D> {
     }
 
     fn request(&self, scope: &str, key: &str) -> Result<Option<(String, i64)>> {
-        self.one("reading an idempotency key", REQUEST, &[Param::Text(scope), Param::Text(key)], |r| {
-            Ok((text(r, 0)?, int(r, 1)?))
+        self.one("reading an idempotency key", REQUEST, &[Param::Text(scope), Param::Text(key)], |mut r| {
+            Ok((text(&mut r, 0)?, int(&mut r, 1)?))
         })
     }
 
@@ -230,21 +239,21 @@ impl<D: Database> Store for SqlStore<D> {
     fn plans(&self) -> Result<Vec<PlanVersion>> {
         self.0.read("listing plans", |s| {
             s.query("SELECT manifest FROM plans ORDER BY n", &[])?
-                .iter()
-                .map(|r| plan_from_json(&text(r, 0)?))
+                .into_iter()
+                .map(|mut r| plan_from_json(&text(&mut r, 0)?))
                 .collect()
         })
     }
 
     fn plan(&self, hash: &str) -> Result<Option<PlanVersion>> {
         let sql = "SELECT manifest FROM plans WHERE hash = $1";
-        self.one("reading a plan", sql, &[Param::Text(hash)], |r| plan_from_json(&text(r, 0)?))
+        self.one("reading a plan", sql, &[Param::Text(hash)], |mut r| plan_from_json(&text(&mut r, 0)?))
     }
 
     fn runs(&self, period: Option<&str>) -> Result<Vec<Stored>> {
         let sql =
             "SELECT seq, record, record_hash FROM runs WHERE CAST($1 AS TEXT) IS NULL OR period = $1 ORDER BY seq";
-        self.0.read("listing runs", |s| s.query(sql, &[Param::MaybeText(period)])?.iter().map(stored).collect())
+        self.0.read("listing runs", |s| s.query(sql, &[Param::MaybeText(period)])?.into_iter().map(stored).collect())
     }
 
     fn run(&self, seq: i64) -> Result<Option<Stored>> {
@@ -252,12 +261,14 @@ impl<D: Database> Store for SqlStore<D> {
     }
 
     fn blob(&self, hash: &str) -> Result<Option<Vec<u8>>> {
-        self.one("reading a blob", "SELECT bytes FROM blobs WHERE hash = $1", &[Param::Text(hash)], |r| bytes(r, 0))
+        self.one("reading a blob", "SELECT bytes FROM blobs WHERE hash = $1", &[Param::Text(hash)], |mut r| {
+            bytes(&mut r, 0)
+        })
     }
 
     fn blob_hashes(&self) -> Result<Vec<String>> {
         self.0.read("listing blobs", |s| {
-            s.query("SELECT hash FROM blobs ORDER BY hash", &[])?.iter().map(|r| text(r, 0)).collect()
+            s.query("SELECT hash FROM blobs ORDER BY hash", &[])?.into_iter().map(|mut r| text(&mut r, 0)).collect()
         })
     }
 
@@ -273,6 +284,6 @@ impl<D: Database> Store for SqlStore<D> {
     }
 
     fn closed(&self, period: &str) -> Result<Option<i64>> {
-        self.one("reading a closure", CLOSURE, &[Param::Text(period)], |r| int(r, 0))
+        self.one("reading a closure", CLOSURE, &[Param::Text(period)], |mut r| int(&mut r, 0))
     }
 }
