@@ -302,6 +302,9 @@ fn a_field_given_twice_is_refused_by_both_readers() {
             (fast, lenient) => panic!("{text}: fast {fast:?}, lenient {lenient:?}"),
         }
     }
+    // A form feed is not JSON white space, between list elements or anywhere else.
+    let form_feed = format!("{{{header}, \"teams\": [\x0c{{\"id\": \"t\"}}], \"participants\": [], \"deals\": []}}");
+    assert!(matches!(payplan::input::read_both(form_feed.as_bytes()), (None, Err(_))), "a form feed is refused");
     let once = format!(r#"{{{header}, "teams": [], "deals": [], "participants": [{{"id": "a", "name": "A"}}]}}"#);
     assert!(matches!(payplan::input::read_both(once.as_bytes()), (Some(_), Ok(_))), "the same given once is read");
 }
