@@ -92,7 +92,7 @@ impl CompiledPlan {
                 ),
             ));
         }
-        let facts = Arc::new(Facts::new(input, pool)?);
+        let facts = Arc::new(Facts::new(input, plan.rounding, pool)?);
         timings.facts = lap();
         let mut earlier: Arc<Vec<Output>> = Arc::default();
         for policy in &self.policies {

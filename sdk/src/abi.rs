@@ -102,13 +102,29 @@ pub struct ParticipantView {
     pub hired_on: Option<NaiveDate>,
     /// Deals before the period (absent: 0).
     pub prior_deals: u64,
-    /// The target, when the participant has one (present and > 0).
+    /// Manager's id (crediting.md, "Reporting hierarchy").
+    #[serde(default)]
+    pub manager: Option<String>,
+    /// Direct reports' ids, sorted.
+    #[serde(default)]
+    pub reports: Vec<String>,
+    /// Levels of managers above (0 at a root).
+    #[serde(default)]
+    pub depth: u64,
+    /// The effective target, when the participant has one (present and > 0): prorated when
+    /// the participant was active fewer days than the period has.
     #[serde(with = "crate::exact::option")]
     pub target: Option<Decimal>,
-    /// Sum of the participant's deal amounts (refunds negative).
+    /// The target as written in the period.
+    #[serde(default, with = "crate::exact::option")]
+    pub target_written: Option<Decimal>,
+    /// Days from `active_from` to `active_to`, inclusive.
+    #[serde(default)]
+    pub active_days: i64,
+    /// Sum of the participant's credits (refunds negative).
     #[serde(with = "crate::exact")]
     pub sales: Decimal,
-    /// Number of deals in the period.
+    /// Number of deals that credit the participant.
     pub deals: u64,
     /// Metrics.
     pub metrics: BTreeMap<String, Metric>,
@@ -254,5 +270,26 @@ impl PolicyInput {
     /// A participant by id.
     pub fn participant(&self, id: &str) -> Option<&ParticipantView> {
         self.participants.binary_search_by(|p| p.id.as_str().cmp(id)).ok().map(|i| &self.participants[i])
+    }
+
+    /// The sales of the participants below `id`, level by level (level 1: direct reports),
+    /// down to `levels` levels or the deepest report; not `id`'s own.
+    pub fn org_levels(&self, id: &str, levels: usize) -> Result<Vec<Decimal>, String> {
+        let mut out = Vec::new();
+        let mut level: Vec<&ParticipantView> = self.participant(id).into_iter().collect();
+        while out.len() < levels {
+            let next: Vec<&ParticipantView> = level
+                .iter()
+                .flat_map(|p| &p.reports)
+                .map(|r| self.participant(r).ok_or_else(|| format!("unknown report {r:?}")))
+                .collect::<Result<_, _>>()?;
+            if next.is_empty() {
+                break;
+            }
+            let sum = next.iter().try_fold(Decimal::ZERO, |sum, p| sum.checked_add(p.sales));
+            out.push(sum.ok_or("the organisation's sales overflow a decimal")?);
+            level = next;
+        }
+        Ok(out)
     }
 }

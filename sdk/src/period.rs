@@ -102,7 +102,17 @@ pub struct Participant {
     /// Deals closed before this period, when given (absent means 0).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prior_deals: Option<u64>,
-    /// Sales target for the period; absent or 0 means no target.
+    /// Id of the participant's manager (crediting.md, "Reporting hierarchy").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manager: Option<String>,
+    /// First active day, inside the period (absent: the period's start).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active_from: Option<NaiveDate>,
+    /// Last active day, inside the period (absent: the period's end).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active_to: Option<NaiveDate>,
+    /// Sales target for the period, as written; absent or 0 means no target. Prorated by the
+    /// active days when they are fewer than the period's (crediting.md, "Proration of targets").
     #[serde(default, with = "crate::exact::option", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::exact::DecimalIn>))]
     pub target: Option<Decimal>,
@@ -116,11 +126,6 @@ pub struct Participant {
 }
 
 impl Participant {
-    /// The target when the participant has one (present and > 0).
-    pub fn target(&self) -> Option<Decimal> {
-        self.target.filter(|t| *t > Decimal::ZERO)
-    }
-
     /// Prior deals, absent read as 0.
     pub fn prior_deals(&self) -> u64 {
         self.prior_deals.unwrap_or(0)
@@ -140,8 +145,10 @@ pub struct Deal {
     /// Unique deal id.
     #[cfg_attr(feature = "openapi", schema(min_length = 1))]
     pub id: String,
-    /// Id of the participant credited with the deal.
-    pub participant: String,
+    /// Id of the participant credited with the deal; with `splits`, one of the split
+    /// participants (a label only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub participant: Option<String>,
     /// Amount; negative for a refund or clawback.
     #[serde(with = "crate::exact")]
     #[cfg_attr(feature = "openapi", schema(value_type = crate::exact::DecimalIn))]
@@ -157,8 +164,27 @@ pub struct Deal {
     /// Kind label (new, renewal, …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
+    /// Credit splits: shares in (0, 1] summing to exactly 1, sorted by participant (absent: the
+    /// deal credits its `participant` whole).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub splits: Vec<Share>,
+    /// Overlay credit that takes from nobody: shares in (0, 10], sorted by participant.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub overlay: Vec<Share>,
     /// Unknown fields.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     #[cfg_attr(feature = "openapi", schema(ignore))]
     pub attributes: Attributes,
+}
+
+/// A participant's share of a deal's credit (`splits` and `overlay`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Share {
+    /// Participant id.
+    pub participant: String,
+    /// The share, a decimal.
+    #[serde(with = "crate::exact")]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::exact::DecimalIn))]
+    pub share: Decimal,
 }

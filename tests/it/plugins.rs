@@ -61,18 +61,44 @@ fn run_with(policies: &str, limits: &str) -> Result<EvalResult> {
     evaluate_at(&repo().join("policies/plan.toml"), &text, PERIOD, 1)
 }
 
+fn override_policy(source: &str, params: &crate::reference::Params) -> String {
+    let levels: Vec<String> = params.levels.iter().map(|r| format!("{{ rate = {r} }}")).collect();
+    format!(
+        "[[policy]]\nid = \"mgr\"\n{source}\n[policy.params]\nlevels = [{}]\ninclude_own = {}\n",
+        levels.join(", "),
+        params.include_own
+    )
+}
+
+#[test]
+fn the_manager_override_plugin_agrees_with_the_script_on_random_periods() {
+    let script = "script = \"manager_override.rhai\"";
+    let wasm = format!("plugin = \"{}\"", plugin("manager_override").display());
+    let mut paid = 0;
+    for seed in 0..150 {
+        let mut r = Rng::new(seed);
+        let n = 1 + r.below(20);
+        let period = random_period(&mut r, n).to_string();
+        let params = random_params(&mut r);
+        let a = evaluate(&plan_text(params.rounding, &override_policy(script, &params)), &period, 1).unwrap();
+        let b = evaluate(&plan_text(params.rounding, &override_policy(&wasm, &params)), &period, 1).unwrap();
+        assert_eq!(a.payouts, b.payouts, "seed {seed}: the same lines and explanations");
+        paid += a.payouts.len();
+    }
+    assert!(paid > 300, "the random periods pay overrides ({paid} lines)");
+}
+
 #[test]
 fn manager_override_pays_managers_on_their_reports_sales() {
     let policy = format!(
-        "[[policy]]\nid = \"mgr\"\nplugin = \"{}\"\n[policy.params]\nrate = 0.015\n",
+        "[[policy]]\nid = \"mgr\"\nplugin = \"{}\"\n[policy.params]\nlevels = [{{ rate = 0.015 }}]\n",
         plugin("manager_override").display()
     );
     // (1000.10 - 200.05) × 0.015 = 12.00075 → 12.00.
-    assert_eq!(rows(&run_with(&policy, "").unwrap()), ["boss mgr manager_override 12.00"]);
-    let broken = PERIOD.replace("\"manager\": \"boss\", \"target\"", "\"manager\": \"nobody\", \"target\"");
-    let text = format!("id = \"t\"\nversion = \"1\"\ncurrency = \"CNY\"\n{policy}");
-    let err = evaluate_at(&repo().join("policies/plan.toml"), &text, &broken, 1).unwrap_err();
-    assert!(err.to_string().contains("participant r1: unknown manager \"nobody\""), "{err}");
+    assert_eq!(rows(&run_with(&policy, "").unwrap()), ["boss mgr override 12.00"]);
+    let broken = policy.replace("levels = [{ rate = 0.015 }]", "levels = [{ pct = 1 }]");
+    let err = run_with(&broken, "").unwrap_err();
+    assert!(err.to_string().contains("params.levels must be a list of { rate }"), "{err}");
     assert!(err.to_string().contains("manager_override.wasm"), "{err}");
 }
 
@@ -95,7 +121,7 @@ script = "{echo}"
 id = "mgr"
 plugin = "{mgr}"
 [policy.params]
-rate = 0.01
+levels = [ {{ rate = 0.01 }} ]
 "#,
         spot = plugin("spot_bonus").display(),
         mgr = plugin("manager_override").display(),
@@ -115,7 +141,7 @@ rate = 0.01
         [
             "boss spot spot 100.00",
             "boss echo echo 10.00",
-            "boss mgr manager_override 8.00",
+            "boss mgr override 8.00",
             "r1 spot spot 100.00",
             "r1 echo echo 10.00",
         ]

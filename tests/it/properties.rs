@@ -1,7 +1,7 @@
 //! Properties on random periods: the Rhai policies agree with the reference to the cent; the
 //! result does not depend on runs, threads, or the order and layout of the input; pools add up.
 
-use crate::reference::{Kpi, Params, expected};
+use crate::reference::{Kpi, Params, Row, expected};
 use crate::support::{evaluate, rows, score_rows};
 use payplan::input::parse_period;
 use proptest::prelude::*;
@@ -65,6 +65,25 @@ pub(crate) fn random_period(r: &mut Rng, participants: usize) -> Value {
             if let Some(n) = r.pick(&[None, Some(0), Some(1)]) {
                 p["prior_deals"] = json!(n);
             }
+            // A hierarchy: a manager among the earlier participants (no cycles), chains of any depth.
+            if i > 0 && r.chance(50) {
+                p["manager"] = json!(format!("p{:03}", i - 1 - r.below(i.min(3))));
+            }
+            // Proration at the period's edges: one day, the whole period written out, a mid-month hire.
+            match r.below(10) {
+                0 => {
+                    let day = format!("2026-03-{:02}", 1 + r.below(31));
+                    p["active_from"] = json!(day);
+                    p["active_to"] = json!(day);
+                }
+                1 => {
+                    p["active_from"] = json!("2026-03-01");
+                    p["active_to"] = json!("2026-03-31");
+                }
+                2 => p["active_from"] = json!(format!("2026-03-{:02}", 2 + r.below(30))),
+                3 => p["active_to"] = json!(format!("2026-03-{:02}", 1 + r.below(30))),
+                _ => {}
+            }
             let mut metrics = serde_json::Map::new();
             if let Some(v) = r.pick(&[None, Some("10"), Some("40"), Some("55.5")]) {
                 metrics.insert("visits".into(), json!(v));
@@ -83,12 +102,55 @@ pub(crate) fn random_period(r: &mut Rng, participants: usize) -> Value {
             } else {
                 format!("{}.{:02}", r.below(3000) as i64 - 300, r.below(100))
             };
-            json!({
+            let mut deal = json!({
                 "id": format!("d{i:03}"),
                 "participant": format!("p{:03}", r.below(participants)),
                 "amount": amount,
                 "closed_on": format!("2026-03-{:02}", 1 + r.below(31)),
-            })
+            });
+            if let Some(segment) = r.pick(&[None, Some("A"), Some("B"), Some("C")]) {
+                deal["segment"] = json!(segment);
+            }
+            if let Some(kind) = r.pick(&[None, Some("new"), Some("repeat"), Some("upgrade")]) {
+                deal["kind"] = json!(kind);
+            }
+            if r.chance(20) {
+                deal["channel"] = json!(r.pick(&["partner", "direct"]));
+            }
+            let mut credited = vec![deal["participant"].as_str().unwrap().to_owned()];
+            if participants >= 2 && r.chance(25) {
+                // 2–4 split participants, with shares that leave cents to the remainder rule.
+                let shares = r.pick(&[
+                    vec!["0.5", "0.5"],
+                    vec!["0.6", "0.4"],
+                    vec!["0.333", "0.333", "0.334"],
+                    vec!["0.7", "0.15", "0.15"],
+                    vec!["0.25", "0.25", "0.25", "0.25"],
+                    vec!["0.1", "0.2", "0.3", "0.4"],
+                ]);
+                let mut ids: Vec<usize> = (0..participants).collect();
+                for k in 0..shares.len().min(participants) {
+                    ids.swap(k, k + r.below(participants - k));
+                }
+                let split: Vec<Value> = ids.iter().zip(&shares)
+                    .map(|(id, share)| json!({"participant": format!("p{id:03}"), "share": share}))
+                    .collect();
+                if split.len() == shares.len() {
+                    credited = split.iter().map(|s| s["participant"].as_str().unwrap().to_owned()).collect();
+                    match r.below(3) {
+                        0 => { deal.as_object_mut().unwrap().remove("participant"); }
+                        _ => deal["participant"] = json!(credited[r.below(credited.len())]),
+                    }
+                    deal["splits"] = json!(split);
+                }
+            }
+            if r.chance(15) {
+                let other = format!("p{:03}", r.below(participants));
+                if !credited.contains(&other) {
+                    deal["overlay"] = json!([{"participant": other, "share": r.pick(&["1", "0.5", "0.333", "2.5", "10"])}]);
+                }
+            }
+            deal
         })
         .collect();
     json!({
@@ -133,7 +195,31 @@ pub(crate) fn random_params(r: &mut Rng) -> Params {
         grades: vec![(dec("90"), "A"), (dec("70"), "B"), (dec("50"), "C")],
         base: dec(r.pick(&["1000", "333.335"])),
         multipliers: vec![("A", dec("1.5")), ("B", dec("1"))],
+        levels: decs(&r.pick(&[vec!["0.02"], vec!["0.03", "0.015"], vec!["0.05", "0.02", "0.01", "0.005"]])),
+        include_own: r.chance(50),
+        rates: random_rates(r),
     }
+}
+
+/// Rate table rows that never tie (the tie is the policy tests' case): a catch-all, rows by
+/// segment, rows by segment and kind, and one by segment, kind and attribute.
+fn random_rates(r: &mut Rng) -> Vec<Row> {
+    let row = |rate: &str, segment, kind, attribute| Row { rate: dec(rate), segment, kind, attribute };
+    let mut rows = Vec::new();
+    if r.chance(70) {
+        rows.push(row("0.01", None, None, None));
+    }
+    for (segment, rate) in [("A", "0.05"), ("B", "0.035")] {
+        if r.chance(70) {
+            rows.push(row(rate, Some(segment), None, None));
+        }
+    }
+    rows.push(row(r.pick(&["0.08", "0.0125"]), Some("A"), Some("new"), None));
+    rows.push(row("0.02", Some("C"), Some("upgrade"), None));
+    if r.chance(50) {
+        rows.push(row("0.1", Some("A"), Some("new"), Some(("channel", "partner"))));
+    }
+    rows
 }
 
 /// The same period with its lists shuffled, indented, and its decimals written another way.
@@ -145,6 +231,9 @@ fn relayout(period: &Value, r: &mut Rng) -> String {
             items.swap(i, r.below(i + 1));
         }
         for item in items.iter_mut() {
+            if let Some(Value::Array(splits)) = item.get_mut("splits") {
+                splits.reverse();
+            }
             for key in ["amount", "target"] {
                 if let Some(Value::String(s)) = item.get(key).cloned() {
                     // "1250" as the number 1250.000, "10.10" as the string "10.1000".

@@ -1,7 +1,8 @@
-//! An independent implementation of ../shared/spec/policies.md in plain Rust, written from the
-//! spec (not from the scripts), to cross-check the Rhai policies on random periods.
+//! An independent implementation of ../shared/spec/policies.md and crediting.md in plain Rust,
+//! written from the spec (not from the scripts or the engine's facts), to cross-check the Rhai
+//! policies on random periods.
 
-use payplan_sdk::period::{Participant, Period};
+use payplan_sdk::period::{Deal, Participant, Period};
 use rust_decimal::{Decimal, RoundingStrategy};
 use std::collections::BTreeMap;
 
@@ -27,6 +28,54 @@ pub(crate) struct Params {
     pub grades: Vec<(Decimal, &'static str)>,
     pub base: Decimal,
     pub multipliers: Vec<(&'static str, Decimal)>,
+    /// manager_override: the rate of each level, level 1 first.
+    pub levels: Vec<Decimal>,
+    pub include_own: bool,
+    /// rate_table: its rows.
+    pub rates: Vec<Row>,
+}
+
+/// A rate table row: the keys it gives and its rate.
+#[derive(Debug, Clone)]
+pub(crate) struct Row {
+    pub rate: Decimal,
+    pub segment: Option<&'static str>,
+    pub kind: Option<&'static str>,
+    pub attribute: Option<(&'static str, &'static str)>,
+}
+
+impl Row {
+    fn toml(&self) -> String {
+        let mut s = format!("{{ rate = {}", self.rate);
+        if let Some(x) = self.segment {
+            s += &format!(", segment = \"{x}\"");
+        }
+        if let Some(x) = self.kind {
+            s += &format!(", kind = \"{x}\"");
+        }
+        if let Some((a, v)) = self.attribute {
+            s += &format!(", attribute = \"{a}\", value = \"{v}\"");
+        }
+        s + " }"
+    }
+
+    /// How many keys it gives, when it matches the deal.
+    fn matches(&self, deal: &Deal) -> Option<usize> {
+        let mut keys = 0;
+        if let Some(x) = self.segment {
+            (deal.segment.as_deref() == Some(x)).then_some(())?;
+            keys += 1;
+        }
+        if let Some(x) = self.kind {
+            (deal.kind.as_deref() == Some(x)).then_some(())?;
+            keys += 1;
+        }
+        if let Some((a, v)) = self.attribute {
+            (deal.attributes.get(a).and_then(|x| x.as_str()) == Some(v)).then_some(())?;
+            keys += 1;
+        }
+        Some(keys)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -61,6 +110,8 @@ impl Params {
         let grades: Vec<String> =
             self.grades.iter().map(|(m, g)| format!("{{ min = {m}, grade = \"{g}\" }}")).collect();
         let multipliers: Vec<String> = self.multipliers.iter().map(|(g, m)| format!("{g} = {m}")).collect();
+        let levels: Vec<String> = self.levels.iter().map(|r| format!("{{ rate = {r} }}")).collect();
+        let rates: Vec<String> = self.rates.iter().map(Row::toml).collect();
         format!(
             r#"id = "random"
 version = "1"
@@ -120,6 +171,19 @@ script = "performance_bonus.rhai"
 scorecard = "scorecard"
 base = {base}
 multipliers = {{ {multipliers} }}
+
+[[policy]]
+id = "override"
+script = "manager_override.rhai"
+[policy.params]
+levels = [ {levels} ]
+include_own = {include_own}
+
+[[policy]]
+id = "rates"
+script = "rate_table.rhai"
+[policy.params]
+rates = [ {rates} ]
 "#,
             rounding = self.rounding,
             method = self.method,
@@ -140,6 +204,9 @@ multipliers = {{ {multipliers} }}
             grades = grades.join(", "),
             base = self.base,
             multipliers = multipliers.join(", "),
+            levels = levels.join(", "),
+            include_own = self.include_own,
+            rates = rates.join(", "),
         )
     }
 }
@@ -151,11 +218,14 @@ pub(crate) struct Expected {
     pub scores: Vec<String>,
 }
 
-const POLICIES: [&str; 7] = ["commission", "excess", "team", "mentor", "pk", "scorecard", "bonus"];
+const POLICIES: [&str; 9] =
+    ["commission", "excess", "team", "mentor", "pk", "scorecard", "bonus", "override", "rates"];
 
 struct Ref<'a> {
     period: &'a Period,
     params: &'a Params,
+    /// The deals that credit each participant, with the credit.
+    credits: BTreeMap<&'a str, Vec<(&'a Deal, Decimal)>>,
     sales: BTreeMap<&'a str, Decimal>,
     lines: Vec<(String, usize, String, Decimal)>,
 }
@@ -182,8 +252,17 @@ impl<'a> Ref<'a> {
         self.sales.get(p.id.as_str()).copied().unwrap_or_default()
     }
 
+    /// The effective target: prorated by the active days when they are fewer than the period's.
+    fn effective_target(&self, p: &Participant) -> Option<Decimal> {
+        let info = &self.period.period;
+        let days = |from: chrono::NaiveDate, to: chrono::NaiveDate| d((to - from).num_days() + 1);
+        let active = days(p.active_from.unwrap_or(info.start), p.active_to.unwrap_or(info.end));
+        let whole = days(info.start, info.end);
+        p.target.map(|t| if active == whole { t } else { self.round(t * active / whole) })
+    }
+
     fn target(&self, p: &Participant) -> Option<Decimal> {
-        p.target.filter(|t| *t > Decimal::ZERO)
+        self.effective_target(p).filter(|t| *t > Decimal::ZERO)
     }
 
     fn reaches(&self, p: &Participant, r: Decimal) -> bool {
@@ -297,16 +376,16 @@ impl<'a> Ref<'a> {
                 let days = (day - hired).num_days();
                 days >= 0 && days <= p.window_days
             };
-            let mut deals: Vec<_> = self.period.deals.iter().filter(|x| x.participant == mentee.id).collect();
-            deals.sort_by(|a, b| (a.closed_on, &a.id).cmp(&(b.closed_on, &b.id)));
+            let mut deals = self.credits.get(mentee.id.as_str()).cloned().unwrap_or_default();
+            deals.sort_by(|a, b| (a.0.closed_on, &a.0.id).cmp(&(b.0.closed_on, &b.0.id)));
             if mentee.prior_deals.unwrap_or(0) == 0
-                && let Some(first) = deals.iter().find(|x| x.amount > Decimal::ZERO)
-                && in_window(first.closed_on)
+                && let Some(first) = deals.iter().find(|x| x.1 > Decimal::ZERO)
+                && in_window(first.0.closed_on)
             {
                 self.pay(mentor, 3, format!("first_deal:{}", mentee.id), self.round(p.mentor_amount));
                 self.pay(&mentee.id, 3, "first_deal".into(), self.round(p.mentee_amount));
             }
-            let sum: Decimal = deals.iter().filter(|x| in_window(x.closed_on)).map(|x| x.amount).sum();
+            let sum: Decimal = deals.iter().filter(|x| in_window(x.0.closed_on)).map(|x| x.1).sum();
             self.pay(mentor, 3, format!("override:{}", mentee.id), self.round(p.override_rate * sum));
         }
     }
@@ -325,7 +404,7 @@ impl<'a> Ref<'a> {
             .filter(|(_, m)| m.len() >= p.min_members)
             .map(|(g, m)| {
                 let sales = m.iter().map(|x| self.sales(x)).sum();
-                let target = m.iter().map(|x| x.target.unwrap_or_default()).sum();
+                let target = m.iter().map(|x| self.effective_target(x).unwrap_or_default()).sum();
                 (*g, sales, target)
             })
             .filter(|(_, _, target)| p.metric == "sales" || *target > Decimal::ZERO)
@@ -386,13 +465,73 @@ impl<'a> Ref<'a> {
     }
 }
 
-/// What the seven standard policies owe and score on this period, by the spec.
-pub(crate) fn expected(period: &Period, params: &Params) -> Expected {
-    let mut sales: BTreeMap<&str, Decimal> = BTreeMap::new();
-    for deal in &period.deals {
-        *sales.entry(deal.participant.as_str()).or_default() += deal.amount;
+impl Ref<'_> {
+    /// manager_override.rhai: each manager's rate per level on the sales that many levels below.
+    fn manager_override(&mut self) {
+        let people = &self.period.participants;
+        for manager in people {
+            let mut level: Vec<&str> = vec![manager.id.as_str()];
+            let mut sum = Decimal::ZERO;
+            let mut any = false;
+            for rate in &self.params.levels {
+                level = people
+                    .iter()
+                    .filter(|p| p.manager.as_deref().is_some_and(|m| level.contains(&m)))
+                    .map(|p| p.id.as_str())
+                    .collect();
+                any |= !level.is_empty();
+                sum += *rate * level.iter().map(|id| self.sales.get(id).copied().unwrap_or_default()).sum::<Decimal>();
+            }
+            if !any {
+                continue;
+            }
+            if self.params.include_own {
+                sum += self.params.levels[0] * self.sales(manager);
+            }
+            self.pay(&manager.id, 7, "override".into(), self.round(sum));
+        }
     }
-    let mut r = Ref { period, params, sales, lines: Vec::new() };
+
+    /// rate_table.rhai: each credit at the rate of its deal's most specific matching row.
+    fn rate_table(&mut self) {
+        for person in &self.period.participants {
+            let Some(credits) = self.credits.get(person.id.as_str()) else { continue };
+            let mut sum = Decimal::ZERO;
+            for (deal, credit) in credits {
+                let best = self.params.rates.iter().filter_map(|row| Some((row.matches(deal)?, row.rate))).max_by_key(|m| m.0);
+                sum += *credit * best.map_or(Decimal::ZERO, |b| b.1);
+            }
+            self.pay(&person.id, 8, "commission".into(), self.round(sum));
+        }
+    }
+}
+
+/// Each deal's credits, by crediting.md: split by `allocate` on the absolute amount (negated for
+/// a refund), overlay rounded with the plan's mode.
+fn credits<'a>(r: &Ref<'a>, deal: &'a Deal) -> Vec<(&'a str, Decimal)> {
+    let mut out: Vec<(&str, Decimal)> = Vec::new();
+    if deal.splits.is_empty() {
+        out.push((deal.participant.as_deref().expect("a deal without splits has a participant"), deal.amount));
+    } else {
+        let ids: Vec<&str> = deal.splits.iter().map(|s| s.participant.as_str()).collect();
+        let shares: Vec<Decimal> = deal.splits.iter().map(|s| s.share).collect();
+        let parts = r.allocate(deal.amount.abs(), &ids, &shares);
+        let sign = if deal.amount < Decimal::ZERO { -Decimal::ONE } else { Decimal::ONE };
+        out.extend(ids.into_iter().zip(parts).map(|(id, part)| (id, sign * part)));
+    }
+    out.extend(deal.overlay.iter().map(|o| (o.participant.as_str(), r.round(deal.amount * o.share))));
+    out
+}
+
+/// What the nine standard policies owe and score on this period, by the spec.
+pub(crate) fn expected(period: &Period, params: &Params) -> Expected {
+    let mut r = Ref { period, params, credits: BTreeMap::new(), sales: BTreeMap::new(), lines: Vec::new() };
+    for deal in &period.deals {
+        for (id, credit) in credits(&r, deal) {
+            r.credits.entry(id).or_default().push((deal, credit));
+            *r.sales.entry(id).or_default() += credit;
+        }
+    }
     r.commission();
     r.excess();
     r.team();
@@ -404,6 +543,8 @@ pub(crate) fn expected(period: &Period, params: &Params) -> Expected {
         let amount = r.round(params.base * multiplier);
         r.pay(id, 6, "bonus".into(), amount);
     }
+    r.manager_override();
+    r.rate_table();
     let mut lines = r.lines;
     lines.retain(|l| !l.3.is_zero());
     lines.sort_by(|a, b| (&a.0, a.1, &a.2).cmp(&(&b.0, b.1, &b.2)));

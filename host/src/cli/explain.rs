@@ -23,19 +23,24 @@ pub(crate) struct Args {
 
 pub(crate) fn run(args: Args, context: &Context) -> anyhow::Result<Outcome> {
     let pool = context.pool();
-    let (input, result) = match (args.plan, args.period, args.run) {
+    let (input, rounding, result) = match (args.plan, args.period, args.run) {
         (Some(plan), Some(period), _) => {
             let (_, input) = pool.install(|| input::read_period(&period))?;
-            let result = CompiledPlan::new(plan::load(&plan)?)?.evaluate(input.clone(), pool)?;
-            (input, result)
+            let plan = plan::load(&plan)?;
+            let rounding = plan.rounding;
+            let result = CompiledPlan::new(plan)?.evaluate(input.clone(), pool)?;
+            (input, rounding, result)
         }
-        (_, _, Some(run)) => {
+        (_, _, Some(seq)) => {
             let store = context.store()?;
-            let run = audit::stored_run(store.as_ref(), run)?;
-            (audit::stored_period(store.as_ref(), &run.stored)?, run.result)
+            let run = audit::stored_run(store.as_ref(), seq)?;
+            let r = &run.stored.record;
+            let whose = format!("run {seq}");
+            let plan = audit::stored_plan(store.as_ref(), &r.plan_file, &r.plan_blob, &r.scripts, &whose)?;
+            (audit::stored_period(store.as_ref(), &run.stored)?, plan.rounding, run.result)
         }
         _ => anyhow::bail!("explain needs --plan and --period, or --run"),
     };
-    let facts = payplan::facts::Facts::new(input, pool)?;
+    let facts = payplan::facts::Facts::new(input, rounding, pool)?;
     out(&payplan::present::statement::statement(&facts, &result, &args.participant)?)
 }

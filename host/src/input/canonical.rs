@@ -9,7 +9,7 @@
 use crate::chunked::write_in_chunks;
 use chrono::{Datelike, NaiveDate};
 use payplan_sdk::exact::{normalize as normal, parse_decimal};
-use payplan_sdk::period::{Attributes, Deal, Metric, Participant, Period, Team};
+use payplan_sdk::period::{Attributes, Deal, Metric, Participant, Period, Share, Team};
 use rust_decimal::Decimal;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -28,6 +28,8 @@ enum Val<'a> {
     Int(u64),
     Date(NaiveDate),
     Metrics(&'a BTreeMap<String, Metric>),
+    /// Splits or overlay, already sorted by participant.
+    Shares(&'a [Share]),
     /// Written by the caller (the period's lists and header).
     Nested,
 }
@@ -61,23 +63,33 @@ fn write_period(w: &mut (impl Write + Send), period: &Period) -> io::Result<()> 
 }
 
 fn deal(w: &mut Vec<u8>, d: &Deal) -> io::Result<()> {
-    let known: Known<7> = [
+    let known: Known<9> = [
         ("amount", Some(Val::Dec(d.amount))),
         ("closed_on", Some(Val::Date(d.closed_on))),
         ("customer", d.customer.as_deref().map(Val::Str)),
         ("id", Some(Val::Str(&d.id))),
         ("kind", d.kind.as_deref().map(Val::Str)),
-        ("participant", Some(Val::Str(&d.participant))),
+        ("overlay", shares(&d.overlay)),
+        ("participant", d.participant.as_deref().map(Val::Str)),
         ("segment", d.segment.as_deref().map(Val::Str)),
+        ("splits", shares(&d.splits)),
     ];
     write_record(w, &known, &d.attributes, unreachable_nested)
 }
 
+/// Splits or overlay: absent when empty.
+fn shares(list: &[Share]) -> Option<Val<'_>> {
+    (!list.is_empty()).then_some(Val::Shares(list))
+}
+
 fn participant(w: &mut Vec<u8>, p: &Participant) -> io::Result<()> {
-    let known: Known<9> = [
+    let known: Known<12> = [
+        ("active_from", p.active_from.map(Val::Date)),
+        ("active_to", p.active_to.map(Val::Date)),
         ("group", p.group.as_deref().map(Val::Str)),
         ("hired_on", p.hired_on.map(Val::Date)),
         ("id", Some(Val::Str(&p.id))),
+        ("manager", p.manager.as_deref().map(Val::Str)),
         ("mentor", p.mentor.as_deref().map(Val::Str)),
         ("metrics", p.metrics.as_ref().map(Val::Metrics)),
         ("name", p.name.as_deref().map(Val::Str)),
@@ -182,6 +194,16 @@ fn write_val(w: &mut impl Write, val: Val) -> io::Result<()> {
         Val::Int(n) => w.write_all(itoa::Buffer::new().format(n).as_bytes()),
         Val::Date(d) => write_date(w, d),
         Val::Metrics(m) => write_object(w, m, |w, value| write_val(w, Val::Dec(value.0))),
+        Val::Shares(list) => {
+            for (i, s) in list.iter().enumerate() {
+                w.write_all(if i == 0 { b"[{\"participant\":" } else { b",{\"participant\":" })?;
+                write_val(w, Val::Str(&s.participant))?;
+                w.write_all(b",\"share\":")?;
+                write_val(w, Val::Dec(s.share))?;
+                w.write_all(b"}")?;
+            }
+            w.write_all(b"]")
+        }
         Val::Nested => unreachable!("nested fields are written by their record"),
     }
 }

@@ -249,6 +249,9 @@ record!(
         group: Loose<String>,
         hired_on: Loose<NaiveDate>,
         mentor: Loose<String>,
+        manager: Loose<String>,
+        active_from: Loose<NaiveDate>,
+        active_to: Loose<NaiveDate>,
         prior_deals: Loose<u64>,
         target: Loose<Decimal>,
         metrics: serde_json::Value,
@@ -265,6 +268,8 @@ record!(
         customer: Loose<String>,
         segment: Loose<String>,
         kind: Loose<String>,
+        splits: serde_json::Value,
+        overlay: serde_json::Value,
     }
 );
 

@@ -27,15 +27,14 @@ pub(super) fn read(bytes: &[u8]) -> Option<(Period, Currency)> {
         participants: participants.iter().map(|r| r.id.as_str()).collect(),
         start: head.start,
         end: head.end,
+        places: head.currency.map(Currency::places),
     };
     for (i, r) in participants.iter().enumerate() {
-        let at = validate::At::item("participants", i);
-        if let Some(team) = &r.team {
-            refs.team(&mut p, at, team);
-        }
-        if let Some(mentor) = &r.mentor {
-            refs.mentor(&mut p, at, Some(&r.id), mentor);
-        }
+        refs.links(&mut p, validate::At::item("participants", i), &r.into());
+    }
+    if participants.iter().any(|r| r.manager.is_some()) {
+        let managers: Vec<_> = participants.iter().map(|r| (Some(r.id.as_str()), r.manager.as_deref())).collect();
+        validate::manager_cycles(&mut p, &managers);
     }
     let unique = refs.teams.len() == teams.len() && refs.participants.len() == participants.len();
     if !p.is_empty() || !unique {

@@ -1,6 +1,8 @@
 //! From the lenient [`raw`](super::raw) document to a validated [`Period`]: every problem is found
 //! and reported with its path, in document order.
 
+mod credit;
+
 use super::raw::{self, Loose};
 use crate::error::InputProblem;
 use crate::money::Currency;
@@ -101,27 +103,69 @@ impl Problems {
     }
 }
 
-/// What a record's references must resolve to: the teams and participants whose ids read, and
-/// the period's dates.
+/// What a record's references must resolve to: the teams and participants whose ids read, the
+/// period's dates, and its currency's places.
 pub(super) struct Refs<'a> {
     pub(super) teams: HashSet<&'a str>,
     pub(super) participants: HashSet<&'a str>,
     pub(super) start: Option<NaiveDate>,
     pub(super) end: Option<NaiveDate>,
+    pub(super) places: Option<u32>,
+}
+
+/// A participant's references to check against [`Refs`].
+pub(super) struct Links<'a> {
+    pub(super) id: Option<&'a str>,
+    pub(super) team: Option<&'a str>,
+    pub(super) mentor: Option<&'a str>,
+    pub(super) manager: Option<&'a str>,
+    pub(super) active_from: Option<NaiveDate>,
+    pub(super) active_to: Option<NaiveDate>,
+}
+
+impl<'a> From<&'a Participant> for Links<'a> {
+    fn from(r: &'a Participant) -> Self {
+        Links {
+            id: Some(&r.id),
+            team: r.team.as_deref(),
+            mentor: r.mentor.as_deref(),
+            manager: r.manager.as_deref(),
+            active_from: r.active_from,
+            active_to: r.active_to,
+        }
+    }
 }
 
 impl Refs<'_> {
-    pub(super) fn team(&self, p: &mut Problems, at: At, team: &str) {
-        if !self.teams.contains(team) {
+    /// A participant's team, mentor and manager resolve; its active days are inside the period.
+    /// (A manager cycle is found over all participants: [`manager_cycles`].)
+    pub(super) fn links(&self, p: &mut Problems, at: At, links: &Links) {
+        if let Some(team) = links.team
+            && !self.teams.contains(team)
+        {
             p.push(at.field("team"), format!("unknown team {team:?}"));
         }
-    }
-
-    pub(super) fn mentor(&self, p: &mut Problems, at: At, id: Option<&str>, mentor: &str) {
-        if !self.participants.contains(mentor) {
-            p.push(at.field("mentor"), format!("unknown participant {mentor:?}"));
-        } else if id == Some(mentor) {
-            p.push(at.field("mentor"), "a participant cannot mentor itself");
+        if let Some(mentor) = links.mentor {
+            if !self.participants.contains(mentor) {
+                p.push(at.field("mentor"), format!("unknown participant {mentor:?}"));
+            } else if links.id == Some(mentor) {
+                p.push(at.field("mentor"), "a participant cannot mentor itself");
+            }
+        }
+        if let Some(manager) = links.manager
+            && !self.participants.contains(manager)
+        {
+            p.push(at.field("manager"), format!("unknown participant {manager:?}"));
+        }
+        for (name, day) in [("active_from", links.active_from), ("active_to", links.active_to)] {
+            if let Some(day) = day {
+                self.inside(p, at, name, day);
+            }
+        }
+        if let (Some(from), Some(to)) = (links.active_from.or(self.start), links.active_to.or(self.end))
+            && from > to
+        {
+            p.push(at.field("active_to"), format!("{to} is before active_from {from}"));
         }
     }
 
@@ -131,12 +175,52 @@ impl Refs<'_> {
         }
     }
 
-    pub(super) fn closed_on(&self, p: &mut Problems, at: At, day: NaiveDate) {
+    fn inside(&self, p: &mut Problems, at: At, name: &str, day: NaiveDate) {
         if let (Some(s), Some(e)) = (self.start, self.end)
             && (day < s || day > e)
         {
-            p.push(at.field("closed_on"), format!("{day} is outside the period {s} to {e}"));
+            p.push(at.field(name), format!("{day} is outside the period {s} to {e}"));
         }
+    }
+
+}
+
+/// Reports each cycle of managers once, at the path of its first member in the document, named
+/// from there round to it again (`participants[3].manager: p004 → p007 → p004`). `managers` are
+/// the (id, manager) of each participant in document order (`None` where they did not read).
+pub(super) fn manager_cycles(p: &mut Problems, managers: &[(Option<&str>, Option<&str>)]) {
+    let mut index: HashMap<&str, usize> = HashMap::with_capacity_and_hasher(managers.len(), Default::default());
+    for (i, (id, _)) in managers.iter().enumerate() {
+        if let Some(id) = id {
+            index.entry(id).or_insert(i);
+        }
+    }
+    // 0: not seen; 1: on the walk in hand; 2: done.
+    let mut state = vec![0u8; managers.len()];
+    let mut cycles = Vec::new();
+    for start in 0..managers.len() {
+        let mut walk = Vec::new();
+        let mut at = Some(start);
+        while let Some(i) = at.filter(|&i| state[i] == 0) {
+            state[i] = 1;
+            walk.push(i);
+            at = managers[i].1.and_then(|m| index.get(m).copied());
+        }
+        if let Some(i) = at.filter(|&i| state[i] == 1) {
+            let cycle = &walk[walk.iter().position(|&w| w == i).expect("on the walk")..];
+            let first = cycle.iter().position(|w| w == cycle.iter().min().expect("not empty")).expect("found");
+            let order: Vec<usize> = cycle[first..].iter().chain(&cycle[..first]).copied().collect();
+            cycles.push(order);
+        }
+        for i in walk {
+            state[i] = 2;
+        }
+    }
+    cycles.sort_by_key(|c| c[0]);
+    for cycle in cycles {
+        let name = |i: usize| managers[i].0.unwrap_or_default();
+        let names: Vec<&str> = cycle.iter().chain(&cycle[..1]).map(|&i| name(i)).collect();
+        p.push(At::item("participants", cycle[0]).field("manager"), names.join(" → "));
     }
 }
 
@@ -146,7 +230,7 @@ pub(super) struct Header {
     pub(super) start: Option<NaiveDate>,
     pub(super) end: Option<NaiveDate>,
     code: Option<String>,
-    currency: Option<Currency>,
+    pub(super) currency: Option<Currency>,
     attributes: raw::Attributes,
 }
 
@@ -192,14 +276,22 @@ pub(super) fn participant(p: &mut Problems, i: usize, r: raw::Participant, refs:
     let id = p.id(at, r.id);
     let name = p.take(at, "name", r.name);
     let team = p.take(at, "team", r.team);
-    if let (Some(refs), Some(team)) = (refs, &team) {
-        refs.team(p, at, team);
-    }
     let group = p.take(at, "group", r.group);
     let hired_on = p.take(at, "hired_on", r.hired_on);
     let mentor = p.take(at, "mentor", r.mentor);
-    if let (Some(refs), Some(mentor)) = (refs, &mentor) {
-        refs.mentor(p, at, id.as_deref(), mentor);
+    let manager = p.take(at, "manager", r.manager);
+    let active_from = p.take(at, "active_from", r.active_from);
+    let active_to = p.take(at, "active_to", r.active_to);
+    if let Some(refs) = refs {
+        let links = Links {
+            id: id.as_deref(),
+            team: team.as_deref(),
+            mentor: mentor.as_deref(),
+            manager: manager.as_deref(),
+            active_from,
+            active_to,
+        };
+        refs.links(p, at, &links);
     }
     let prior_deals = p.take(at, "prior_deals", r.prior_deals);
     let target = p.take(at, "target", r.target);
@@ -212,6 +304,9 @@ pub(super) fn participant(p: &mut Problems, i: usize, r: raw::Participant, refs:
         group,
         hired_on,
         mentor,
+        manager,
+        active_from,
+        active_to,
         prior_deals,
         target,
         metrics,
@@ -224,21 +319,28 @@ pub(super) fn participant(p: &mut Problems, i: usize, r: raw::Participant, refs:
 pub(super) fn deal(p: &mut Problems, i: usize, r: raw::Deal, refs: Option<&Refs>) -> Result<Deal, Option<String>> {
     let at = At::item("deals", i);
     let id = p.id(at, r.id);
-    let participant = p.require(at, "participant", r.participant);
+    let splits = r.splits.filter(|v| !v.is_null());
+    let participant = if splits.is_some() { p.take(at, "participant", r.participant) } else { p.require(at, "participant", r.participant) };
     if let (Some(refs), Some(who)) = (refs, &participant) {
         refs.participant(p, at, who);
     }
     let amount = p.require(at, "amount", r.amount);
     let closed_on = p.require(at, "closed_on", r.closed_on);
     if let (Some(refs), Some(day)) = (refs, closed_on) {
-        refs.closed_on(p, at, day);
+        refs.inside(p, at, "closed_on", day);
     }
     let customer = p.take(at, "customer", r.customer);
     let segment = p.take(at, "segment", r.segment);
     let kind = p.take(at, "kind", r.kind);
-    match (id, participant, amount, closed_on) {
-        (Some(id), Some(participant), Some(amount), Some(closed_on)) => {
-            Ok(Deal { id, participant, amount, closed_on, customer, segment, kind, attributes: r.attributes })
+    let splits = splits.map(|v| credit::splits(p, at, v, refs, participant.as_deref(), amount));
+    let overlay = r.overlay.filter(|v| !v.is_null()).map(|v| credit::overlay(p, at, v, refs, participant.as_deref(), splits.as_ref()));
+    match (id, amount, closed_on, splits, overlay) {
+        (Some(id), Some(amount), Some(closed_on), splits, overlay)
+            if participant.is_some() || splits.as_ref().is_some_and(Option::is_some) =>
+        {
+            let splits = splits.flatten().unwrap_or_default();
+            let overlay = overlay.flatten().unwrap_or_default();
+            Ok(Deal { id, participant, amount, closed_on, customer, segment, kind, splits, overlay, attributes: r.attributes })
         }
         (id, ..) => Err(id),
     }
@@ -274,6 +376,7 @@ pub(super) fn validate(doc: raw::Document) -> Result<(Period, Currency), Vec<Inp
         participants: participant_ids.iter().map(String::as_str).collect(),
         start: head.start,
         end: head.end,
+        places: head.currency.map(Currency::places),
     };
 
     let participants: Vec<Option<Participant>> =
@@ -282,6 +385,9 @@ pub(super) fn validate(doc: raw::Document) -> Result<(Period, Currency), Vec<Inp
     for (i, record) in participants.iter().enumerate() {
         p.unique(&mut seen, record.as_ref().map(|r| r.id.as_str()), At::item("participants", i));
     }
+    let managers: Vec<_> =
+        participants.iter().map(|r| r.as_ref().map_or((None, None), |r| (Some(r.id.as_str()), r.manager.as_deref()))).collect();
+    manager_cycles(&mut p, &managers);
 
     let deals: Vec<Result<Deal, Option<String>>> =
         raw_deals.into_iter().enumerate().map(|(i, r)| deal(&mut p, i, r, Some(&refs))).collect();
@@ -337,12 +443,7 @@ fn metrics(p: &mut Problems, at: At, value: serde_json::Value) -> Option<BTreeMa
     };
     let mut out = BTreeMap::new();
     for (name, v) in map {
-        let read = match &v {
-            serde_json::Value::Number(n) => <Decimal as raw::Expect>::from_number(&n.to_string()),
-            serde_json::Value::String(s) => <Decimal as raw::Expect>::from_text(s),
-            other => Err(format!("expected a decimal, found {other}")),
-        };
-        match read {
+        match json_decimal(&v) {
             Ok(d) => {
                 out.insert(name, Metric(d));
             }
@@ -350,4 +451,13 @@ fn metrics(p: &mut Problems, at: At, value: serde_json::Value) -> Option<BTreeMa
         }
     }
     Some(out)
+}
+
+/// A decimal given in a JSON value: a string or a number, read exactly.
+fn json_decimal(v: &serde_json::Value) -> Result<Decimal, String> {
+    match v {
+        serde_json::Value::Number(n) => <Decimal as raw::Expect>::from_number(&n.to_string()),
+        serde_json::Value::String(s) => <Decimal as raw::Expect>::from_text(s),
+        other => Err(format!("expected a decimal, found {other}")),
+    }
 }

@@ -1,8 +1,8 @@
-//! `payplan explain`: one participant's statement — the facts the policies read (sales, target,
-//! attainment, team and group standing, mentoring), each line and score with its explanation, and
-//! the total.
+//! `payplan explain`: one participant's statement — the facts the policies read (credits, sales,
+//! target with its proration, attainment, reports and the organisation's sales by level, team and
+//! group standing, mentoring), each line and score with its explanation, and the total.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, InputProblem, Result};
 use crate::facts::Facts;
 use crate::money::Rounding;
 use crate::money::pct;
@@ -29,7 +29,8 @@ pub fn statement(facts: &Facts, result: &EvalResult, id: &str) -> Result<String>
         result.period, result.plan.id, result.plan.version
     );
     let _ = writeln!(out, "  sales        {} ({} deals)", money(person.sales), person.deals.len());
-    match p.target() {
+    credits(&mut out, facts, who, &money);
+    match facts.target(who) {
         Some(target) => {
             let _ = writeln!(out, "  target       {} → attainment {}", money(target), percent(person.sales, target));
         }
@@ -37,6 +38,17 @@ pub fn statement(facts: &Facts, result: &EvalResult, id: &str) -> Result<String>
             let _ = writeln!(out, "  target       none");
         }
     }
+    let period_days = facts.period_days();
+    if let (Some(written), true) = (p.target, person.active_days != period_days) {
+        let (from, to) = (p.active_from.unwrap_or(facts.info.start), p.active_to.unwrap_or(facts.info.end));
+        let _ = writeln!(
+            out,
+            "  prorated     written {} × {} of {period_days} days (active {from} to {to})",
+            money(written),
+            person.active_days
+        );
+    }
+    hierarchy(&mut out, facts, who, &money)?;
     if let Some(t) = person.team {
         let (team, aggregate) = (&facts.teams[t], &facts.team_facts[t]);
         let target = team.target.filter(|t| *t > Decimal::ZERO).map_or("no target".into(), |target| {
@@ -88,4 +100,42 @@ pub fn statement(facts: &Facts, result: &EvalResult, id: &str) -> Result<String>
     let total = result.totals.participants.get(id).map_or(Decimal::ZERO, |m| m.0);
     let _ = writeln!(out, "\ntotal {} {}", money(total), facts.currency.code());
     Ok(out)
+}
+
+/// The deals whose credit is split or shared, each with the participant's share (a deal credited
+/// whole is only counted in the sales line).
+fn credits(out: &mut String, facts: &Facts, who: usize, money: &dyn Fn(Decimal) -> String) {
+    let id = facts.participants[who].id.as_str();
+    for c in &facts.people[who].deals {
+        let deal = &facts.deals[c.deal];
+        let split = deal.splits.iter().find(|s| s.participant == id);
+        let overlay = deal.overlay.iter().find(|s| s.participant == id);
+        let how = match (split, overlay) {
+            (Some(s), _) => format!("split {} of", s.share),
+            (_, Some(s)) => format!("overlay {} of", s.share),
+            _ => continue,
+        };
+        let _ = writeln!(out, "  credit       {} {how} {} → {}", deal.id, money(deal.amount), money(c.credit));
+    }
+}
+
+/// The manager, the direct reports, and the organisation's sales level by level.
+fn hierarchy(out: &mut String, facts: &Facts, who: usize, money: &dyn Fn(Decimal) -> String) -> Result<()> {
+    let (p, person) = (&facts.participants[who], &facts.people[who]);
+    if let Some(manager) = &p.manager {
+        let _ = writeln!(out, "  manager      {manager} (depth {})", person.depth);
+    }
+    if person.reports.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<&str> = person.reports.iter().map(|r| facts.participants[*r].id.as_str()).collect();
+    let _ = writeln!(out, "  reports      {}", ids.join(", "));
+    let levels = facts.org_levels(who, usize::MAX).map_err(|message| Error::Input {
+        file: "period".into(),
+        problems: vec![InputProblem { path: format!("org sales of {}", p.id), position: None, message }],
+    })?;
+    for (k, sales) in levels.iter().enumerate() {
+        let _ = writeln!(out, "  org level {}  sales {}", k + 1, money(*sales));
+    }
+    Ok(())
 }

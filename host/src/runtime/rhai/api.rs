@@ -131,16 +131,16 @@ impl ParticipantRef {
     }
 }
 
-/// A deal handle.
+/// A deal handle, as one participant sees it: with that participant's credit.
 #[derive(Clone)]
 pub struct DealRef {
     env: Arc<Env>,
-    index: usize,
+    credit: crate::facts::Credit,
 }
 
 impl DealRef {
     fn data(&self) -> &payplan_sdk::period::Deal {
-        &self.env.facts.deals[self.index]
+        &self.env.facts.deals[self.credit.deal]
     }
 }
 
@@ -210,6 +210,18 @@ fn text(value: &Option<String>) -> Dynamic {
     value.as_deref().map_or(Dynamic::UNIT, |s| Dynamic::from(ImmutableString::from(s)))
 }
 
+/// Splits or overlay as a list of `#{participant, share}`.
+fn shares(list: &[payplan_sdk::period::Share]) -> Array {
+    list.iter()
+        .map(|s| {
+            let mut m = Map::new();
+            m.insert("participant".into(), Dynamic::from(ImmutableString::from(s.participant.as_str())));
+            m.insert("share".into(), Dynamic::from_decimal(s.share));
+            Dynamic::from_map(m)
+        })
+        .collect()
+}
+
 fn attributes(map: &payplan_sdk::period::Attributes) -> Map {
     map.iter()
         .map(|(k, v)| (k.as_str().into(), from_json(v, Text::Kept).unwrap_or_else(|_| Dynamic::from(v.to_string()))))
@@ -249,6 +261,7 @@ fn register_context(engine: &mut Engine) {
         .register_get("currency", |c: &mut Ctx| c.env().facts.currency.code().to_string())
         .register_get("start", |c: &mut Ctx| Day(c.env().facts.info.start))
         .register_get("end", |c: &mut Ctx| Day(c.env().facts.info.end))
+        .register_get("period_days", |c: &mut Ctx| c.env().facts.period_days())
         .register_fn("participant", |c: &mut Ctx, id: Dynamic| -> Fallible<ParticipantRef> {
             c.who(&id).map(|w| c.participant(w))
         })
@@ -303,17 +316,36 @@ fn register_participant(engine: &mut Engine) {
             p.data().hired_on.map_or(Dynamic::UNIT, |d| Dynamic::from(Day(d)))
         })
         .register_get("prior_deals", |p: &mut ParticipantRef| INT::try_from(p.data().prior_deals()).unwrap_or(INT::MAX))
-        .register_get("has_target", |p: &mut ParticipantRef| p.data().target().is_some())
-        .register_get("target", |p: &mut ParticipantRef| p.data().target().unwrap_or_default())
+        .register_get("has_target", |p: &mut ParticipantRef| p.env.facts.target(p.who).is_some())
+        .register_get("target", |p: &mut ParticipantRef| p.env.facts.target(p.who).unwrap_or_default())
+        .register_get("target_written", |p: &mut ParticipantRef| {
+            p.data().target.map_or(Dynamic::UNIT, Dynamic::from_decimal)
+        })
+        .register_get("active_days", |p: &mut ParticipantRef| p.person().active_days)
         .register_get("sales", |p: &mut ParticipantRef| p.person().sales)
         .register_get("deals", |p: &mut ParticipantRef| -> Array {
-            p.person().deals.iter().map(|&index| Dynamic::from(DealRef { env: p.env.clone(), index })).collect()
+            p.person().deals.iter().map(|&credit| Dynamic::from(DealRef { env: p.env.clone(), credit })).collect()
         })
         .register_get("first_deal", |p: &mut ParticipantRef| {
-            p.person().first_deal.map_or(Dynamic::UNIT, |index| Dynamic::from(DealRef { env: p.env.clone(), index }))
+            let first = p.person().first_deal.map(|i| p.person().deals[i]);
+            first.map_or(Dynamic::UNIT, |credit| Dynamic::from(DealRef { env: p.env.clone(), credit }))
         })
         .register_get("mentees", |p: &mut ParticipantRef| -> Array {
             p.person().mentees.iter().map(|&who| Dynamic::from(ParticipantRef { env: p.env.clone(), who })).collect()
+        })
+        .register_get("manager", |p: &mut ParticipantRef| text(&p.data().manager))
+        .register_get("reports", |p: &mut ParticipantRef| -> Array {
+            p.person().reports.iter().map(|&who| Dynamic::from(ParticipantRef { env: p.env.clone(), who })).collect()
+        })
+        .register_get("depth", |p: &mut ParticipantRef| INT::try_from(p.person().depth).unwrap_or(INT::MAX))
+        .register_fn("org_sales", |p: &mut ParticipantRef, levels: INT| -> Fallible<Decimal> {
+            let levels = usize::try_from(levels).or_else(|_| fail("levels must be >= 0"))?;
+            p.env.facts.org_sales(p.who, levels).or_else(fail)
+        })
+        .register_fn("org_levels", |p: &mut ParticipantRef, levels: INT| -> Fallible<Array> {
+            let levels = usize::try_from(levels).or_else(|_| fail("levels must be >= 0"))?;
+            let sums = p.env.facts.org_levels(p.who, levels).or_else(fail)?;
+            Ok(sums.into_iter().map(Dynamic::from_decimal).collect())
         })
         .register_get("metrics", |p: &mut ParticipantRef| -> Map {
             let metrics = p.data().metrics.iter().flatten();
@@ -335,8 +367,11 @@ fn register_deal(engine: &mut Engine) {
     engine
         .register_type_with_name::<DealRef>("Deal")
         .register_get("id", |d: &mut DealRef| d.data().id.clone())
-        .register_get("participant", |d: &mut DealRef| d.data().participant.clone())
+        .register_get("participant", |d: &mut DealRef| text(&d.data().participant))
         .register_get("amount", |d: &mut DealRef| d.data().amount)
+        .register_get("credit", |d: &mut DealRef| d.credit.credit)
+        .register_get("splits", |d: &mut DealRef| shares(&d.data().splits))
+        .register_get("overlay", |d: &mut DealRef| shares(&d.data().overlay))
         .register_get("closed_on", |d: &mut DealRef| Day(d.data().closed_on))
         .register_get("customer", |d: &mut DealRef| text(&d.data().customer))
         .register_get("segment", |d: &mut DealRef| text(&d.data().segment))
