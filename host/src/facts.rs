@@ -125,11 +125,14 @@ impl Derived {
         let sum_overflows = "the sum overflows a decimal";
         let mut people = vec![Person::default(); participants.len()];
         for (d, deal) in deals.iter().enumerate() {
-            let credits = credit::credits(deal, currency, rounding).map_err(|why| overflow(format!("deals[{d}]"), &why))?;
+            let credits =
+                credit::credits(deal, currency, rounding).map_err(|why| overflow(format!("deals[{d}]"), &why))?;
             for (id, credit) in credits {
                 let person = &mut people[by_id[id]];
-                person.sales =
-                    person.sales.checked_add(credit).ok_or_else(|| overflow(format!("sales of {id}"), sum_overflows))?;
+                person.sales = person
+                    .sales
+                    .checked_add(credit)
+                    .ok_or_else(|| overflow(format!("sales of {id}"), sum_overflows))?;
                 person.deals.push(Credit { deal: d, credit });
             }
         }
@@ -147,10 +150,9 @@ impl Derived {
             person.active_days = (p.active_to.unwrap_or(end) - p.active_from.unwrap_or(start)).num_days() + 1;
             person.target = match p.target {
                 Some(t) if person.active_days != period_days => {
-                    let exact = t
-                        .checked_mul(Decimal::from(person.active_days))
-                        .ok_or_else(|| overflow(format!("target of {}", p.id), "the prorated target overflows a decimal"))?
-                        / Decimal::from(period_days);
+                    let exact = t.checked_mul(Decimal::from(person.active_days)).ok_or_else(|| {
+                        overflow(format!("target of {}", p.id), "the prorated target overflows a decimal")
+                    })? / Decimal::from(period_days);
                     Some(rounding.round(exact, currency.places()))
                 }
                 written => written,

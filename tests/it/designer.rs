@@ -21,7 +21,8 @@ fn diff_of_one_tier_rate_reports_exactly_the_participants_in_that_tier() {
     let out = payplan(&["diff", "--plan", "examples/plan.toml", "--plan", &b, "--period", PERIOD, "--format", "json"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let c: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    // The 100%–120% tier: p001 and p012 exactly at 100%, p006 at 115%, p007 at 112%.
+    // The 100%–120% tier: p001 exactly at 100%, p006 at 115.56%, p007 at 112.67% (both with a
+    // split credit), p014 at 106.67% of a prorated target.
     let lines: Vec<String> = c["lines"]
         .as_array()
         .unwrap()
@@ -37,16 +38,16 @@ fn diff_of_one_tier_rate_reports_exactly_the_participants_in_that_tier() {
         .collect();
     assert_eq!(
         lines,
-        ["p001 commission 5000.00", "p006 commission 6900.00", "p007 commission 5600.00", "p012 commission 1000.00"]
+        ["p001 commission 5000.00", "p006 commission 6933.30", "p007 commission 5633.30", "p014 commission 1600.00"]
     );
     assert_eq!(c["gainers"], 4);
     assert_eq!(c["losers"], 0);
-    assert_eq!(c["totals"]["delta"], "18500.00");
+    assert_eq!(c["totals"]["delta"], "19166.60");
     assert_eq!(c["largest_movers"][0]["participant"], "p006");
 
     let table = payplan(&["diff", "--plan", "examples/plan.toml", "--plan", &b, "--period", PERIOD]);
     assert!(
-        stdout(&table).contains("total A 356500.00 B 375000.00 delta 18500.00; 4 gain, 0 lose"),
+        stdout(&table).contains("total A 450778.00 B 469944.60 delta 19166.60; 4 gain, 0 lose"),
         "{}",
         stdout(&table)
     );
@@ -73,21 +74,34 @@ fn csv_out_matches_the_json_result_to_the_cent() {
             )
         );
     }
-    assert_eq!(&rows[0][1], "Li Wei");
+    assert_eq!(&rows[0][1], "Deng Hui");
 
     let summary = payplan(&["eval", "--plan", "examples/plan.toml", "--period", PERIOD, "--format", "csv-summary"]);
     let mut reader = csv::Reader::from_reader(summary.stdout.as_slice());
     let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
     assert_eq!(
         header,
-        ["participant", "name", "commission", "excess", "team", "mentor", "pk", "scorecard", "bonus", "total"]
+        [
+            "participant",
+            "name",
+            "commission",
+            "excess",
+            "team",
+            "mentor",
+            "pk",
+            "scorecard",
+            "bonus",
+            "override",
+            "segment",
+            "total"
+        ]
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
-    assert_eq!(rows.len(), 13, "every participant, paid or not");
+    assert_eq!(rows.len(), 17, "every participant, paid or not");
     for row in &rows {
-        assert_eq!(row[9].to_string(), result.totals.participants[&row[0]].0.to_string());
-        let sum: rust_decimal::Decimal = (2..9).map(|i| row[i].parse::<rust_decimal::Decimal>().unwrap()).sum();
-        assert_eq!(sum.to_string(), row[9].to_string());
+        assert_eq!(row[11].to_string(), result.totals.participants[&row[0]].0.to_string());
+        let sum: rust_decimal::Decimal = (2..11).map(|i| row[i].parse::<rust_decimal::Decimal>().unwrap()).sum();
+        assert_eq!(sum.to_string(), row[11].to_string());
     }
 }
 
@@ -118,7 +132,7 @@ fn check_reports_every_broken_script_with_a_caret() {
     );
 
     let ok = payplan(&["check", "examples/plan.toml"]);
-    assert_eq!(stdout(&ok), "OK plan example-2026 version 1: 7 policies (7 scripts, 0 plugins)\n");
+    assert_eq!(stdout(&ok), "OK plan example-2026 version 1: 9 policies (9 scripts, 0 plugins)\n");
 }
 
 #[test]
@@ -132,17 +146,35 @@ fn explain_shows_the_facts_each_line_with_its_explanation_and_the_total() {
     };
     let text = explain(&["--plan", "examples/plan.toml", "--period", PERIOD]);
     for fact in [
-        "sales        690000.00 (2 deals)",
-        "target       600000.00 → attainment 115.00%",
-        "team         north: sales 1505000.00 of target 1500000.00 (100.33%)",
-        "group        north-1: sales 1250000.00 of target 1100000.00 (113.64%)",
+        "sales        693330.00 (3 deals)",
+        "credit       d022 split 0.333 of 10000.01 → 3330.00",
+        "target       600000.00 → attainment 115.56%",
+        "manager      m02 (depth 2)",
+        "team         north: sales 1515000.01 of target 1500000.00 (101.00%)",
+        "group        north-1: sales 1256660.00 of target 1100000.00 (114.24%)",
         "mentees      p010",
     ] {
         assert!(text.contains(fact), "{fact:?} missing from\n{text}");
     }
+    // The other new facts: an overlay credit, a prorated target, a manager's organisation.
+    let facts = |id: &str| {
+        let out = payplan(&["explain", "--plan", "examples/plan.toml", "--period", PERIOD, "--participant", id]);
+        stdout(&out)
+    };
+    assert!(facts("p012").contains("credit       d011 overlay 0.1 of 410000.00 → 41000.00"));
+    let hire = facts("p014");
+    assert!(hire.contains("target       150000.00 → attainment 106.67%"), "{hire}");
+    assert!(
+        hire.contains("prorated     written 310000.00 × 15 of 31 days (active 2026-03-17 to 2026-03-31)"),
+        "{hire}"
+    );
+    let head = facts("m00");
+    for fact in ["reports      m01, m02", "org level 1  sales 0.00", "org level 2  sales 3350000.01"] {
+        assert!(head.contains(fact), "{fact:?} missing from\n{head}");
+    }
     let lines: Vec<&serde_json::Value> =
         result["payouts"].as_array().unwrap().iter().filter(|p| p["participant"] == "p006").collect();
-    assert_eq!(lines.len(), 5);
+    assert_eq!(lines.len(), 6);
     let mut at = 0;
     for line in lines {
         // Each line in result order, its amount, then every explanation under it.
@@ -268,6 +300,12 @@ fn example_as_csv(dir: &Path) -> [String; 3] {
                 match value {
                     serde_json::Value::Null => String::new(),
                     serde_json::Value::String(s) => s.clone(),
+                    // Splits and overlay: `participant:share` pairs.
+                    serde_json::Value::Array(shares) => shares
+                        .iter()
+                        .map(|s| format!("{}:{}", s["participant"].as_str().unwrap(), s["share"].as_str().unwrap()))
+                        .collect::<Vec<_>>()
+                        .join(" "),
                     other => other.to_string(),
                 }
             };
@@ -286,6 +324,9 @@ fn example_as_csv(dir: &Path) -> [String; 3] {
                 "group",
                 "hired_on",
                 "mentor",
+                "manager",
+                "active_from",
+                "active_to",
                 "prior_deals",
                 "target",
                 "metric:visits",
@@ -293,7 +334,11 @@ fn example_as_csv(dir: &Path) -> [String; 3] {
                 "contract",
             ],
         ),
-        sheet("deals.csv", "deals", &["id", "participant", "amount", "closed_on", "customer", "segment", "kind"]),
+        sheet(
+            "deals.csv",
+            "deals",
+            &["id", "participant", "splits", "overlay", "amount", "closed_on", "customer", "segment", "kind"],
+        ),
         sheet("teams.csv", "teams", &["id", "name", "target"]),
     ]
 }
@@ -343,8 +388,10 @@ fn bad_csv_cells_are_named_by_file_row_and_column() {
     let files = example_as_csv(dir.path());
     let deals = std::fs::read_to_string(&files[1]).unwrap();
     // Row 3 is the second deal (row 1 is the header).
-    let deals =
-        deals.replacen("d002,p001,200000.00", "d002,p001,\"200000,00\"", 1).replacen("d004,p002", "d004,p999", 1);
+    let deals = deals
+        .replacen("d002,p001,,,200000.00", "d002,p001,,,\"200000,00\"", 1)
+        .replacen("d004,p002", "d004,p999", 1)
+        .replacen("p002:0.6 p005:0.4", "p002:0.6 p005", 1);
     std::fs::write(&files[1], deals).unwrap();
     let people = std::fs::read_to_string(&files[0]).unwrap().replacen(",0,150000.00", ",none,150000.00", 1);
     std::fs::write(&files[0], people).unwrap();
@@ -352,8 +399,10 @@ fn bad_csv_cells_are_named_by_file_row_and_column() {
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     let at = |file: &str, rest: &str| format!("{}: {rest}", dir.path().join(file).display());
-    assert!(err.contains(&at("participants.csv", "row 5, column 7 (prior_deals): ")), "{err}");
-    assert!(err.contains(&at("deals.csv", "row 3, column 3 (amount): ")), "{err}");
+    assert!(err.contains(&at("participants.csv", "row 5, column 10 (prior_deals): ")), "{err}");
+    assert!(err.contains(&at("deals.csv", "row 3, column 5 (amount): ")), "{err}");
     assert!(err.contains(&at("deals.csv", "row 5, column 2 (participant): ")) && err.contains("p999"), "{err}");
-    assert!(err.contains("3 problems"), "{err}");
+    // A split without its share: the cell of the deal's splits.
+    assert!(err.contains(&at("deals.csv", "row 4, column 3 (splits): is required")), "{err}");
+    assert!(err.contains("4 problems"), "{err}");
 }

@@ -30,11 +30,11 @@ fn example_table_shows_each_participants_lines_and_total() {
     let at = lines.iter().position(|l| l.starts_with("p006")).expect("p006 has lines");
     assert_eq!(
         lines[at].split_whitespace().collect::<Vec<_>>(),
-        ["p006", "Zhao", "Lei", "commission", "commission", "34500.00"]
+        ["p006", "Zhao", "Lei", "commission", "commission", "34666.50"]
     );
     let total = lines[at..].iter().find(|l| l.trim_start().starts_with("total")).unwrap();
-    assert_eq!(total.split_whitespace().collect::<Vec<_>>(), ["total", "52642.50"]);
-    assert!(text.contains("total 356500.00 over 35 lines"), "{text}");
+    assert_eq!(total.split_whitespace().collect::<Vec<_>>(), ["total", "61796.52"]);
+    assert!(text.contains("total 450778.00 over 53 lines"), "{text}");
 }
 
 /// The plan's text with every number in its params written as text (`0.03` → `"0.03"`).

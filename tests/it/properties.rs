@@ -132,13 +132,17 @@ pub(crate) fn random_period(r: &mut Rng, participants: usize) -> Value {
                 for k in 0..shares.len().min(participants) {
                     ids.swap(k, k + r.below(participants - k));
                 }
-                let split: Vec<Value> = ids.iter().zip(&shares)
+                let split: Vec<Value> = ids
+                    .iter()
+                    .zip(&shares)
                     .map(|(id, share)| json!({"participant": format!("p{id:03}"), "share": share}))
                     .collect();
                 if split.len() == shares.len() {
                     credited = split.iter().map(|s| s["participant"].as_str().unwrap().to_owned()).collect();
                     match r.below(3) {
-                        0 => { deal.as_object_mut().unwrap().remove("participant"); }
+                        0 => {
+                            deal.as_object_mut().unwrap().remove("participant");
+                        }
                         _ => deal["participant"] = json!(credited[r.below(credited.len())]),
                     }
                     deal["splits"] = json!(split);
@@ -147,7 +151,8 @@ pub(crate) fn random_period(r: &mut Rng, participants: usize) -> Value {
             if r.chance(15) {
                 let other = format!("p{:03}", r.below(participants));
                 if !credited.contains(&other) {
-                    deal["overlay"] = json!([{"participant": other, "share": r.pick(&["1", "0.5", "0.333", "2.5", "10"])}]);
+                    deal["overlay"] =
+                        json!([{"participant": other, "share": r.pick(&["1", "0.5", "0.333", "2.5", "10"])}]);
                 }
             }
             deal

@@ -26,7 +26,8 @@ fn the_readme_policy_example_pays_big_new_deals() {
     let period = std::fs::read_to_string(repo().join("examples/period-2026-03.json")).unwrap();
     let result = evaluate_at(&dir.path().join("plan.toml"), &plan, &period, 1).unwrap();
     let who: Vec<String> = rows(&result).iter().map(|r| r.split(' ').next().unwrap().to_string()).collect();
-    assert_eq!(who, ["p001", "p002", "p003", "p006", "p007", "p008", "p013"]);
+    // p005 shares d003 by a split, p012 has an overlay credit on d011: both deals credit them.
+    assert_eq!(who, ["p001", "p002", "p003", "p005", "p006", "p007", "p008", "p012", "p013", "p014"]);
     assert!(rows(&result).iter().all(|r| r.ends_with("big_deal big_deal 500.00")));
 }
 
@@ -43,9 +44,9 @@ fn the_readme_plugin_walkthrough_is_the_plugin_in_the_repository_and_runs() {
     let plan = format!("id = \"readme\"\nversion = \"1\"\ncurrency = \"CNY\"\n{policy}");
     let period = std::fs::read_to_string(repo().join("examples/period-2026-03.json")).unwrap();
     let result = evaluate_at(&repo().join("examples/spot.toml"), &plan, &period, 1).unwrap();
-    // Everyone at 100% of target or more: p001 and p012 exactly, p002 and p013 at 120%.
+    // Everyone at 100% of target or more: p001 exactly, p013 at 120%, p014 of a prorated target.
     let who: Vec<String> = rows(&result).iter().map(|r| r.split(' ').next().unwrap().to_string()).collect();
-    assert_eq!(who, ["p001", "p002", "p003", "p006", "p007", "p012", "p013"]);
+    assert_eq!(who, ["p001", "p003", "p006", "p007", "p012", "p013", "p014"]);
     assert!(rows(&result).iter().all(|r| r.ends_with("spot spot 500.00")));
 }
 

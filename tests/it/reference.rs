@@ -218,8 +218,7 @@ pub(crate) struct Expected {
     pub scores: Vec<String>,
 }
 
-const POLICIES: [&str; 9] =
-    ["commission", "excess", "team", "mentor", "pk", "scorecard", "bonus", "override", "rates"];
+const POLICIES: [&str; 9] = ["commission", "excess", "team", "mentor", "pk", "scorecard", "bonus", "override", "rates"];
 
 struct Ref<'a> {
     period: &'a Period,
@@ -498,7 +497,8 @@ impl Ref<'_> {
             let Some(credits) = self.credits.get(person.id.as_str()) else { continue };
             let mut sum = Decimal::ZERO;
             for (deal, credit) in credits {
-                let best = self.params.rates.iter().filter_map(|row| Some((row.matches(deal)?, row.rate))).max_by_key(|m| m.0);
+                let best =
+                    self.params.rates.iter().filter_map(|row| Some((row.matches(deal)?, row.rate))).max_by_key(|m| m.0);
                 sum += *credit * best.map_or(Decimal::ZERO, |b| b.1);
             }
             self.pay(&person.id, 8, "commission".into(), self.round(sum));

@@ -75,5 +75,7 @@ pub(super) fn org_sales(people: &[Person], who: Who, levels: usize) -> Result<De
 }
 
 fn sum(mut items: impl Iterator<Item = Decimal>) -> Result<Decimal, String> {
-    items.try_fold(Decimal::ZERO, |a, b| a.checked_add(b)).ok_or_else(|| "the organisation's sales overflow a decimal".into())
+    items
+        .try_fold(Decimal::ZERO, |a, b| a.checked_add(b))
+        .ok_or_else(|| "the organisation's sales overflow a decimal".into())
 }

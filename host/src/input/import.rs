@@ -2,8 +2,9 @@
 //! optionally teams), each with a header row — written as period JSON.
 //!
 //! Columns are the period format's field names (`id`, `participant`, `amount`, `closed_on`, …);
-//! `metric:<name>` columns of participants become metrics, other columns attributes. An empty cell
-//! is an absent value. The period is validated as any other, and each problem is reported at its
+//! `metric:<name>` columns of participants become metrics, other columns attributes. A deal's
+//! `splits` and `overlay` cells list `participant:share` pairs separated by spaces or semicolons
+//! (`p002:0.6 p005:0.4`). An empty cell is an absent value. The period is validated as any other, and each problem is reported at its
 //! file, row and column.
 
 use crate::error::{Error, InputProblem, Result};
@@ -57,6 +58,7 @@ fn read(file: &Path, numeric: &[&str]) -> Result<Sheet> {
             // text, decimals included, so nothing passes through a float.
             let value = match cell.parse::<u64>() {
                 Ok(n) if numeric.contains(&column.as_str()) => json!(n),
+                _ if ["splits", "overlay"].contains(&column.as_str()) => shares(cell),
                 _ => Json::String(cell.to_owned()),
             };
             match column.strip_prefix("metric:") {
@@ -75,6 +77,20 @@ fn read(file: &Path, numeric: &[&str]) -> Result<Sheet> {
         rows.push(Json::Object(row));
     }
     Ok(Sheet { file: file.into(), columns, lines, rows })
+}
+
+/// A `splits` or `overlay` cell, `p002:0.6 p005:0.4`, as the period's list of shares (a pair
+/// without its share is kept without one, for validation to name).
+fn shares(cell: &str) -> Json {
+    let pairs = cell.split(|c: char| c.is_whitespace() || c == ';').filter(|p| !p.is_empty());
+    Json::Array(
+        pairs
+            .map(|pair| match pair.split_once(':') {
+                Some((who, share)) => json!({"participant": who, "share": share}),
+                None => json!({ "participant": pair }),
+            })
+            .collect(),
+    )
 }
 
 /// Reads the CSV files into period JSON (pretty, as written for `eval --period`), after
@@ -112,7 +128,8 @@ fn locate(sheets: &[Option<(&str, Sheet)>], problem: InputProblem) -> InputProbl
         let field = field.trim_start_matches('.');
         let column_name = match field.split_once('.') {
             Some(("metrics", metric)) => format!("metric:{metric}"),
-            _ => field.to_owned(),
+            // `splits[1].share`: the cell of the whole list.
+            _ => field.split(['.', '[']).next().unwrap_or(field).to_owned(),
         };
         let row = sheet.lines.get(index).copied().unwrap_or_default();
         let file = sheet.file.display();

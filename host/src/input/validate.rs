@@ -182,7 +182,6 @@ impl Refs<'_> {
             p.push(at.field(name), format!("{day} is outside the period {s} to {e}"));
         }
     }
-
 }
 
 /// Reports each cycle of managers once, at the path of its first member in the document, named
@@ -320,7 +319,11 @@ pub(super) fn deal(p: &mut Problems, i: usize, r: raw::Deal, refs: Option<&Refs>
     let at = At::item("deals", i);
     let id = p.id(at, r.id);
     let splits = r.splits.filter(|v| !v.is_null());
-    let participant = if splits.is_some() { p.take(at, "participant", r.participant) } else { p.require(at, "participant", r.participant) };
+    let participant = if splits.is_some() {
+        p.take(at, "participant", r.participant)
+    } else {
+        p.require(at, "participant", r.participant)
+    };
     if let (Some(refs), Some(who)) = (refs, &participant) {
         refs.participant(p, at, who);
     }
@@ -333,14 +336,28 @@ pub(super) fn deal(p: &mut Problems, i: usize, r: raw::Deal, refs: Option<&Refs>
     let segment = p.take(at, "segment", r.segment);
     let kind = p.take(at, "kind", r.kind);
     let splits = splits.map(|v| credit::splits(p, at, v, refs, participant.as_deref(), amount));
-    let overlay = r.overlay.filter(|v| !v.is_null()).map(|v| credit::overlay(p, at, v, refs, participant.as_deref(), splits.as_ref()));
+    let overlay = r
+        .overlay
+        .filter(|v| !v.is_null())
+        .map(|v| credit::overlay(p, at, v, refs, participant.as_deref(), splits.as_ref()));
     match (id, amount, closed_on, splits, overlay) {
         (Some(id), Some(amount), Some(closed_on), splits, overlay)
             if participant.is_some() || splits.as_ref().is_some_and(Option::is_some) =>
         {
             let splits = splits.flatten().unwrap_or_default();
             let overlay = overlay.flatten().unwrap_or_default();
-            Ok(Deal { id, participant, amount, closed_on, customer, segment, kind, splits, overlay, attributes: r.attributes })
+            Ok(Deal {
+                id,
+                participant,
+                amount,
+                closed_on,
+                customer,
+                segment,
+                kind,
+                splits,
+                overlay,
+                attributes: r.attributes,
+            })
         }
         (id, ..) => Err(id),
     }
@@ -385,8 +402,10 @@ pub(super) fn validate(doc: raw::Document) -> Result<(Period, Currency), Vec<Inp
     for (i, record) in participants.iter().enumerate() {
         p.unique(&mut seen, record.as_ref().map(|r| r.id.as_str()), At::item("participants", i));
     }
-    let managers: Vec<_> =
-        participants.iter().map(|r| r.as_ref().map_or((None, None), |r| (Some(r.id.as_str()), r.manager.as_deref()))).collect();
+    let managers: Vec<_> = participants
+        .iter()
+        .map(|r| r.as_ref().map_or((None, None), |r| (Some(r.id.as_str()), r.manager.as_deref())))
+        .collect();
     manager_cycles(&mut p, &managers);
 
     let deals: Vec<Result<Deal, Option<String>>> =

@@ -88,7 +88,9 @@ fn shares(p: &mut Problems, at: At, name: &str, value: Value, refs: Option<&Refs
         for (key, v) in map {
             match (key.as_str(), v) {
                 ("participant", Value::String(s)) => who = Some(s),
-                ("participant", other) => p.push(format!("{place}.participant"), format!("expected a string, found {other}")),
+                ("participant", other) => {
+                    p.push(format!("{place}.participant"), format!("expected a string, found {other}"))
+                }
                 ("share", v) => match json_decimal(&v) {
                     Ok(d) => share = Some(d),
                     Err(why) => p.push(format!("{place}.share"), why),
@@ -105,7 +107,10 @@ fn shares(p: &mut Problems, at: At, name: &str, value: Value, refs: Option<&Refs
                 p.push(format!("{place}.participant"), format!("unknown participant {w:?}"));
             } else if let Some(first) = seen.insert(w.clone(), k) {
                 seen.insert(w.clone(), first);
-                p.push(format!("{place}.participant"), format!("duplicate participant {w:?} (first at {name}[{first}])"));
+                p.push(
+                    format!("{place}.participant"),
+                    format!("duplicate participant {w:?} (first at {name}[{first}])"),
+                );
             }
         }
         for (field, missing) in [("participant", who.is_none()), ("share", share.is_none())] {
