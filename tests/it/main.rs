@@ -6,6 +6,7 @@ static GLOBAL: payplan::allocator::Counting = payplan::allocator::Counting;
 
 mod api;
 mod cli;
+mod crediting;
 mod designer;
 mod example;
 mod hostile;
