@@ -14,7 +14,7 @@ fn facts() -> &'static Facts {
     FACTS.get_or_init(|| {
         let input = payplan::input::parse_period(PERIOD).expect("the example period is valid");
         let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().expect("a thread pool");
-        Facts::new(input, &pool).expect("the example period's facts")
+        Facts::new(input, payplan::money::Rounding::HalfUp, &pool).expect("the example period's facts")
     })
 }
 

@@ -1,9 +1,9 @@
 //! The engine benchmark: generated periods of each size in `PAYPLAN_BENCH_SIZES` (participants,
-//! comma-separated; default 2000, the CI size), ~20 deals each, the example plan's seven standard
+//! comma-separated; default 2000, the CI size), ~20 deals each, the example plan's nine standard
 //! policies, run as (a) Rhai scripts, (b) the same rules as native Rust (the floor), and (c) with
 //! `group_pk` as the WASM plugin. Each run is a child process, so its peak memory is its own.
 //! All three must emit the same lines and scores, or the benchmark fails. Each runs twice per
-//! size and the faster run is reported. A fourth run, `rhai-min`, is the interpreter's floor: seven
+//! size and the faster run is reported. A fourth run, `rhai-min`, is the interpreter's floor: nine
 //! policies of one line each (`floor.rhai`: a tier rate on sales, no explanation).
 //!
 //! `PAYPLAN_BENCH_SIZES=10000,100000,1000000 cargo bench --bench engine`
@@ -145,18 +145,18 @@ fn main() {
     }
 }
 
-/// The example plan, with its policies as `config` says; for `rhai-min`, seven copies of
-/// `floor.rhai`.
+/// The example plan, with its policies as `config` says; for `rhai-min`, one copy of
+/// `floor.rhai` per policy.
 fn plan_for(config: &str) -> CompiledPlan {
     let file = repo().join("examples/plan.toml");
     let example = std::fs::read_to_string(&file).unwrap();
     let text = match config {
-        // The example plan's header (currency, rounding), then the seven one-line rules.
+        // The example plan's header (currency, rounding), then one one-line rule per policy.
         "rhai-min" => {
             let floor = repo().join("host/benches/floor.rhai").display().to_string();
             let header = &example[..example.find("[[policy]]").expect("the example plan has policies")];
             let mut text = header.to_string();
-            for i in 1..=7 {
+            for i in 1..=example.matches("[[policy]]").count() {
                 text += &format!("[[policy]]\nid = \"rule{i}\"\nscript = {floor:?}\n");
             }
             text

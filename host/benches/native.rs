@@ -1,4 +1,4 @@
-//! The seven standard policies as native Rust over the engine's facts: the floor the Rhai and
+//! The nine standard policies as native Rust over the engine's facts: the floor the Rhai and
 //! WASM runtimes are measured against. They emit the same lines (the benchmark checks it) and
 //! explanations of the same shape.
 
@@ -35,6 +35,8 @@ impl Native {
             "group_pk" => pk,
             "scorecard" => scorecard,
             "performance_bonus" => bonus,
+            "manager_override" => manager_override,
+            "rate_table" => rate_table,
             other => panic!("no native twin for {other}"),
         };
         Box::new(Self { id: spec.id.clone(), params: spec.params.clone(), rule })
@@ -83,7 +85,7 @@ fn commission(env: &Env, params: &serde_json::Map<String, Value>, out: &mut Outp
     let whole = params.get("method").and_then(Value::as_str).unwrap_or("whole") == "whole";
     let f: &Facts = &env.facts;
     each(env, out, |who, lines| {
-        let Some(target) = f.participants[who].target() else { return };
+        let Some(target) = f.target(who) else { return };
         let sales = f.people[who].sales;
         let mut why = vec![format!("sales {} of target {}", money(env, sales), money(env, target))];
         let amount = if whole {
@@ -120,10 +122,8 @@ fn excess(env: &Env, params: &serde_json::Map<String, Value>, out: &mut Output) 
             continue;
         }
         let ids: Vec<&str> = qualifiers.iter().map(|&w| f.participants[w].id.as_str()).collect();
-        let weights: Vec<Decimal> = qualifiers
-            .iter()
-            .map(|&w| f.people[w].sales - threshold * f.participants[w].target().unwrap_or_default())
-            .collect();
+        let weights: Vec<Decimal> =
+            qualifiers.iter().map(|&w| f.people[w].sales - threshold * f.target(w).unwrap_or_default()).collect();
         for ((&w, share), weight) in
             qualifiers.iter().zip(allocate(pool, f.currency.places(), &ids, &weights).unwrap()).zip(&weights)
         {
@@ -176,7 +176,7 @@ fn mentor(env: &Env, params: &serde_json::Map<String, Value>, out: &mut Output) 
         };
         let person = &f.people[who];
         if p.prior_deals() == 0
-            && let Some(first) = person.first_deal.filter(|&d| in_window(d))
+            && let Some(first) = person.first_deal.map(|i| person.deals[i].deal).filter(|&d| in_window(d))
         {
             let why = format!("first deal {} on {}", f.deals[first].id, f.deals[first].closed_on);
             lines.push(Line {
@@ -187,7 +187,7 @@ fn mentor(env: &Env, params: &serde_json::Map<String, Value>, out: &mut Output) 
             });
             lines.push(Line { who, component: "first_deal".into(), amount: to_mentee, explain: vec![why] });
         }
-        let sum: Decimal = person.deals.iter().copied().filter(|&d| in_window(d)).map(|d| f.deals[d].amount).sum();
+        let sum: Decimal = person.deals.iter().filter(|c| in_window(c.deal)).map(|c| c.credit).sum();
         if !sum.is_zero() {
             let why = vec![format!("in-window deals sum to {}", money(env, sum))];
             lines.push(Line { who: mentor, component: format!("override:{}", p.id), amount: rate * sum, explain: why });
@@ -261,7 +261,7 @@ fn scorecard(env: &Env, params: &serde_json::Map<String, Value>, out: &mut Outpu
             for kpi in &kpis {
                 let measure = kpi["measure"].as_str().unwrap();
                 let ratio = if measure == "attainment" {
-                    p.target().map_or(Decimal::ZERO, |t| person.sales / t)
+                    f.target(who).map_or(Decimal::ZERO, |t| person.sales / t)
                 } else {
                     let value = p.metrics.as_ref().and_then(|m| m.get(&measure[7..]));
                     value.map_or(Decimal::ZERO, |v| v.0 / dec(&kpi["target"]))
@@ -298,5 +298,87 @@ fn bonus(env: &Env, params: &serde_json::Map<String, Value>, out: &mut Output) {
         let why =
             vec![format!("score {} → grade {}", s.score, s.grade), format!("{} × {multiplier}", money(env, base))];
         lines.push(Line { who, component: "bonus".into(), amount: base * multiplier, explain: why });
+    });
+}
+
+fn manager_override(env: &Env, params: &serde_json::Map<String, Value>, out: &mut Output) {
+    let rates: Vec<Decimal> = params["levels"].as_array().unwrap().iter().map(|l| dec(&l["rate"])).collect();
+    let own = params.get("include_own").and_then(Value::as_bool).unwrap_or(false);
+    let f = &env.facts;
+    each(env, out, |who, lines| {
+        let levels = f.org_levels(who, rates.len()).expect("generated sales do not overflow");
+        if levels.is_empty() {
+            return;
+        }
+        let mut total = Decimal::ZERO;
+        let mut explain = Vec::with_capacity(levels.len() + 2);
+        for (k, (sales, rate)) in levels.iter().zip(&rates).enumerate() {
+            total += rate * sales;
+            explain.push(format!("level {}: sales {} × {rate}", k + 1, money(env, *sales)));
+        }
+        if own {
+            total += rates[0] * f.people[who].sales;
+            explain.push(format!("own sales {} × {}", money(env, f.people[who].sales), rates[0]));
+        }
+        explain.push(format!("override {}", money(env, total)));
+        lines.push(Line { who, component: "override".into(), amount: total, explain });
+    });
+}
+
+/// A deal field as text, for a rate table row to compare.
+fn text(value: &Value) -> String {
+    value.as_str().map_or_else(|| value.to_string(), str::to_owned)
+}
+
+fn rate_table(env: &Env, params: &serde_json::Map<String, Value>, out: &mut Output) {
+    let component = params.get("component").and_then(Value::as_str).unwrap_or("commission");
+    let rows: Vec<(Decimal, Option<&str>, Option<&str>, Option<(&str, String)>)> = params["rates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let key = |k: &str| r.get(k).and_then(Value::as_str);
+            let attribute = key("attribute").map(|a| (a, text(&r["value"])));
+            (dec(&r["rate"]), key("segment"), key("kind"), attribute)
+        })
+        .collect();
+    let f = &env.facts;
+    each(env, out, |who, lines| {
+        let person = &f.people[who];
+        if person.deals.is_empty() {
+            return;
+        }
+        let mut credited = vec![None::<Decimal>; rows.len()];
+        for c in &person.deals {
+            let deal = &f.deals[c.deal];
+            let matches =
+                |(_, segment, kind, attribute): &(Decimal, Option<&str>, Option<&str>, Option<(&str, String)>)| {
+                    let field =
+                        |want: Option<&str>, have: Option<&String>| want.is_none_or(|w| have.is_some_and(|h| h == w));
+                    let attr =
+                        attribute.as_ref().is_none_or(|(a, v)| deal.attributes.get(*a).is_some_and(|x| text(x) == *v));
+                    (field(*segment, deal.segment.as_ref()) && field(*kind, deal.kind.as_ref()) && attr).then(|| {
+                        usize::from(segment.is_some()) + usize::from(kind.is_some()) + usize::from(attribute.is_some())
+                    })
+                };
+            let best = rows
+                .iter()
+                .enumerate()
+                .filter_map(|(i, row)| Some((matches(row)?, i)))
+                .max_by_key(|m| (m.0, std::cmp::Reverse(m.1)));
+            if let Some((_, i)) = best {
+                *credited[i].get_or_insert(Decimal::ZERO) += c.credit;
+            }
+        }
+        let mut total = Decimal::ZERO;
+        let mut explain = Vec::new();
+        for (row, sum) in rows.iter().zip(&credited) {
+            if let Some(sum) = sum {
+                total += sum * row.0;
+                explain.push(format!("{} × {}", money(env, *sum), row.0));
+            }
+        }
+        explain.push(format!("total {}", money(env, total)));
+        lines.push(Line { who, component: component.into(), amount: total, explain });
     });
 }

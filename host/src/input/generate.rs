@@ -1,6 +1,8 @@
 //! A deterministic generator of realistic periods, for benchmarks and large tests: teams of about
-//! fifty, groups of about ten, new hires with mentors, targets (a few missing), metrics, and
-//! deals with about 3% refunds, as compact JSON. The same (participants, deals per participant, seed) always
+//! fifty, groups of about ten, new hires with mentors, targets (a few missing), metrics, a
+//! four-level hierarchy (the top, region heads over ten teams, team leads, members), 5% of
+//! participants active part of the month, and deals with about 3% refunds, 10% split with
+//! another member of the team, segments and kinds, as compact JSON. The same (participants, deals per participant, seed) always
 //! writes the same bytes.
 
 use std::io::{self, Write};
@@ -56,6 +58,23 @@ pub fn write_period(out: &mut impl Write, shape: Shape) -> io::Result<()> {
         let group = p / 10;
         let new_hire = p % 50 != 0 && r.below(10) == 0;
         write!(out, "{{\"id\":\"p{p:07}\",\"name\":\"Person {p}\",\"team\":\"t{team:05}\",\"group\":\"g{group:06}\"")?;
+        // The top (p0), region heads (the lead of every tenth team), team leads, members.
+        let (lead, head) = (team * 50, team / 10 * 500);
+        let manager = if p == 0 {
+            None
+        } else if p == head {
+            Some(0)
+        } else if p == lead {
+            Some(head)
+        } else {
+            Some(lead)
+        };
+        if let Some(m) = manager {
+            write!(out, ",\"manager\":\"p{m:07}\"")?;
+        }
+        if r.below(20) == 0 {
+            write!(out, ",\"active_from\":\"2026-03-{:02}\"", 2 + r.below(30))?;
+        }
         if new_hire {
             // Hired in the 120 days before the period; mentored by the team's first member.
             let day = 120 - r.below(120);
@@ -90,10 +109,21 @@ pub fn write_period(out: &mut impl Write, shape: Shape) -> io::Result<()> {
             let refund = r.below(33) == 0;
             let amount = 1_000 + r.below(99_000);
             let cents = r.below(100);
-            let (sign, kind) = if refund { ("-", ",\"kind\":\"refund\"") } else { ("", "") };
+            let segment = ["A", "B", "C"][r.below(3) as usize];
+            let kind = if refund { "refund" } else { ["new", "repeat", "upgrade"][r.below(3) as usize] };
+            let sign = if refund { "-" } else { "" };
+            // A tenth of the deals are split 60/40 with the next member of the team.
+            let partner = p / 50 * 50 + (p % 50 + 1) % 50;
+            let splits = if r.below(10) == 0 && partner < n && partner != p {
+                format!(
+                    ",\"splits\":[{{\"participant\":\"p{p:07}\",\"share\":\"0.6\"}},{{\"participant\":\"p{partner:07}\",\"share\":\"0.4\"}}]"
+                )
+            } else {
+                String::new()
+            };
             write!(
                 out,
-                "{}{{\"id\":\"d{id:09}\",\"participant\":\"p{p:07}\",\"amount\":\"{sign}{amount}.{cents:02}\",\"closed_on\":\"2026-03-{:02}\"{kind}}}",
+                "{}{{\"id\":\"d{id:09}\",\"participant\":\"p{p:07}\"{splits},\"amount\":\"{sign}{amount}.{cents:02}\",\"closed_on\":\"2026-03-{:02}\",\"segment\":\"{segment}\",\"kind\":\"{kind}\"}}",
                 if first { "" } else { ",\n" },
                 1 + r.below(31),
             )?;
@@ -122,6 +152,9 @@ mod tests {
         assert!((300..900).contains(&deals), "{deals} deals");
         assert!(input.period.deals.iter().any(|d| d.amount.is_sign_negative()), "some refunds");
         assert!(input.period.participants.iter().any(|p| p.mentor.is_some()), "some mentees");
+        assert!(input.period.deals.iter().any(|d| !d.splits.is_empty()), "some split deals");
+        assert!(input.period.participants.iter().any(|p| p.active_from.is_some()), "some mid-month starts");
+        assert!(input.period.participants.iter().filter(|p| p.manager.is_none()).count() == 1, "one top");
         let mut c = Vec::new();
         write_period(&mut c, Shape { seed: 10, ..shape }).unwrap();
         assert_ne!(a, c);

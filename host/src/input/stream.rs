@@ -204,8 +204,8 @@ mod tests {
         let shape = crate::input::generate::Shape { participants: 3_000, deals_per: 20, seed: 3 };
         crate::input::generate::write_period(&mut text, shape).unwrap();
         assert!(text.len() > PIECE, "{} bytes: more than one piece", text.len());
-        let tricky = r#""note": "a \"},{\" b", "meta": {"k": [1, {"z": "],["}], "e": "\\"}, "participant":"#;
-        let text = String::from_utf8(text).unwrap().replacen(r#""participant":"#, tricky, 20_000).into_bytes();
+        let tricky = r#""note": "a \"},{\" b", "meta": {"k": [1, {"z": "],["}], "e": "\\"}, "closed_on":"#;
+        let text = String::from_utf8(text).unwrap().replacen(r#""closed_on":"#, tricky, 20_000).into_bytes();
         let (fast, _) = read(&text).expect("a valid period");
         let (slow, _) = validate::validate(crate::input::parse_document(&text).unwrap()).unwrap();
         assert!(fast.deals.len() > 50_000);
