@@ -330,9 +330,12 @@ fn text(value: &Value) -> String {
     value.as_str().map_or_else(|| value.to_string(), str::to_owned)
 }
 
+/// A rate table row: its rate and the keys it gives (segment, kind, attribute and value).
+type Row<'a> = (Decimal, Option<&'a str>, Option<&'a str>, Option<(&'a str, String)>);
+
 fn rate_table(env: &Env, params: &serde_json::Map<String, Value>, out: &mut Output) {
     let component = params.get("component").and_then(Value::as_str).unwrap_or("commission");
-    let rows: Vec<(Decimal, Option<&str>, Option<&str>, Option<(&str, String)>)> = params["rates"]
+    let rows: Vec<Row> = params["rates"]
         .as_array()
         .unwrap()
         .iter()
@@ -351,16 +354,15 @@ fn rate_table(env: &Env, params: &serde_json::Map<String, Value>, out: &mut Outp
         let mut credited = vec![None::<Decimal>; rows.len()];
         for c in &person.deals {
             let deal = &f.deals[c.deal];
-            let matches =
-                |(_, segment, kind, attribute): &(Decimal, Option<&str>, Option<&str>, Option<(&str, String)>)| {
-                    let field =
-                        |want: Option<&str>, have: Option<&String>| want.is_none_or(|w| have.is_some_and(|h| h == w));
-                    let attr =
-                        attribute.as_ref().is_none_or(|(a, v)| deal.attributes.get(*a).is_some_and(|x| text(x) == *v));
-                    (field(*segment, deal.segment.as_ref()) && field(*kind, deal.kind.as_ref()) && attr).then(|| {
-                        usize::from(segment.is_some()) + usize::from(kind.is_some()) + usize::from(attribute.is_some())
-                    })
-                };
+            let matches = |(_, segment, kind, attribute): &Row| {
+                let field =
+                    |want: Option<&str>, have: Option<&String>| want.is_none_or(|w| have.is_some_and(|h| h == w));
+                let attr =
+                    attribute.as_ref().is_none_or(|(a, v)| deal.attributes.get(*a).is_some_and(|x| text(x) == *v));
+                (field(*segment, deal.segment.as_ref()) && field(*kind, deal.kind.as_ref()) && attr).then(|| {
+                    usize::from(segment.is_some()) + usize::from(kind.is_some()) + usize::from(attribute.is_some())
+                })
+            };
             let best = rows
                 .iter()
                 .enumerate()
