@@ -2,6 +2,7 @@
 //! order (hostile plugins: `hostile_wasm.rs`).
 
 use crate::properties::{Rng, random_params, random_period};
+use crate::reference::Params;
 use crate::support::{evaluate, evaluate_at, plan_text, repo, rows};
 use payplan::Result;
 use payplan_sdk::result::EvalResult;
@@ -12,7 +13,7 @@ pub(crate) fn plugin(name: &str) -> PathBuf {
     Path::new(env!("PAYPLAN_PLUGINS")).join(format!("{name}.wasm"))
 }
 
-fn pk_policy(source: &str, params: &crate::reference::Params) -> String {
+fn pk_policy(source: &str, params: &Params) -> String {
     let prizes: Vec<String> = params.prizes.iter().map(|p| p.to_string()).collect();
     format!(
         "[[policy]]\nid = \"pk\"\n{source}\n[policy.params]\nmetric = \"{}\"\nprizes = [{}]\nsplit = \"{}\"\nmin_members = {}\n",
@@ -23,22 +24,51 @@ fn pk_policy(source: &str, params: &crate::reference::Params) -> String {
     )
 }
 
+/// The policy `policy` makes of a source line and params, run as `policies/<name>.rhai` and as
+/// the plugin `<name>.wasm` on 150 random periods: the two results of each.
+fn script_and_plugin(name: &str, policy: fn(&str, &Params) -> String) -> Vec<(EvalResult, EvalResult)> {
+    let script = format!("script = \"{name}.rhai\"");
+    let wasm = format!("plugin = \"{}\"", plugin(name).display());
+    (0..150)
+        .map(|seed| {
+            let mut r = Rng::new(seed);
+            let n = 1 + r.below(20);
+            let period = random_period(&mut r, n).to_string();
+            let params = random_params(&mut r);
+            let a = evaluate(&plan_text(params.rounding, &policy(&script, &params)), &period, 1).unwrap();
+            let b = evaluate(&plan_text(params.rounding, &policy(&wasm, &params)), &period, 1).unwrap();
+            (a, b)
+        })
+        .collect()
+}
+
 #[test]
 fn the_group_pk_plugin_agrees_with_the_script_on_random_periods() {
-    let script = "script = \"group_pk.rhai\"";
-    let wasm = format!("plugin = \"{}\"", plugin("group_pk").display());
     let mut paid = 0;
-    for seed in 0..150 {
-        let mut r = Rng::new(seed);
-        let n = 1 + r.below(20);
-        let period = random_period(&mut r, n).to_string();
-        let params = random_params(&mut r);
-        let a = evaluate(&plan_text(params.rounding, &pk_policy(script, &params)), &period, 1).unwrap();
-        let b = evaluate(&plan_text(params.rounding, &pk_policy(&wasm, &params)), &period, 1).unwrap();
-        assert_eq!(rows(&a), rows(&b), "seed {seed}");
+    for (seed, (a, b)) in script_and_plugin("group_pk", pk_policy).iter().enumerate() {
+        assert_eq!(rows(a), rows(b), "seed {seed}");
         paid += a.payouts.len();
     }
     assert!(paid > 300, "the random periods pay PK prizes ({paid} lines)");
+}
+
+fn override_policy(source: &str, params: &Params) -> String {
+    let levels: Vec<String> = params.levels.iter().map(|r| format!("{{ rate = {r} }}")).collect();
+    format!(
+        "[[policy]]\nid = \"mgr\"\n{source}\n[policy.params]\nlevels = [{}]\ninclude_own = {}\n",
+        levels.join(", "),
+        params.include_own
+    )
+}
+
+#[test]
+fn the_manager_override_plugin_agrees_with_the_script_on_random_periods() {
+    let mut paid = 0;
+    for (seed, (a, b)) in script_and_plugin("manager_override", override_policy).iter().enumerate() {
+        assert_eq!(a.payouts, b.payouts, "seed {seed}: the same lines and explanations");
+        paid += a.payouts.len();
+    }
+    assert!(paid > 300, "the random periods pay overrides ({paid} lines)");
 }
 
 const PERIOD: &str = r#"{
@@ -59,33 +89,6 @@ const PERIOD: &str = r#"{
 fn run_with(policies: &str, limits: &str) -> Result<EvalResult> {
     let text = format!("id = \"t\"\nversion = \"1\"\ncurrency = \"CNY\"\n{limits}\n{policies}");
     evaluate_at(&repo().join("policies/plan.toml"), &text, PERIOD, 1)
-}
-
-fn override_policy(source: &str, params: &crate::reference::Params) -> String {
-    let levels: Vec<String> = params.levels.iter().map(|r| format!("{{ rate = {r} }}")).collect();
-    format!(
-        "[[policy]]\nid = \"mgr\"\n{source}\n[policy.params]\nlevels = [{}]\ninclude_own = {}\n",
-        levels.join(", "),
-        params.include_own
-    )
-}
-
-#[test]
-fn the_manager_override_plugin_agrees_with_the_script_on_random_periods() {
-    let script = "script = \"manager_override.rhai\"";
-    let wasm = format!("plugin = \"{}\"", plugin("manager_override").display());
-    let mut paid = 0;
-    for seed in 0..150 {
-        let mut r = Rng::new(seed);
-        let n = 1 + r.below(20);
-        let period = random_period(&mut r, n).to_string();
-        let params = random_params(&mut r);
-        let a = evaluate(&plan_text(params.rounding, &override_policy(script, &params)), &period, 1).unwrap();
-        let b = evaluate(&plan_text(params.rounding, &override_policy(&wasm, &params)), &period, 1).unwrap();
-        assert_eq!(a.payouts, b.payouts, "seed {seed}: the same lines and explanations");
-        paid += a.payouts.len();
-    }
-    assert!(paid > 300, "the random periods pay overrides ({paid} lines)");
 }
 
 #[test]

@@ -149,10 +149,18 @@ pub(crate) fn random_period(r: &mut Rng, participants: usize) -> Value {
                 }
             }
             if r.chance(15) {
-                let other = format!("p{:03}", r.below(participants));
-                if !credited.contains(&other) {
-                    deal["overlay"] =
-                        json!([{"participant": other, "share": r.pick(&["1", "0.5", "0.333", "2.5", "10"])}]);
+                // One or two overlay participants, none of them credited by the deal already.
+                let mut overlay = Vec::new();
+                for _ in 0..1 + r.below(2) {
+                    let other = format!("p{:03}", r.below(participants));
+                    if !credited.contains(&other) {
+                        let share = r.pick(&["1", "0.5", "0.333", "2.5", "10"]);
+                        overlay.push(json!({"participant": other, "share": share}));
+                        credited.push(other);
+                    }
+                }
+                if !overlay.is_empty() {
+                    deal["overlay"] = json!(overlay);
                 }
             }
             deal
@@ -236,8 +244,10 @@ fn relayout(period: &Value, r: &mut Rng) -> String {
             items.swap(i, r.below(i + 1));
         }
         for item in items.iter_mut() {
-            if let Some(Value::Array(splits)) = item.get_mut("splits") {
-                splits.reverse();
+            for list in ["splits", "overlay"] {
+                if let Some(Value::Array(shares)) = item.get_mut(list) {
+                    shares.reverse();
+                }
             }
             for key in ["amount", "target"] {
                 if let Some(Value::String(s)) = item.get(key).cloned() {

@@ -210,6 +210,50 @@ fn text(value: &Option<String>) -> Dynamic {
     value.as_deref().map_or(Dynamic::UNIT, |s| Dynamic::from(ImmutableString::from(s)))
 }
 
+/// `rows.match_deal(deal)`: the index of the row that matches the deal with the most keys, or -1
+/// (crediting.md, "Rate tables"). A row is a map with a `rate` and any of `segment`, `kind` and
+/// `attribute`/`value` (one key), each equal to the deal's field as text; two best rows with
+/// different rates are an error naming the deal.
+fn match_deal(rows: &Array, deal: &payplan_sdk::period::Deal) -> Fallible<INT> {
+    let mut best: Option<(usize, usize, Decimal)> = None;
+    for (i, row) in rows.iter().enumerate() {
+        let Some(row) = row.read_lock::<Map>() else { return fail(format!("row {} is not a map", i + 1)) };
+        let given = |key: &str| row.get(key).filter(|v| !v.is_unit()).map(|v| v.to_string());
+        let mut keys = 0;
+        let mut matches = true;
+        for (key, have) in [("segment", &deal.segment), ("kind", &deal.kind)] {
+            if let Some(want) = given(key) {
+                keys += 1;
+                matches &= have.as_deref() == Some(want.as_str());
+            }
+        }
+        if let Some(name) = given("attribute") {
+            keys += 1;
+            let have = deal.attributes.get(&name).map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned));
+            matches &= have.is_some() && have == given("value");
+        }
+        if !matches {
+            continue;
+        }
+        let rate = number(row.get("rate").unwrap_or(&Dynamic::UNIT), "a row's rate")?;
+        match best {
+            Some((_, most, _)) if keys < most => {}
+            Some((j, most, other)) if keys == most => {
+                if other != rate {
+                    return fail(format!(
+                        "deal {}: rows {} and {} both match it with {keys} key(s) and different rates ({other}, {rate})",
+                        deal.id,
+                        j + 1,
+                        i + 1
+                    ));
+                }
+            }
+            _ => best = Some((i, keys, rate)),
+        }
+    }
+    Ok(best.map_or(-1, |(i, ..)| INT::try_from(i).unwrap_or(INT::MAX)))
+}
+
 /// Splits or overlay as a list of `#{participant, share}`.
 fn shares(list: &[payplan_sdk::period::Share]) -> Array {
     list.iter()
@@ -364,6 +408,7 @@ fn register_participant(engine: &mut Engine) {
 }
 
 fn register_deal(engine: &mut Engine) {
+    engine.register_fn("match_deal", |rows: &mut Array, deal: DealRef| match_deal(rows, deal.data()));
     engine
         .register_type_with_name::<DealRef>("Deal")
         .register_get("id", |d: &mut DealRef| d.data().id.clone())
