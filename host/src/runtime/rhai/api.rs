@@ -218,7 +218,11 @@ fn match_deal(rows: &Array, deal: &payplan_sdk::period::Deal) -> Fallible<INT> {
     let mut best: Option<(usize, usize, Decimal)> = None;
     for (i, row) in rows.iter().enumerate() {
         let Some(row) = row.read_lock::<Map>() else { return fail(format!("row {} is not a map", i + 1)) };
-        let given = |key: &str| row.get(key).filter(|v| !v.is_unit()).map(|v| v.to_string());
+        // A given key's value as text: a string without a copy, anything else written out.
+        let given = |key: &str| {
+            let v = row.get(key).filter(|v| !v.is_unit())?;
+            Some(v.clone().into_immutable_string().unwrap_or_else(|_| v.to_string().into()))
+        };
         let mut keys = 0;
         let mut matches = true;
         for (key, have) in [("segment", &deal.segment), ("kind", &deal.kind)] {
@@ -229,8 +233,9 @@ fn match_deal(rows: &Array, deal: &payplan_sdk::period::Deal) -> Fallible<INT> {
         }
         if let Some(name) = given("attribute") {
             keys += 1;
-            let have = deal.attributes.get(&name).map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned));
-            matches &= have.is_some() && have == given("value");
+            let have =
+                deal.attributes.get(name.as_str()).map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned));
+            matches &= have.is_some_and(|have| given("value").is_some_and(|want| have == want.as_str()));
         }
         if !matches {
             continue;
