@@ -1,6 +1,7 @@
 //! Evaluation: run a plan's policies in order over a period's facts, then round, check, order,
 //! total and hash what they emitted (formats.md, "Result").
 
+mod caps;
 mod json;
 
 use crate::error::{Error, Result};
@@ -95,18 +96,25 @@ impl CompiledPlan {
         let facts = Arc::new(Facts::new(input, plan.rounding, pool)?);
         timings.facts = lap();
         let mut earlier: Arc<Vec<Output>> = Arc::default();
-        for policy in &self.policies {
+        for (policy, spec) in self.policies.iter().zip(&plan.policies) {
             let env =
                 Env { facts: facts.clone(), rounding: plan.rounding, earlier: earlier.clone(), halt: halt.clone() };
             // On a worker of the pool, whose stack is sized for the limits (see `thread_pool`).
             let output = pool.install(|| policy.run(&env, pool))?;
-            let output = settle(&env, policy.as_ref(), output)?;
+            let mut output = settle(&env, policy.as_ref(), output)?;
+            if let Some(cap) = spec.cap {
+                caps::each_line(&env, cap, &mut output);
+            }
             drop(env);
             Arc::make_mut(&mut earlier).push(output);
             timings.policies.push((policy.id().to_string(), lap()));
         }
         // Every policy has run and let go of its environment: the outputs are ours to move.
-        let outputs = Arc::try_unwrap(earlier).unwrap_or_else(|shared| (*shared).clone());
+        let mut outputs = Arc::try_unwrap(earlier).unwrap_or_else(|shared| (*shared).clone());
+        if let Some(cap) = plan.period_cap {
+            let capped = caps::period(&facts, plan.rounding, cap, &outputs);
+            outputs.push(capped);
+        }
         let result = pool.install(|| assemble(plan, &facts, &self.policies, outputs))?;
         timings.assemble = lap();
         Ok((result, timings))
@@ -169,9 +177,13 @@ fn assemble(plan: &Plan, facts: &Facts, compiled: &[Box<dyn Policy>], outputs: V
     for (who, p, line) in lines {
         let sums = per_person[who].checked_add(line.amount).zip(total.checked_add(line.amount));
         let Some((person, all)) = sums else {
+            // A plan cap's line (after the plan's policies) is the plan's own.
+            let location = compiled
+                .get(p)
+                .map_or_else(|| crate::error::Location { file: plan.file.clone(), position: None }, |c| c.location());
             return Err(Error::Policy {
                 policy: policies[p].clone(),
-                location: compiled[p].location(),
+                location,
                 message: format!("its line {:?} of {} overflows the totals", line.component, id(who)),
             });
         };

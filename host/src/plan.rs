@@ -13,6 +13,7 @@ pub use toml::line_column;
 use crate::error::{Error, Located, Position, Result};
 use crate::money::{Currency, Rounding};
 use limits::Limits;
+use rust_decimal::Decimal;
 use serde_json::{Map, Value as Json};
 use sha2::{Digest, Sha256};
 use std::ops::Range;
@@ -34,6 +35,9 @@ pub struct Plan {
     pub limits: Limits,
     /// Policies, in plan order.
     pub policies: Vec<PolicySpec>,
+    /// `[caps] period`: the most a participant's plan-policy lines may total in a period
+    /// (series.md, "Caps").
+    pub period_cap: Option<Decimal>,
     /// `sha256:<hex>` over the plan text and every policy file's bytes.
     pub hash: String,
     /// The plan file.
@@ -51,6 +55,8 @@ pub struct PolicySpec {
     pub source: Source,
     /// `[policy.params]`, numbers as exact decimals.
     pub params: Map<String, Json>,
+    /// `cap`: the most any one of its lines pays (negative lines are not capped).
+    pub cap: Option<Decimal>,
     /// Where the entry and each param are in the plan's text (1-based line, column).
     pub at: Positions,
 }
@@ -62,6 +68,18 @@ pub struct Positions {
     pub entry: Option<Position>,
     /// Each param's key.
     pub params: std::collections::BTreeMap<String, Position>,
+}
+
+/// The pseudo-policy of the lines the plan's own caps emit; they sort after the plan's policies.
+pub const CAPS: &str = "caps";
+
+impl Plan {
+    /// What can emit lines, in payout order: the plan's policies, then [`CAPS`] when the plan
+    /// caps a period.
+    pub fn line_policies(&self) -> Vec<String> {
+        let caps = self.period_cap.map(|_| CAPS.to_owned());
+        self.policies.iter().map(|p| p.id.clone()).chain(caps).collect()
+    }
 }
 
 impl PolicySpec {
@@ -126,7 +144,7 @@ pub fn parse(file: &Path, text: &str, read: impl Fn(&Path) -> Result<Vec<u8>, St
     let reader = Reader { file, text };
     let doc = Document::parse(text).map_err(|e| reader.error(e.span(), e.message().trim_end()))?;
     let top = doc.as_table();
-    reader.known_keys(top, &["id", "version", "currency", "rounding", "limits", "policy"])?;
+    reader.known_keys(top, &["id", "version", "currency", "rounding", "limits", "caps", "policy"])?;
     let id = reader.string(top, "id", None)?;
     let version = match top.get("version") {
         Some(Item::Value(Value::Integer(n))) => n.value().to_string(),
@@ -150,6 +168,7 @@ pub fn parse(file: &Path, text: &str, read: impl Fn(&Path) -> Result<Vec<u8>, St
             serde_json::from_value(json).map_err(|e| reader.error(item.span(), format!("limits: {e}")))?
         }
     };
+    let period_cap = caps(&reader, top)?;
     let entries = match top.get("policy") {
         Some(Item::ArrayOfTables(list)) => list.iter().collect::<Vec<_>>(),
         Some(other) => {
@@ -172,6 +191,7 @@ pub fn parse(file: &Path, text: &str, read: impl Fn(&Path) -> Result<Vec<u8>, St
         rounding,
         limits,
         policies,
+        period_cap,
         hash: crate::hash::hex_digest(hasher),
         file: file.into(),
         text: text.into(),
@@ -187,11 +207,14 @@ impl Reader<'_> {
         earlier: &[PolicySpec],
         read: impl Fn(&Path) -> Result<Vec<u8>, String>,
     ) -> Result<PolicySpec> {
-        self.known_keys(entry, &["id", "script", "plugin", "params"])?;
+        self.known_keys(entry, &["id", "script", "plugin", "params", "cap"])?;
         let id = self.string(entry, "id", None)?;
-        if id.is_empty() || earlier.iter().any(|p| p.id == id) {
+        let reserved = [CAPS, "clawback", "draws"].contains(&id.as_str());
+        if id.is_empty() || reserved || earlier.iter().any(|p| p.id == id) {
             let why = if id.is_empty() {
                 "a policy id must not be empty".into()
+            } else if reserved {
+                format!("policy id {id:?} is reserved for the lines the plan itself emits (caps, clawback, draws)")
             } else {
                 format!("duplicate policy id {id:?}")
             };
@@ -225,7 +248,8 @@ impl Reader<'_> {
                 _ => return Err(self.error(item.span(), "`params` must be a table")),
             },
         };
-        Ok(PolicySpec { id, source, params, at: self.positions(entry) })
+        let cap = self.amount(entry, "cap")?;
+        Ok(PolicySpec { id, source, params, cap, at: self.positions(entry) })
     }
 
     /// Where a policy entry's id and each of its params are.
@@ -243,6 +267,20 @@ impl Reader<'_> {
             params: keys.into_iter().filter_map(|(key, span)| Some((key, position(span)?))).collect(),
         }
     }
+}
+
+/// `[caps]`: `period`. A `series` cap needs the periods before this one (series.md), which the
+/// engine does not read yet: it is refused rather than ignored.
+fn caps(reader: &Reader, top: &Table) -> Result<Option<Decimal>> {
+    let Some(item) = top.get("caps") else { return Ok(None) };
+    let Some(caps) = item.as_table() else { return Err(reader.error(item.span(), "`caps` must be a table ([caps])")) };
+    if let Some(series) = caps.get("series") {
+        return Err(
+            reader.error(series.span(), "a `series` cap needs the series' history, which payplan does not read yet")
+        );
+    }
+    reader.known_keys(caps, &["period"])?;
+    reader.amount(caps, "period")
 }
 
 /// Each part of the plan's identity, length-prefixed so that no two different plans hash alike.
@@ -322,5 +360,22 @@ big = 12345678901234567890.123456789
         assert!(err.to_string().starts_with("plan.toml: 1:6: "), "{err}");
         let err = plan(&GOOD.replace("[[policy]]", "[limits]\ngas = 3\n[[policy]]")).unwrap_err();
         assert!(err.to_string().contains("unknown field `gas`"), "{err}");
+    }
+
+    #[test]
+    fn caps_are_amounts_and_a_series_cap_is_refused() {
+        let p = plan(&GOOD.replace("script = \"c.rhai\"", "script = \"c.rhai\"\ncap = \"100.50\"")).unwrap();
+        assert_eq!(p.policies[0].cap, Some("100.5".parse().unwrap()));
+        assert_eq!(p.period_cap, None);
+        assert_eq!(p.line_policies(), ["commission"]);
+        let p = plan(&GOOD.replace("[[policy]]", "[caps]\nperiod = 0\n[[policy]]")).unwrap();
+        assert_eq!(p.period_cap, Some(Decimal::ZERO));
+        assert_eq!(p.line_policies(), ["commission", "caps"]);
+        let err = plan(&GOOD.replace("script = \"c.rhai\"", "script = \"c.rhai\"\ncap = -1")).unwrap_err();
+        assert_eq!(err.to_string(), "plan.toml: 8:7: `cap` must be an amount >= 0");
+        let err = plan(&GOOD.replace("[[policy]]", "[caps]\nseries = 400000\n[[policy]]")).unwrap_err();
+        assert!(err.to_string().starts_with("plan.toml: 6:10: a `series` cap needs the series' history"), "{err}");
+        let err = plan(&GOOD.replace("id = \"commission\"", "id = \"caps\"")).unwrap_err();
+        assert!(err.to_string().contains("policy id \"caps\" is reserved"), "{err}");
     }
 }

@@ -5,6 +5,7 @@
 static GLOBAL: payplan::allocator::Counting = payplan::allocator::Counting;
 
 mod api;
+mod caps;
 mod cli;
 mod crediting;
 mod designer;

@@ -67,7 +67,7 @@ pub(crate) fn run(args: Args, context: &Context) -> anyhow::Result<Outcome> {
         })?;
         eprintln!("recorded run {} ({})", stored.record.seq, stored.hash);
     }
-    let policies: Vec<String> = compiled.plan.policies.iter().map(|p| p.id.clone()).collect();
+    let policies = compiled.plan.line_policies();
     out(&match args.format {
         Format::Json => pool.install(|| to_json(&result)),
         Format::Table => table::render(&result, &names),

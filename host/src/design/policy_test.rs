@@ -150,6 +150,7 @@ fn case(r: &Reader, folder: &Path, script: &str, id: &str, period: &Map<String, 
         rounding,
         limits: Limits::default(),
         policies,
+        period_cap: None,
         hash: crate::hash::sha256(r.text.as_bytes()),
         file: r.file.into(),
         text: r.text.into(),
@@ -180,7 +181,7 @@ fn spec(
 ) -> Result<PolicySpec> {
     let text =
         std::fs::read_to_string(&file).map_err(|e| r.error(at, format!("cannot read {}: {e}", file.display())))?;
-    Ok(PolicySpec { id, source: Source::Script { file, text }, params, at: Default::default() })
+    Ok(PolicySpec { id, source: Source::Script { file, text }, params, cap: None, at: Default::default() })
 }
 
 impl Case {

@@ -38,6 +38,20 @@ impl Reader<'_> {
         }
     }
 
+    /// An optional amount >= 0 (a number or a decimal in text): a cap.
+    pub(crate) fn amount(&self, table: &Table, key: &str) -> Result<Option<rust_decimal::Decimal>> {
+        let Some(item) = table.get(key) else { return Ok(None) };
+        let text = match self.json(item)? {
+            Json::Number(n) => n.to_string(),
+            Json::String(s) => s,
+            _ => String::new(),
+        };
+        match payplan_sdk::exact::parse_decimal(&text) {
+            Some(d) if !d.is_sign_negative() => Ok(Some(d)),
+            _ => Err(self.error(item.span(), format!("`{key}` must be an amount >= 0"))),
+        }
+    }
+
     /// A TOML item as JSON, numbers exact (an integer or float becomes the decimal of its text).
     pub(crate) fn json(&self, item: &Item) -> Result<Json> {
         match item {
