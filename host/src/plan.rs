@@ -352,7 +352,7 @@ big = 12345678901234567890.123456789
         let err = plan(&GOOD.replace("currency = \"CNY\"", "currency = \"CNY\"\ncolour = 1")).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "plan.toml: 5:1: unknown key `colour` (expected one of id, version, currency, rounding, limits, policy)"
+            "plan.toml: 5:1: unknown key `colour` (expected one of id, version, currency, rounding, limits, caps, policy)"
         );
         let err = plan(&GOOD.replace("version = \"3\"", "version = \"3\"\nrounding = \"down\"")).unwrap_err();
         assert!(err.to_string().starts_with("plan.toml: 4:12: rounding \"down\""), "{err}");
