@@ -6,11 +6,32 @@ use crate::eval::{CompiledPlan, result_hash, to_json};
 use crate::hash::sha256;
 use crate::input::{Input, parse_period};
 use crate::plan::{self, Plan};
-use crate::store::{Draft, GENESIS, Kind, Record, Request, Store, Stored};
+use crate::series::{History, Past};
+use crate::store::{Draft, GENESIS, Kind, Record, Request, RunRef, Store, Stored};
 use payplan_sdk::result::EvalResult;
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+
+/// How a run is recorded: who asked, as what, under which idempotency key, on which history.
+#[derive(Debug, Clone)]
+pub struct Recording<'a> {
+    /// Who asked.
+    pub caller: &'a str,
+    /// A run, or an adjustment of a closed period.
+    pub kind: Kind,
+    /// The client's idempotency key, when it sent one.
+    pub request: Option<Request>,
+    /// The history's effective runs the result was computed from ([`History::runs`]).
+    pub basis: Vec<RunRef>,
+}
+
+impl<'a> Recording<'a> {
+    /// An ordinary run or an adjustment by `caller`, without a key or a history.
+    pub fn new(caller: &'a str, kind: Kind) -> Self {
+        Self { caller, kind, request: None, basis: Vec::new() }
+    }
+}
 
 /// Records an evaluation: the period bytes as received, the plan text, every policy file, and
 /// the result as written, chained after the last run. An ordinary run is refused for a closed
@@ -22,9 +43,7 @@ pub fn record(
     period_bytes: &[u8],
     plan: &Plan,
     result: &EvalResult,
-    caller: &str,
-    kind: Kind,
-    request: Option<Request>,
+    how: Recording,
 ) -> Result<Stored> {
     let mut blobs = Vec::new();
     let mut blob = |bytes: Vec<u8>| {
@@ -40,8 +59,10 @@ pub fn record(
         .iter()
         .map(|p| (p.source.file().to_string_lossy().into_owned(), blob(p.source.bytes().to_vec())))
         .collect();
+    let Recording { caller, kind, request, basis } = how;
     let record = Record {
         adjusts: None,
+        basis,
         caller: caller.into(),
         engine: result.engine.clone(),
         input_hash: result.input_hash.clone(),
@@ -164,6 +185,43 @@ pub fn stored_plan(
     plan::parse(Path::new(plan_file), &text, read)
 }
 
+/// The history a run was recorded on: exactly the runs its record names, whatever was
+/// recorded since (an adjustment of one of them makes the run stale, not different).
+pub fn recorded_history(store: &dyn Store, record: &Record) -> Result<History> {
+    let periods = record
+        .basis
+        .iter()
+        .map(|b| {
+            let run = stored_run(store, b.seq)?;
+            if run.stored.hash != b.record_hash {
+                return Err(Error::Store {
+                    message: format!(
+                        "run {}: its history's run {} is not the run it was computed from",
+                        record.seq, b.seq
+                    ),
+                });
+            }
+            let input = stored_period(store, &run.stored)?;
+            Ok(Past { seq: b.seq, record_hash: b.record_hash.clone(), input, result: run.result })
+        })
+        .collect::<Result<_>>()?;
+    Ok(History { periods })
+}
+
+/// Whether a later adjustment changed a period of the run's history: the effective run of a
+/// period its basis names is no longer the one it was computed from.
+pub fn stale(store: &dyn Store, record: &Record) -> Result<bool> {
+    for b in &record.basis {
+        let Some(run) = store.run(b.seq)? else { return Ok(true) };
+        let later = store.runs(Some(&run.record.period))?;
+        let adjusted = later.iter().any(|r| r.record.seq > b.seq && r.record.kind == Kind::Adjustment);
+        if adjusted {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 /// Re-evaluates a run from the store alone: the stored period bytes, plan text and policy files;
 /// no file of the working tree is read.
 pub fn replay(store: &dyn Store, seq: i64, pool: &rayon::ThreadPool) -> Result<Replay> {
@@ -171,7 +229,9 @@ pub fn replay(store: &dyn Store, seq: i64, pool: &rayon::ThreadPool) -> Result<R
     let r = &stored.record;
     let plan = stored_plan(store, &r.plan_file, &r.plan_blob, &r.scripts, &format!("run {seq}"))?;
     let input = pool.install(|| stored_period(store, &stored))?;
-    let replayed = CompiledPlan::new(plan)?.evaluate(input, pool)?;
+    let history = recorded_history(store, r)?;
+    let compiled = CompiledPlan::new(plan)?;
+    let (replayed, _) = compiled.evaluate_series(input, Some(&history), pool, &crate::halt::Halt::never())?;
     let differences = diff(&result, &replayed);
     Ok(Replay { stored: result, replayed, differences })
 }
@@ -240,10 +300,14 @@ pub struct Verification {
 /// stored result against its recorded `result_hash`.
 pub fn verify(store: &dyn Store) -> Result<Verification> {
     let mut v = Verification::default();
-    let mut users: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut users: BTreeMap<String, Vec<(i64, String)>> = BTreeMap::new();
     let mut prev: Option<(i64, String)> = None;
+    // Runs computed from a history, and the runs they were computed from.
+    let mut computed_from: Vec<(i64, Vec<i64>)> = Vec::new();
+    let mut tainted = BTreeSet::new();
     for stored in store.runs(None)? {
         v.runs += 1;
+        let problems_before = v.problems.len();
         let r = &stored.record;
         let seq = r.seq;
         if sha256(stored.json.as_bytes()) != stored.hash {
@@ -258,24 +322,48 @@ pub fn verify(store: &dyn Store) -> Result<Verification> {
             v.problems.push(format!("run {seq}: prev_hash does not match the record before it (the chain is broken)"));
         }
         prev = Some((seq, stored.hash.clone()));
+        if !r.basis.is_empty() {
+            computed_from.push((seq, r.basis.iter().map(|b| b.seq).collect::<Vec<_>>()));
+        }
+        for b in &r.basis {
+            match store.run(b.seq)? {
+                Some(used) if used.hash == b.record_hash => {}
+                _ => v.problems.push(format!(
+                    "run {seq}: its history's run {} is missing or altered (the result was computed from it)",
+                    b.seq
+                )),
+            }
+        }
         let mut uses = vec![(&r.period_blob, "period".to_string()), (&r.plan_blob, "plan".to_string())];
         uses.push((&r.result_blob, "result".to_string()));
         uses.extend(r.scripts.iter().map(|(file, hash)| (hash, format!("policy file {file}"))));
         for (hash, what) in uses {
-            users.entry(hash.clone()).or_default().push(format!("run {seq}'s {what}"));
+            users.entry(hash.clone()).or_default().push((seq, what.clone()));
             match store.blob(hash)? {
                 None => v.problems.push(format!("run {seq}: its {what} ({hash}) is missing")),
                 Some(bytes) if what == "result" => check_result(&mut v, seq, r, &bytes),
                 Some(_) => {}
             }
         }
+        if v.problems.len() > problems_before {
+            tainted.insert(seq);
+        }
     }
     for hash in store.blob_hashes()? {
         v.blobs += 1;
         let bytes = store.blob(&hash)?.unwrap_or_default();
         if sha256(&bytes) != hash {
-            let used = users.get(&hash).map_or("no run".to_string(), |u| u.join(", "));
+            let used = users.get(&hash).map_or("no run".to_string(), |u| {
+                tainted.extend(u.iter().map(|(seq, _)| *seq));
+                u.iter().map(|(seq, what)| format!("run {seq}'s {what}")).collect::<Vec<_>>().join(", ")
+            });
             v.problems.push(format!("blob {hash}: its bytes do not match its hash (used as {used})"));
+        }
+    }
+    // A run whose record, result or blobs do not verify taints every run computed from it.
+    for (seq, from) in computed_from {
+        for bad in from.iter().filter(|s| tainted.contains(s)) {
+            v.problems.push(format!("run {seq}: was computed from run {bad}, which does not verify"));
         }
     }
     Ok(v)

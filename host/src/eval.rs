@@ -1,18 +1,20 @@
 //! Evaluation: run a plan's policies in order over a period's facts, then round, check, order,
 //! total and hash what they emitted (formats.md, "Result").
 
+mod accumulate;
 mod caps;
 mod json;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, InputProblem, Result};
 use crate::facts::Facts;
 use crate::halt::Halt;
 use crate::input::Input;
 use crate::money::fixed;
-use crate::plan::{Plan, Source};
+use crate::plan::{Accumulate, Plan, Source};
 use crate::runtime::rhai::{RhaiPolicy, engine};
 use crate::runtime::wasm::WasmPolicy;
-use crate::runtime::{Env, Output, Policy};
+use crate::runtime::{Env, Line, Output, Policy};
+use crate::series::{self, History};
 use payplan_sdk::result::{EvalResult, Money, Payout, PlanRef, Score, Totals};
 use rust_decimal::Decimal;
 use std::collections::HashSet;
@@ -71,9 +73,27 @@ impl CompiledPlan {
         self.evaluate_timed(input, pool, halt).map(|(result, _)| result)
     }
 
+    /// Whether evaluating `period` reads its series' history: it has a series, and the plan
+    /// accumulates (series.md: otherwise the history is not read and the basis is empty).
+    pub fn needs_history(&self, period: &payplan_sdk::period::Period) -> bool {
+        period.period.series.is_some() && self.plan.policies.iter().any(|p| p.accumulate.is_some())
+    }
+
     /// [`evaluate_until`](Self::evaluate_until), also saying how long each step took (for the
     /// benchmark; the clock is read between steps, never inside one).
     pub fn evaluate_timed(&self, input: Input, pool: &rayon::ThreadPool, halt: &Halt) -> Result<(EvalResult, Timings)> {
+        self.evaluate_series(input, None, pool, halt)
+    }
+
+    /// [`evaluate_timed`](Self::evaluate_timed) against the period's history (read from a store
+    /// with [`series::read`]), which a period that [needs it](Self::needs_history) must be given.
+    pub fn evaluate_series(
+        &self,
+        input: Input,
+        history: Option<&History>,
+        pool: &rayon::ThreadPool,
+        halt: &Halt,
+    ) -> Result<(EvalResult, Timings)> {
         let mut timings = Timings::default();
         let mut clock = Instant::now();
         let mut lap = || {
@@ -93,17 +113,53 @@ impl CompiledPlan {
                 ),
             ));
         }
+        let history = match (self.needs_history(&input.period), history) {
+            (false, _) => None,
+            (true, Some(history)) => Some(history),
+            (true, None) => {
+                let message = "the period is in a series and the plan accumulates: its history must be read \
+                               from the store that holds the series' closed periods";
+                return Err(Error::Input {
+                    file: "period".into(),
+                    problems: vec![InputProblem {
+                        path: "period.series".into(),
+                        position: None,
+                        message: message.into(),
+                    }],
+                });
+            }
+        };
+        let empty = History::default();
         let facts = Arc::new(Facts::new(input, plan.rounding, pool)?);
         timings.facts = lap();
         let mut earlier: Arc<Vec<Output>> = Arc::default();
-        for (policy, spec) in self.policies.iter().zip(&plan.policies) {
+        let mut windows: Vec<(Accumulate, Vec<&series::Past>, Arc<Facts>)> = Vec::new();
+        let mut absent = Vec::new();
+        for (p, (policy, spec)) in self.policies.iter().zip(&plan.policies).enumerate() {
             let env =
                 Env { facts: facts.clone(), rounding: plan.rounding, earlier: earlier.clone(), halt: halt.clone() };
-            // On a worker of the pool, whose stack is sized for the limits (see `thread_pool`).
-            let output = pool.install(|| policy.run(&env, pool))?;
-            let mut output = settle(&env, policy.as_ref(), output)?;
+            let mut output = match spec.accumulate {
+                // On a worker of the pool, whose stack is sized for the limits (see `thread_pool`).
+                None => settle(&env, policy.as_ref(), pool.install(|| policy.run(&env, pool))?)?,
+                Some(kind) => {
+                    let i = match windows.iter().position(|w| w.0 == kind) {
+                        Some(i) => i,
+                        None => {
+                            let (past, view) =
+                                series::window_view(history.unwrap_or(&empty), &facts, kind, plan.rounding)?;
+                            windows.push((kind, past, Arc::new(Facts::new(view, plan.rounding, pool)?)));
+                            windows.len() - 1
+                        }
+                    };
+                    let (_, past, view) = &windows[i];
+                    let paid = accumulate::run(policy.as_ref(), view, past, &env, pool)?;
+                    absent.extend(paid.absent.into_iter().map(|(id, line)| (id, p, line)));
+                    paid.output
+                }
+            };
             if let Some(cap) = spec.cap {
-                caps::each_line(&env, cap, &mut output);
+                caps::each_line(&env, cap, output.lines.iter_mut());
+                caps::each_line(&env, cap, absent.iter_mut().filter(|a| a.1 == p).map(|a| &mut a.2));
             }
             drop(env);
             Arc::make_mut(&mut earlier).push(output);
@@ -115,7 +171,8 @@ impl CompiledPlan {
             let capped = caps::period(&facts, plan.rounding, cap, &outputs);
             outputs.push(capped);
         }
-        let result = pool.install(|| assemble(plan, &facts, &self.policies, outputs))?;
+        let basis = history.map(History::basis).unwrap_or_default();
+        let result = pool.install(|| assemble(plan, &facts, &self.policies, outputs, absent, basis))?;
         timings.assemble = lap();
         Ok((result, timings))
     }
@@ -155,23 +212,43 @@ fn settle(env: &Env, policy: &dyn Policy, mut output: Output) -> Result<Output> 
     Ok(output)
 }
 
-/// Orders, totals and hashes the settled outputs into the result. A total that overflows a
-/// decimal is the error of the policy whose line made it overflow.
-fn assemble(plan: &Plan, facts: &Facts, compiled: &[Box<dyn Policy>], outputs: Vec<Output>) -> Result<EvalResult> {
+/// Orders, totals and hashes the settled outputs into the result. `absent` are lines of
+/// accumulating policies (by plan index) for people of the window who are not in this period;
+/// they take their place among the period's participants by id. A total that overflows a decimal
+/// is the error of the policy whose line made it overflow.
+fn assemble(
+    plan: &Plan,
+    facts: &Facts,
+    compiled: &[Box<dyn Policy>],
+    outputs: Vec<Output>,
+    absent: Vec<(String, usize, Line)>,
+    basis: Vec<payplan_sdk::result::Basis>,
+) -> Result<EvalResult> {
     let places = facts.currency.places();
-    let id = |who: usize| facts.participants[who].id.clone();
+    // Everyone paid, by id: the period's participants (already in id order), and the absent.
+    let mut ids: Vec<String> = facts.participants.iter().map(|p| p.id.clone()).collect();
+    let remap = !absent.is_empty();
+    if remap {
+        ids.extend(absent.iter().map(|a| a.0.clone()));
+        ids.sort_unstable();
+        ids.dedup();
+    }
+    let place = |id: &str| ids.binary_search_by(|x| x.as_str().cmp(id)).expect("everyone paid is listed");
+    let here = |who: usize| if remap { place(&facts.participants[who].id) } else { who };
 
     let mut policies = Vec::with_capacity(outputs.len());
     let mut lines = Vec::new();
     let mut scores = Vec::new();
     for (p, out) in outputs.into_iter().enumerate() {
         policies.push(out.policy);
-        lines.extend(out.lines.into_iter().filter(|l| !l.amount.is_zero()).map(|l| (l.who, p, l)));
+        lines.extend(out.lines.into_iter().filter(|l| !l.amount.is_zero()).map(|l| (here(l.who), p, l)));
         scores.extend(out.scores.into_iter().map(|s| (s.who, p, s)));
     }
+    lines.extend(absent.into_iter().map(|(id, p, line)| (place(&id), p, line)));
     // Participants are indexed in id order, policies in plan order.
     lines.sort_by(|a, b| (a.0, a.1, &a.2.component).cmp(&(b.0, b.1, &b.2.component)));
-    let mut per_person = vec![Decimal::ZERO; facts.participants.len()];
+    let id = |who: usize| ids[who].clone();
+    let mut per_person = vec![Decimal::ZERO; ids.len()];
     let mut total = Decimal::ZERO;
     let mut payouts = Vec::with_capacity(lines.len());
     for (who, p, line) in lines {
@@ -203,7 +280,7 @@ fn assemble(plan: &Plan, facts: &Facts, compiled: &[Box<dyn Policy>], outputs: V
         .map(|(who, p, s)| Score {
             explain: s.explain,
             grade: s.grade,
-            participant: id(who),
+            participant: facts.participants[who].id.clone(),
             policy: policies[p].clone(),
             score: s.score,
         })
@@ -218,6 +295,7 @@ fn assemble(plan: &Plan, facts: &Facts, compiled: &[Box<dyn Policy>], outputs: V
             .collect(),
     };
     let mut result = EvalResult {
+        basis,
         engine: ENGINE.into(),
         input_hash: facts.input_hash.clone(),
         payouts,

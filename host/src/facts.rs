@@ -11,7 +11,7 @@ mod hierarchy;
 use crate::error::{Error, InputProblem, Result};
 use crate::input::{Input, input_hash};
 use crate::money::{Currency, Rounding};
-use payplan_sdk::period::{Deal, Participant, Period, Team};
+use payplan_sdk::period::{Deal, Participant, Period, PeriodInfo, Team};
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, HashMap};
 
@@ -136,8 +136,6 @@ impl Derived {
                 person.deals.push(Credit { deal: d, credit });
             }
         }
-        let (start, end) = (period.period.start, period.period.end);
-        let period_days = (end - start).num_days() + 1;
         let mut team_facts = vec![TeamFacts::default(); teams.len()];
         let mut groups: BTreeMap<&str, Group> = BTreeMap::new();
         for (who, p) in participants.iter().enumerate() {
@@ -147,16 +145,9 @@ impl Derived {
                 (a.closed_on, &a.id).cmp(&(b.closed_on, &b.id))
             });
             person.first_deal = person.deals.iter().position(|c| c.credit > Decimal::ZERO);
-            person.active_days = (p.active_to.unwrap_or(end) - p.active_from.unwrap_or(start)).num_days() + 1;
-            person.target = match p.target {
-                Some(t) if person.active_days != period_days => {
-                    let exact = t.checked_mul(Decimal::from(person.active_days)).ok_or_else(|| {
-                        overflow(format!("target of {}", p.id), "the prorated target overflows a decimal")
-                    })? / Decimal::from(period_days);
-                    Some(rounding.round(exact, currency.places()))
-                }
-                written => written,
-            };
+            person.active_days = active_days(p, &period.period);
+            person.target = effective_target(p, &period.period, currency, rounding)
+                .map_err(|why| overflow(format!("target of {}", p.id), why))?;
             let (sales, target) = (person.sales, person.target);
             if let Some(team) = &p.team {
                 let t = team_by_id[team];
@@ -193,6 +184,30 @@ impl Derived {
         hierarchy::link(&mut people, &managers).map_err(|why| overflow("participants".into(), &why))?;
         let groups = groups.into_values().collect();
         Ok(Self { people, team_facts, groups, by_id, team_by_id })
+    }
+}
+
+/// Days from `active_from` to `active_to`, both included (the period's ends by default).
+fn active_days(p: &Participant, info: &PeriodInfo) -> i64 {
+    (p.active_to.unwrap_or(info.end) - p.active_from.unwrap_or(info.start)).num_days() + 1
+}
+
+/// The effective target of `p` in the period `info` (crediting.md, "Proration of targets"): the
+/// written one, or `round(target × active days / period days)` with `rounding` when the
+/// participant was active fewer days than the period has.
+pub fn effective_target(
+    p: &Participant,
+    info: &PeriodInfo,
+    currency: Currency,
+    rounding: Rounding,
+) -> std::result::Result<Option<Decimal>, &'static str> {
+    let (active, days) = (active_days(p, info), (info.end - info.start).num_days() + 1);
+    match p.target {
+        Some(t) if active != days => {
+            let exact = t.checked_mul(Decimal::from(active)).ok_or("the prorated target overflows a decimal")?;
+            Ok(Some(rounding.round(exact / Decimal::from(days), currency.places())))
+        }
+        written => Ok(written),
     }
 }
 

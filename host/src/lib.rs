@@ -16,6 +16,7 @@ pub mod money;
 pub mod plan;
 pub mod present;
 pub mod runtime;
+pub mod series;
 pub mod store;
 
 pub use error::{Error, Result};

@@ -57,6 +57,8 @@ pub struct PolicySpec {
     pub params: Map<String, Json>,
     /// `cap`: the most any one of its lines pays (negative lines are not capped).
     pub cap: Option<Decimal>,
+    /// `accumulate`: the window the policy is measured over and paid to date (series.md).
+    pub accumulate: Option<Accumulate>,
     /// Where the entry and each param are in the plan's text (1-based line, column).
     pub at: Positions,
 }
@@ -94,6 +96,15 @@ impl PolicySpec {
             .collect();
         Error::Plan { file: plan_file.into(), problems }
     }
+}
+
+/// The window an accumulating policy runs over: its cumulative view, paid to date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Accumulate {
+    /// Every period of the series so far.
+    Series,
+    /// The periods of the series that start in the same calendar quarter as this one.
+    Quarter,
 }
 
 /// A policy's code.
@@ -207,7 +218,7 @@ impl Reader<'_> {
         earlier: &[PolicySpec],
         read: impl Fn(&Path) -> Result<Vec<u8>, String>,
     ) -> Result<PolicySpec> {
-        self.known_keys(entry, &["id", "script", "plugin", "params", "cap"])?;
+        self.known_keys(entry, &["id", "script", "plugin", "params", "cap", "accumulate"])?;
         let id = self.string(entry, "id", None)?;
         let reserved = [CAPS, "clawback", "draws"].contains(&id.as_str());
         if id.is_empty() || reserved || earlier.iter().any(|p| p.id == id) {
@@ -249,7 +260,18 @@ impl Reader<'_> {
             },
         };
         let cap = self.amount(entry, "cap")?;
-        Ok(PolicySpec { id, source, params, cap, at: self.positions(entry) })
+        let accumulate = match entry.get("accumulate") {
+            None => None,
+            Some(item) => match self.string(entry, "accumulate", None)?.as_str() {
+                "series" => Some(Accumulate::Series),
+                "quarter" => Some(Accumulate::Quarter),
+                other => {
+                    let why = format!("accumulate {other:?} is not one of series, quarter");
+                    return Err(self.error(item.span(), why));
+                }
+            },
+        };
+        Ok(PolicySpec { id, source, params, cap, accumulate, at: self.positions(entry) })
     }
 
     /// Where a policy entry's id and each of its params are.

@@ -35,6 +35,10 @@ pub enum Kind {
 pub struct Record {
     /// For an adjustment: the final run it adjusts.
     pub adjusts: Option<i64>,
+    /// The history's effective runs the result was computed from (series.md), in period order;
+    /// empty, and left out, for a period evaluated alone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub basis: Vec<RunRef>,
     /// Who asked.
     pub caller: String,
     /// The engine that computed it.
@@ -64,6 +68,15 @@ pub struct Record {
     /// Each policy file (as the plan resolved it) → hash of its bytes.
     pub scripts: BTreeMap<String, String>,
     /// Position in the chain, from 1.
+    pub seq: i64,
+}
+
+/// A run another was computed from: its place in the chain and its `record_hash`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RunRef {
+    /// `record_hash` of the run.
+    pub record_hash: String,
+    /// The run's place in the chain.
     pub seq: i64,
 }
 

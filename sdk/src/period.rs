@@ -51,10 +51,24 @@ pub struct PeriodInfo {
     /// ISO 4217 code, e.g. `CNY`.
     #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Z]{3}$", example = "CNY"))]
     pub currency: String,
+    /// The series the period belongs to (series.md), when it is one of several paid in turn.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub series: Option<Series>,
     /// Unknown fields.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     #[cfg_attr(feature = "openapi", schema(ignore))]
     pub attributes: Attributes,
+}
+
+/// A series of periods paid one after another (series.md, "Series").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Series {
+    /// Series id, e.g. `FY2026`.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1))]
+    pub id: String,
+    /// Its first day: the history of a period covers every day from here to the day before it.
+    pub start: NaiveDate,
 }
 
 /// A team (a region, a branch).

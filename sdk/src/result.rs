@@ -12,6 +12,10 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EvalResult {
+    /// The history's effective runs the result was computed from, in period order (series.md,
+    /// "Result and audit"); empty, and left out, for a period evaluated alone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub basis: Vec<Basis>,
     /// The engine that computed it, e.g. `payplan 0.1.0` (outside the hash).
     pub engine: String,
     /// SHA-256 of the canonical period, `sha256:<hex>`.
@@ -33,6 +37,9 @@ pub struct EvalResult {
 /// The fields of an [`EvalResult`] that `result_hash` covers, borrowed, in canonical key order.
 #[derive(Debug, Serialize)]
 pub struct HashedResult<'a> {
+    /// See [`EvalResult::basis`].
+    #[serde(skip_serializing_if = "<[Basis]>::is_empty")]
+    pub basis: &'a [Basis],
     /// See [`EvalResult::input_hash`].
     pub input_hash: &'a str,
     /// See [`EvalResult::payouts`].
@@ -51,6 +58,7 @@ impl EvalResult {
     /// The part of the result that `result_hash` covers.
     pub fn hashed(&self) -> HashedResult<'_> {
         HashedResult {
+            basis: &self.basis,
             input_hash: &self.input_hash,
             payouts: &self.payouts,
             period: &self.period,
@@ -59,6 +67,16 @@ impl EvalResult {
             totals: &self.totals,
         }
     }
+}
+
+/// One period of a result's history: its id and the `result_hash` of its effective run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Basis {
+    /// Period id.
+    pub period: String,
+    /// `result_hash` of the period's effective run.
+    pub result_hash: String,
 }
 
 /// Which plan, which version, and the hash of its bytes.
@@ -134,6 +152,7 @@ mod tests {
     fn sample() -> EvalResult {
         let d = |s: &str| s.parse::<Decimal>().unwrap();
         EvalResult {
+            basis: Vec::new(),
             engine: "payplan test".into(),
             input_hash: "sha256:00".into(),
             payouts: vec![Payout {

@@ -18,6 +18,7 @@ mod properties;
 mod readme;
 mod reference;
 mod script_api;
+mod series;
 mod service_resilience;
 mod store;
 mod support;

@@ -166,6 +166,7 @@ macro_rules! both {
 
 both! {
     recorded_runs_replay_to_match => replay_matches;
+    a_month_of_a_series_replays_and_its_history_is_verified => series_replays;
     a_plan_of_each_standard_policy_replays => each_policy_replays;
     a_changed_byte_is_named_by_verify => tampering_is_detected;
     a_deleted_run_breaks_the_chain => deletion_is_detected;
@@ -209,6 +210,56 @@ fn each_policy_replays(b: &Backend) {
         assert!(stdout(&out).starts_with("MATCH sha256:"), "policy {i}: {}{}", stdout(&out), stderr(&out));
     }
     assert!(verify(b).0);
+}
+
+/// Three months of a series recorded and closed in turn: March replays on the history it was
+/// computed from, is marked stale (and still replays) once January is adjusted, and a tampered
+/// January names every run computed from it.
+fn series_replays(b: &Backend) {
+    use crate::series::{MONTHS, month, plan};
+    let dir = tempfile::tempdir().unwrap();
+    let plan = plan(dir.path(), "half_up");
+    let mut r = crate::properties::Rng::new(7);
+    let mut january = String::new();
+    for (m, (id, ..)) in MONTHS.iter().enumerate() {
+        let text = month(&mut r, m, 6).to_string();
+        let file = crate::support::write(dir.path(), &format!("{id}.json"), &text);
+        january = if m == 0 { file.clone() } else { january };
+        let run = b.record(&plan, &file);
+        assert_eq!(b.stored(run).basis.len(), m, "the record names the history's runs");
+        let closed = b.payplan(&["period", "close", id, "--run", &run.to_string()]);
+        assert!(closed.status.success(), "{}", stderr(&closed));
+    }
+    let replay = |run: &str| stdout(&b.payplan(&["replay", run]));
+    assert!(replay("3").starts_with("MATCH"), "{}", replay("3"));
+
+    // A late refund in January: February and March are stale, and March still replays.
+    let late = std::fs::read_to_string(&january).unwrap().replacen(
+        "\"deals\":[",
+        "\"deals\":[{\"amount\":\"-900\",\"closed_on\":\"2026-01-30\",\"id\":\"late\",\"participant\":\"p00\"},",
+        1,
+    );
+    std::fs::write(&january, late).unwrap();
+    let adjusted = b.payplan(&["eval", "--plan", &plan, "--period", &january, "--adjust"]);
+    assert!(adjusted.status.success(), "{}", stderr(&adjusted));
+    let runs = stdout(&b.payplan(&["runs"]));
+    let stale: Vec<&str> = runs
+        .lines()
+        .skip(1)
+        .filter(|l| l.trim_end().ends_with("stale"))
+        .map(|l| l.split(' ').next().unwrap())
+        .collect();
+    assert_eq!(stale, ["2", "3"], "{runs}");
+    assert!(replay("3").starts_with("MATCH"), "{}", replay("3"));
+    assert!(verify(b).0);
+
+    // January's final result altered: verify names it and the runs computed from it.
+    b.tamper_blob(&b.stored(1).result_blob);
+    let (ok, text) = verify(b);
+    assert!(!ok);
+    for run in ["2", "3"] {
+        assert!(text.contains(&format!("run {run}: was computed from run 1, which does not verify")), "{text}");
+    }
 }
 
 fn tampering_is_detected(b: &Backend) {

@@ -12,6 +12,7 @@ use crate::error::Error;
 use crate::eval::CompiledPlan;
 use crate::halt::{Halt, StopOnDrop};
 use crate::input::parse_period;
+use crate::series;
 use crate::store::{Kind, PlanVersion, Request};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -246,7 +247,7 @@ pub async fn evaluate(
             return Ok(run_created(RunResponse { run: RunInfo::from(run.stored), result: run.result }, true));
         }
         let clock = Instant::now();
-        let (compiled, result) = match evaluated(state, &plan, &body, &halt) {
+        let (compiled, result, basis) = match evaluated(state, &plan, &body, &halt) {
             Err(_) if halt.is_due() => return Err(given_up(&plan)),
             evaluation => evaluation?,
         };
@@ -256,7 +257,8 @@ pub async fn evaluate(
         }
         // In the service's pool, as the period was read: a long result's JSON is written in parallel.
         let stored = state.pool.install(|| {
-            audit::record(state.store.as_ref(), &body, &compiled.plan, &result, &caller.name, kind, request)
+            let how = audit::Recording { caller: &caller.name, kind, request, basis };
+            audit::record(state.store.as_ref(), &body, &compiled.plan, &result, how)
         })?;
         state.metrics.evaluation(true, clock.elapsed().as_secs_f64());
         tracing::info!(run = stored.record.seq, period = %result.period, plan = %plan, "recorded");
@@ -286,7 +288,7 @@ pub async fn dry_run(
     let halt = stop.0.clone();
     blocking(&state, move |state| {
         let clock = Instant::now();
-        let (_, result) = evaluated(state, &plan, &body, &halt)?;
+        let (_, result, _) = evaluated(state, &plan, &body, &halt)?;
         state.metrics.evaluation(false, clock.elapsed().as_secs_f64());
         Ok(Json(result))
     })
@@ -297,13 +299,19 @@ pub async fn dry_run(
 const RELEASE_AFTER_BYTES: usize = 1 << 20;
 
 /// The plan version compiled, and the period in `body` evaluated against it.
-fn evaluated(state: &AppState, plan: &str, body: &[u8], halt: &Halt) -> crate::Result<(Arc<CompiledPlan>, EvalResult)> {
+fn evaluated(state: &AppState, plan: &str, body: &[u8], halt: &Halt) -> crate::Result<Evaluated> {
     let compiled = state.compiled(plan)?;
     let input = state
         .pool
         .install(|| parse_period(body))
         .map_err(|problems| Error::Input { file: "request body".into(), problems })?;
-    let result = compiled.evaluate_until(input, &state.pool, halt);
+    // A period of a series with an accumulating plan is paid against its closed history.
+    let history = if compiled.needs_history(&input.period) {
+        Some(series::read(state.store.as_ref(), &input.period)?)
+    } else {
+        None
+    };
+    let result = compiled.evaluate_series(input, history.as_ref(), &state.pool, halt).map(|(result, _)| result);
     // The service runs for months: what a failed or large evaluation freed goes back to the
     // kernel now, on every worker that may hold it (an idle worker would keep it). After a small
     // honest one there is little to hand back, and doing it halved the service's throughput.
@@ -311,8 +319,12 @@ fn evaluated(state: &AppState, plan: &str, body: &[u8], halt: &Halt) -> crate::R
         state.pool.broadcast(|_| crate::allocator::release_freed());
         crate::allocator::release_freed();
     }
-    Ok((compiled, result?))
+    let basis = history.map(|h| h.runs()).unwrap_or_default();
+    Ok((compiled, result?, basis))
 }
+
+/// A plan version, what it computed, and the history runs it was computed from.
+type Evaluated = (Arc<CompiledPlan>, EvalResult, Vec<crate::store::RunRef>);
 
 /// 201 with the run's location (and a mark when it answers a retry).
 fn run_created(body: RunResponse, replayed: bool) -> Response {

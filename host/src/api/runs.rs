@@ -26,11 +26,15 @@ pub struct RunInfo {
     pub record: Record,
     /// SHA-256 of the record's canonical JSON.
     pub record_hash: String,
+    /// Whether a period of its history was adjusted after it was computed (series.md): its
+    /// result no longer follows from the history's effective runs; replay still matches.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub stale: bool,
 }
 
 impl From<Stored> for RunInfo {
     fn from(stored: Stored) -> Self {
-        Self { record: stored.record, record_hash: stored.hash }
+        Self { record: stored.record, record_hash: stored.hash, stale: false }
     }
 }
 
@@ -138,7 +142,10 @@ pub async fn list(
     Params(query): Params<RunsQuery>,
 ) -> Result<Json<Vec<RunInfo>>, Problem> {
     blocking(&state, move |state| {
-        Ok(Json(state.store.runs(query.period.as_deref())?.into_iter().map(RunInfo::from).collect()))
+        let runs = state.store.runs(query.period.as_deref())?;
+        let stale = |s: &Stored| crate::audit::stale(state.store.as_ref(), &s.record);
+        let runs = runs.into_iter().map(|s| Ok(RunInfo { stale: stale(&s)?, ..RunInfo::from(s) }));
+        Ok(Json(runs.collect::<crate::Result<_>>()?))
     })
     .await
 }

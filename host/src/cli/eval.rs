@@ -5,9 +5,10 @@ use crate::{Context, Outcome, out};
 use clap::ValueEnum;
 use payplan::audit::{self, Delta};
 use payplan::eval::{CompiledPlan, to_json};
+use payplan::halt::Halt;
 use payplan::present::{csv, table};
 use payplan::store::Kind;
-use payplan::{input, plan};
+use payplan::{input, plan, series};
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
@@ -49,11 +50,19 @@ pub(crate) fn run(args: Args, context: &Context) -> anyhow::Result<Outcome> {
     let (bytes, input) = pool.install(|| input::read_period(&args.period))?;
     let compiled = CompiledPlan::new(plan::load(&args.plan)?)?;
     let names = input.period.participants.iter().map(|p| (p.id.clone(), p.name.clone().unwrap_or_default())).collect();
-    let result = compiled.evaluate(input, pool)?;
+    // A period of a series with an accumulating plan is paid against its closed history.
+    let history = match compiled.needs_history(&input.period) {
+        true => Some(series::read(context.store()?.as_ref(), &input.period)?),
+        false => None,
+    };
+    let (result, _) = compiled.evaluate_series(input, history.as_ref(), pool, &Halt::never())?;
+    let basis = history.map(|h| h.runs()).unwrap_or_default();
     if args.adjust {
         let store = context.store()?;
         let stored = pool.install(|| {
-            audit::record(store.as_ref(), &bytes, &compiled.plan, &result, &args.caller, Kind::Adjustment, None)
+            let how =
+                audit::Recording { basis: basis.clone(), ..audit::Recording::new(&args.caller, Kind::Adjustment) };
+            audit::record(store.as_ref(), &bytes, &compiled.plan, &result, how)
         })?;
         let final_run = stored.record.adjusts.expect("an adjustment names the run it adjusts");
         let before = audit::stored_run(store.as_ref(), final_run)?.result;
@@ -63,7 +72,8 @@ pub(crate) fn run(args: Args, context: &Context) -> anyhow::Result<Outcome> {
     if args.record {
         let store = context.store()?;
         let stored = pool.install(|| {
-            audit::record(store.as_ref(), &bytes, &compiled.plan, &result, &args.caller, Kind::Run, None)
+            let how = audit::Recording { basis, ..audit::Recording::new(&args.caller, Kind::Run) };
+            audit::record(store.as_ref(), &bytes, &compiled.plan, &result, how)
         })?;
         eprintln!("recorded run {} ({})", stored.record.seq, stored.hash);
     }

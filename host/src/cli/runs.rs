@@ -11,8 +11,10 @@ pub(crate) struct Args {
 
 pub(crate) fn run(args: Args, context: &Context) -> anyhow::Result<Outcome> {
     let store = context.store()?;
-    let mut rows = vec![["run", "period", "kind", "plan", "result", "caller", "recorded"].map(String::from)];
+    let mut rows = vec![["run", "period", "kind", "plan", "result", "caller", "recorded", "stale"].map(String::from)];
     for s in store.runs(args.period.as_deref())? {
+        // A period of its history adjusted since: the run no longer follows from it.
+        let stale = if payplan::audit::stale(store.as_ref(), &s.record)? { "stale" } else { "" };
         let r = s.record;
         let kind = match r.adjusts {
             Some(of) => format!("adjusts {of}"),
@@ -20,7 +22,7 @@ pub(crate) fn run(args: Args, context: &Context) -> anyhow::Result<Outcome> {
             None => "run".into(),
         };
         let plan = format!("{} v{}", r.plan.id, r.plan.version);
-        rows.push([r.seq.to_string(), r.period, kind, plan, r.result_hash, r.caller, r.recorded_at]);
+        rows.push([r.seq.to_string(), r.period, kind, plan, r.result_hash, r.caller, r.recorded_at, stale.into()]);
     }
     out(&payplan::present::table::columns(&rows))
 }

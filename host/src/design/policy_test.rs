@@ -181,7 +181,14 @@ fn spec(
 ) -> Result<PolicySpec> {
     let text =
         std::fs::read_to_string(&file).map_err(|e| r.error(at, format!("cannot read {}: {e}", file.display())))?;
-    Ok(PolicySpec { id, source: Source::Script { file, text }, params, cap: None, at: Default::default() })
+    Ok(PolicySpec {
+        id,
+        source: Source::Script { file, text },
+        params,
+        cap: None,
+        accumulate: None,
+        at: Default::default(),
+    })
 }
 
 impl Case {

@@ -8,9 +8,9 @@ use rust_decimal::Decimal;
 
 /// Holds each positive line of a settled output to `cap` (rounded to the minor unit like the
 /// lines); the excess is forfeit, and the explanation says so. Negative lines are not capped.
-pub(super) fn each_line(env: &Env, cap: Decimal, output: &mut Output) {
+pub(super) fn each_line<'a>(env: &Env, cap: Decimal, lines: impl Iterator<Item = &'a mut Line>) {
     let cap = env.round(cap);
-    for line in output.lines.iter_mut().filter(|l| l.amount > cap) {
+    for line in lines.filter(|l| l.amount > cap) {
         line.explain.push(format!("capped at {cap} (was {})", line.amount));
         line.amount = cap;
     }

@@ -21,7 +21,10 @@ pub(super) fn write(out: &mut (impl Write + Send), result: &EvalResult, form: Fo
     let pretty = form == Form::Pretty;
     out.write_all(b"{")?;
     let mut object = Object { out: &mut *out, form, first: true };
-    // Keys in sorted order, as the result's fields are declared.
+    // Keys in sorted order, as the result's fields are declared; an empty basis is left out.
+    if !result.basis.is_empty() {
+        object.value("basis", &result.basis)?;
+    }
     if pretty {
         object.value("engine", &result.engine)?;
     }
@@ -122,6 +125,13 @@ mod tests {
     fn result(payouts: usize, scores: usize) -> EvalResult {
         let who = |i: usize| format!("p{i:06}");
         EvalResult {
+            // A history for some: the field is left out when empty.
+            basis: (0..payouts % 3)
+                .map(|i| payplan_sdk::result::Basis {
+                    period: format!("2026-0{}", i + 1),
+                    result_hash: "sha256:h".into(),
+                })
+                .collect(),
             engine: "payplan test".into(),
             input_hash: "sha256:in".into(),
             payouts: (0..payouts)

@@ -9,7 +9,7 @@
 use crate::chunked::write_in_chunks;
 use chrono::{Datelike, NaiveDate};
 use payplan_sdk::exact::{normalize as normal, parse_decimal};
-use payplan_sdk::period::{Attributes, Deal, Metric, Participant, Period, Share, Team};
+use payplan_sdk::period::{Attributes, Deal, Metric, Participant, Period, Series, Share, Team};
 use rust_decimal::Decimal;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -30,6 +30,8 @@ enum Val<'a> {
     Metrics(&'a BTreeMap<String, Metric>),
     /// Splits or overlay, already sorted by participant.
     Shares(&'a [Share]),
+    /// The period's series.
+    Series(&'a Series),
     /// Written by the caller (the period's lists and header).
     Nested,
 }
@@ -50,10 +52,11 @@ fn write_period(w: &mut (impl Write + Send), period: &Period) -> io::Result<()> 
         "deals" => write_list(w, &period.deals, deal),
         "participants" => write_list(w, &period.participants, participant),
         "period" => {
-            let known: Known<4> = [
+            let known: Known<5> = [
                 ("currency", Some(Val::Str(&info.currency))),
                 ("end", Some(Val::Date(info.end))),
                 ("id", Some(Val::Str(&info.id))),
+                ("series", info.series.as_ref().map(Val::Series)),
                 ("start", Some(Val::Date(info.start))),
             ];
             write_record(w, &known, &info.attributes, unreachable_nested)
@@ -194,6 +197,13 @@ fn write_val(w: &mut impl Write, val: Val) -> io::Result<()> {
         Val::Int(n) => w.write_all(itoa::Buffer::new().format(n).as_bytes()),
         Val::Date(d) => write_date(w, d),
         Val::Metrics(m) => write_object(w, m, |w, value| write_val(w, Val::Dec(value.0))),
+        Val::Series(series) => {
+            w.write_all(b"{\"id\":")?;
+            write_val(w, Val::Str(&series.id))?;
+            w.write_all(b",\"start\":")?;
+            write_date(w, series.start)?;
+            w.write_all(b"}")
+        }
         Val::Shares(list) => {
             for (i, s) in list.iter().enumerate() {
                 w.write_all(if i == 0 { b"[{\"participant\":" } else { b",{\"participant\":" })?;

@@ -228,6 +228,7 @@ record!(
         start: Loose<NaiveDate>,
         end: Loose<NaiveDate>,
         currency: Loose<String>,
+        series: serde_json::Value,
     }
 );
 

@@ -7,7 +7,7 @@ use super::raw::{self, Loose};
 use crate::error::InputProblem;
 use crate::money::Currency;
 use chrono::NaiveDate;
-use payplan_sdk::period::{Deal, Metric, Participant, Period, PeriodInfo, Team};
+use payplan_sdk::period::{Deal, Metric, Participant, Period, PeriodInfo, Series, Team};
 use rust_decimal::Decimal;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::collections::BTreeMap;
@@ -230,6 +230,7 @@ pub(super) struct Header {
     pub(super) end: Option<NaiveDate>,
     code: Option<String>,
     pub(super) currency: Option<Currency>,
+    series: Option<Series>,
     attributes: raw::Attributes,
 }
 
@@ -255,7 +256,38 @@ pub(super) fn header(p: &mut Problems, header: Option<raw::Header>) -> Header {
         }
         found
     });
-    Header { id, start, end, code, currency, attributes: header.attributes }
+    let series = header.series.filter(|v| !v.is_null()).and_then(|v| series(p, v, start));
+    Header { id, start, end, code, currency, series, attributes: header.attributes }
+}
+
+/// `period.series`: `{id, start}`, the series starting on or before the period.
+fn series(p: &mut Problems, value: serde_json::Value, period_start: Option<NaiveDate>) -> Option<Series> {
+    let serde_json::Value::Object(map) = value else {
+        p.push("period.series".into(), "expected an object with id and start");
+        return None;
+    };
+    for key in ["id", "start"].into_iter().filter(|k| !map.contains_key(*k)) {
+        p.push(format!("period.series.{key}"), "is required");
+    }
+    let (mut id, mut start) = (None, None);
+    for (key, v) in map {
+        match (key.as_str(), v) {
+            ("id", serde_json::Value::String(s)) if !s.is_empty() => id = Some(s),
+            ("id", other) => p.push("period.series.id".into(), format!("expected a non-empty string, found {other}")),
+            ("start", serde_json::Value::String(s)) => match <NaiveDate as raw::Expect>::from_text(&s) {
+                Ok(day) => start = Some(day),
+                Err(why) => p.push("period.series.start".into(), why),
+            },
+            ("start", other) => p.push("period.series.start".into(), format!("expected a date, found {other}")),
+            (other, _) => p.push(format!("period.series.{other}"), "unknown field: a series has id and start"),
+        }
+    }
+    if let (Some(s), Some(first)) = (start, period_start)
+        && s > first
+    {
+        p.push("period.series.start".into(), format!("{s} is after the period's start {first}"));
+    }
+    Some(Series { id: id?, start: start? })
 }
 
 /// `teams[i]`, checked.
@@ -447,6 +479,7 @@ pub(super) fn period(
         start: head.start.expect(complete),
         end: head.end.expect(complete),
         currency: head.code.expect(complete),
+        series: head.series,
         attributes: head.attributes,
     };
     teams.sort_unstable_by(|a, b| a.id.cmp(&b.id));

@@ -1,0 +1,156 @@
+//! series.md end to end through the binary: months recorded and closed in turn, a quarterly
+//! commission paid to date, history read from the store, replay over the recorded basis.
+
+use crate::properties::Rng;
+use crate::support::{payplan, repo, stderr, stdout, write};
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+pub(crate) const MONTHS: [(&str, &str, &str); 3] = [
+    ("2026-01", "2026-01-01", "2026-01-31"),
+    ("2026-02", "2026-02-01", "2026-02-28"),
+    ("2026-03", "2026-03-01", "2026-03-31"),
+];
+
+/// Month `m` of a random series: the same people (one leaves after February), random deals
+/// with refunds, ids unique across the months.
+pub(crate) fn month(r: &mut Rng, m: usize, people: usize) -> Value {
+    let (id, start, end) = MONTHS[m];
+    let participants: Vec<Value> = (0..people)
+        .filter(|&i| !(m == 2 && i == people - 1))
+        .map(|i| {
+            let target = ["1000", "2000", "3000"][(i + m) % 3];
+            json!({"id": format!("p{i:02}"), "target": target})
+        })
+        .collect();
+    let deals: Vec<Value> = (0..r.below(people * 3 + 1))
+        .map(|k| {
+            let amount = format!("{}.{:02}", r.below(1500) as i64 - 200, r.below(100));
+            let who = r.below(participants.len());
+            json!({"id": format!("d{m}{k:03}"), "participant": participants[who]["id"], "amount": amount,
+                   "closed_on": format!("{}{:02}", &start[..8], 1 + r.below(28))})
+        })
+        .collect();
+    json!({"period": {"id": id, "start": start, "end": end, "currency": "CNY",
+                      "series": {"id": "FY2026", "start": "2026-01-01"}},
+           "participants": participants, "deals": deals})
+}
+
+pub(crate) fn plan(dir: &Path, rounding: &str) -> String {
+    let script = repo().join("policies/tiered_commission.rhai");
+    let text = format!(
+        "id = \"q\"\nversion = \"1\"\ncurrency = \"CNY\"\nrounding = \"{rounding}\"\n\
+         [[policy]]\nid = \"commission\"\nscript = {:?}\naccumulate = \"quarter\"\n[policy.params]\nmethod = \"marginal\"\n\
+         tiers = [ {{ at = 0.5, rate = 0.0333 }}, {{ at = 1.0, rate = 0.051 }} ]\n",
+        script.to_string_lossy()
+    );
+    write(dir, "plan.toml", &text)
+}
+
+fn lines(result: &Value) -> BTreeMap<String, Decimal> {
+    let mut out = BTreeMap::new();
+    for p in result["payouts"].as_array().unwrap() {
+        *out.entry(p["participant"].as_str().unwrap().to_owned()).or_default() +=
+            p["amount"].as_str().unwrap().parse::<Decimal>().unwrap();
+    }
+    out
+}
+
+/// The three months as one period of the quarter, without a series: the cumulative evaluation.
+fn quarter(months: &[Value]) -> Value {
+    let mut targets: BTreeMap<String, Decimal> = BTreeMap::new();
+    for m in months {
+        for p in m["participants"].as_array().unwrap() {
+            *targets.entry(p["id"].as_str().unwrap().to_owned()).or_default() +=
+                p["target"].as_str().unwrap().parse::<Decimal>().unwrap();
+        }
+    }
+    let participants: Vec<Value> = targets.iter().map(|(id, t)| json!({"id": id, "target": t.to_string()})).collect();
+    let deals: Vec<Value> = months.iter().flat_map(|m| m["deals"].as_array().unwrap().clone()).collect();
+    json!({"period": {"id": "2026-Q1", "start": "2026-01-01", "end": "2026-03-31", "currency": "CNY"},
+           "participants": participants, "deals": deals})
+}
+
+#[test]
+fn months_paid_to_date_add_up_to_the_quarter_evaluated_at_once() {
+    for seed in 0..6 {
+        let mut r = Rng::new(seed);
+        let dir = tempfile::tempdir().unwrap();
+        let rounding = if seed % 2 == 0 { "half_up" } else { "half_even" };
+        let plan = plan(dir.path(), rounding);
+        let store = dir.path().join("s.db").to_string_lossy().into_owned();
+        let months: Vec<Value> = (0..3).map(|m| month(&mut r, m, 6)).collect();
+        let mut paid: BTreeMap<String, Decimal> = BTreeMap::new();
+        for (m, period) in months.iter().enumerate() {
+            let file = write(dir.path(), &format!("{}.json", MONTHS[m].0), &period.to_string());
+            let out = payplan(&["--store", &store, "eval", "--plan", &plan, "--period", &file, "--record"]);
+            assert!(out.status.success(), "seed {seed} month {m}: {}", stderr(&out));
+            let result: Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert_eq!(result["basis"].as_array().map_or(0, Vec::len), m, "one basis entry per month before");
+            for (who, amount) in lines(&result) {
+                *paid.entry(who).or_default() += amount;
+            }
+            let closed = payplan(&["--store", &store, "period", "close", MONTHS[m].0, "--run", &(m + 1).to_string()]);
+            assert!(closed.status.success(), "{}", stderr(&closed));
+        }
+        let file = write(dir.path(), "q.json", &quarter(&months).to_string());
+        let out = payplan(&["eval", "--plan", &plan, "--period", &file]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let at_once = lines(&serde_json::from_slice(&out.stdout).unwrap());
+        paid.retain(|_, amount| !amount.is_zero());
+        assert_eq!(paid, at_once, "seed {seed}");
+        // March replays from the store alone, on the history it recorded.
+        let replay = payplan(&["--store", &store, "replay", "3"]);
+        assert!(stdout(&replay).starts_with("MATCH"), "{}{}", stdout(&replay), stderr(&replay));
+    }
+}
+
+#[test]
+fn a_history_that_does_not_cover_the_series_is_an_input_error_naming_the_dates() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = plan(dir.path(), "half_up");
+    let store = dir.path().join("s.db").to_string_lossy().into_owned();
+    let mut r = Rng::new(3);
+    let months: Vec<Value> = (0..3).map(|m| month(&mut r, m, 4)).collect();
+    let file = |m: usize, period: &Value| write(dir.path(), &format!("m{m}.json"), &period.to_string());
+    let eval = |path: &str, record: bool| {
+        let mut args = vec!["--store", store.as_str(), "eval", "--plan", plan.as_str(), "--period", path];
+        if record {
+            args.push("--record");
+        }
+        payplan(&args)
+    };
+    let refused = |out: std::process::Output, why: &str| {
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(stderr(&out).contains(why), "{why:?} missing from {}", stderr(&out));
+    };
+    let feb = file(1, &months[1]);
+    refused(eval(&feb, false), "period.series: 2026-01-01 is in no closed period of series FY2026");
+    let jan = file(0, &months[0]);
+    assert!(eval(&jan, true).status.success());
+    refused(eval(&feb, true), "period 2026-01 of series FY2026 is not closed: close 2026-01 first");
+    assert!(payplan(&["--store", &store, "period", "close", "2026-01", "--run", "1"]).status.success());
+    let mar = file(2, &months[2]);
+    refused(eval(&mar, false), "2026-02-01 is in no closed period of series FY2026");
+    // A deal id January used already; a series that starts on another day.
+    let mut again = months[1].clone();
+    again["deals"] =
+        json!([{"id": months[0]["deals"][0]["id"], "participant": "p00", "amount": "1", "closed_on": "2026-02-02"}]);
+    refused(eval(&file(3, &again), false), "is also in period 2026-01 of the series");
+    let mut moved = months[1].clone();
+    moved["period"]["series"]["start"] = json!("2025-12-01");
+    refused(
+        eval(&file(4, &moved), false),
+        "series FY2026 starts on 2025-12-01 in period 2026-02 and on 2026-01-01 in period 2026-01",
+    );
+    // February is fine now, and a plan that does not accumulate reads no history at all.
+    let out = eval(&feb, false);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let plain = std::fs::read_to_string(&plan).unwrap().replace("accumulate = \"quarter\"\n", "");
+    let plain = write(dir.path(), "plain.toml", &plain);
+    let out = payplan(&["eval", "--plan", &plain, "--period", &mar]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stdout(&out).contains("basis"));
+}
