@@ -76,7 +76,8 @@ impl CompiledPlan {
     /// Whether evaluating `period` reads its series' history: it has a series, and the plan
     /// accumulates (series.md: otherwise the history is not read and the basis is empty).
     pub fn needs_history(&self, period: &payplan_sdk::period::Period) -> bool {
-        period.period.series.is_some() && self.plan.policies.iter().any(|p| p.accumulate.is_some())
+        period.period.series.is_some()
+            && (self.plan.series_cap.is_some() || self.plan.policies.iter().any(|p| p.accumulate.is_some()))
     }
 
     /// [`evaluate_until`](Self::evaluate_until), also saying how long each step took (for the
@@ -167,8 +168,8 @@ impl CompiledPlan {
         }
         // Every policy has run and let go of its environment: the outputs are ours to move.
         let mut outputs = Arc::try_unwrap(earlier).unwrap_or_else(|shared| (*shared).clone());
-        if let Some(cap) = plan.period_cap {
-            let capped = caps::period(&facts, plan.rounding, cap, &outputs);
+        if plan.period_cap.is_some() || plan.series_cap.is_some() {
+            let capped = caps::plan_caps(plan, &facts, history.unwrap_or(&empty), &outputs);
             outputs.push(capped);
         }
         let basis = history.map(History::basis).unwrap_or_default();

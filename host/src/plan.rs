@@ -38,6 +38,8 @@ pub struct Plan {
     /// `[caps] period`: the most a participant's plan-policy lines may total in a period
     /// (series.md, "Caps").
     pub period_cap: Option<Decimal>,
+    /// `[caps] series`: the most a participant may be paid over the series to date.
+    pub series_cap: Option<Decimal>,
     /// `sha256:<hex>` over the plan text and every policy file's bytes.
     pub hash: String,
     /// The plan file.
@@ -74,12 +76,14 @@ pub struct Positions {
 
 /// The pseudo-policy of the lines the plan's own caps emit; they sort after the plan's policies.
 pub const CAPS: &str = "caps";
+/// The pseudo-policy of draw lines (series.md, "Draws"); they sort after the caps.
+pub const DRAWS: &str = "draws";
 
 impl Plan {
     /// What can emit lines, in payout order: the plan's policies, then [`CAPS`] when the plan
-    /// caps a period.
+    /// caps a period or the series.
     pub fn line_policies(&self) -> Vec<String> {
-        let caps = self.period_cap.map(|_| CAPS.to_owned());
+        let caps = self.period_cap.or(self.series_cap).map(|_| CAPS.to_owned());
         self.policies.iter().map(|p| p.id.clone()).chain(caps).collect()
     }
 }
@@ -179,7 +183,7 @@ pub fn parse(file: &Path, text: &str, read: impl Fn(&Path) -> Result<Vec<u8>, St
             serde_json::from_value(json).map_err(|e| reader.error(item.span(), format!("limits: {e}")))?
         }
     };
-    let period_cap = caps(&reader, top)?;
+    let (period_cap, series_cap) = caps(&reader, top)?;
     let entries = match top.get("policy") {
         Some(Item::ArrayOfTables(list)) => list.iter().collect::<Vec<_>>(),
         Some(other) => {
@@ -203,6 +207,7 @@ pub fn parse(file: &Path, text: &str, read: impl Fn(&Path) -> Result<Vec<u8>, St
         limits,
         policies,
         period_cap,
+        series_cap,
         hash: crate::hash::hex_digest(hasher),
         file: file.into(),
         text: text.into(),
@@ -220,7 +225,7 @@ impl Reader<'_> {
     ) -> Result<PolicySpec> {
         self.known_keys(entry, &["id", "script", "plugin", "params", "cap", "accumulate"])?;
         let id = self.string(entry, "id", None)?;
-        let reserved = [CAPS, "clawback", "draws"].contains(&id.as_str());
+        let reserved = [CAPS, "clawback", DRAWS].contains(&id.as_str());
         if id.is_empty() || reserved || earlier.iter().any(|p| p.id == id) {
             let why = if id.is_empty() {
                 "a policy id must not be empty".into()
@@ -291,18 +296,12 @@ impl Reader<'_> {
     }
 }
 
-/// `[caps]`: `period`. A `series` cap needs the periods before this one (series.md), which the
-/// engine does not read yet: it is refused rather than ignored.
-fn caps(reader: &Reader, top: &Table) -> Result<Option<Decimal>> {
-    let Some(item) = top.get("caps") else { return Ok(None) };
+/// `[caps]`: `period` and `series`, each an amount.
+fn caps(reader: &Reader, top: &Table) -> Result<(Option<Decimal>, Option<Decimal>)> {
+    let Some(item) = top.get("caps") else { return Ok((None, None)) };
     let Some(caps) = item.as_table() else { return Err(reader.error(item.span(), "`caps` must be a table ([caps])")) };
-    if let Some(series) = caps.get("series") {
-        return Err(
-            reader.error(series.span(), "a `series` cap needs the series' history, which payplan does not read yet")
-        );
-    }
-    reader.known_keys(caps, &["period"])?;
-    reader.amount(caps, "period")
+    reader.known_keys(caps, &["period", "series"])?;
+    Ok((reader.amount(caps, "period")?, reader.amount(caps, "series")?))
 }
 
 /// Each part of the plan's identity, length-prefixed so that no two different plans hash alike.
@@ -385,7 +384,7 @@ big = 12345678901234567890.123456789
     }
 
     #[test]
-    fn caps_are_amounts_and_a_series_cap_is_refused() {
+    fn caps_are_amounts() {
         let p = plan(&GOOD.replace("script = \"c.rhai\"", "script = \"c.rhai\"\ncap = \"100.50\"")).unwrap();
         assert_eq!(p.policies[0].cap, Some("100.5".parse().unwrap()));
         assert_eq!(p.period_cap, None);
@@ -395,8 +394,10 @@ big = 12345678901234567890.123456789
         assert_eq!(p.line_policies(), ["commission", "caps"]);
         let err = plan(&GOOD.replace("script = \"c.rhai\"", "script = \"c.rhai\"\ncap = -1")).unwrap_err();
         assert_eq!(err.to_string(), "plan.toml: 8:7: `cap` must be an amount >= 0");
-        let err = plan(&GOOD.replace("[[policy]]", "[caps]\nseries = 400000\n[[policy]]")).unwrap_err();
-        assert!(err.to_string().starts_with("plan.toml: 6:10: a `series` cap needs the series' history"), "{err}");
+        let p = plan(&GOOD.replace("[[policy]]", "[caps]\nseries = 400000\n[[policy]]")).unwrap();
+        assert_eq!(p.series_cap, Some(Decimal::from(400000)));
+        let err = plan(&GOOD.replace("[[policy]]", "[caps]\nyear = 1\n[[policy]]")).unwrap_err();
+        assert!(err.to_string().contains("unknown key `year` (expected one of period, series)"), "{err}");
         let err = plan(&GOOD.replace("id = \"commission\"", "id = \"caps\"")).unwrap_err();
         assert!(err.to_string().contains("policy id \"caps\" is reserved"), "{err}");
     }

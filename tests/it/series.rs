@@ -154,3 +154,37 @@ fn a_history_that_does_not_cover_the_series_is_an_input_error_naming_the_dates()
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(!stdout(&out).contains("basis"));
 }
+
+#[test]
+fn a_series_cap_takes_back_what_the_series_paid_over_it_and_no_more_than_this_month() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "flat.rhai", "fn participant(ctx, p) { ctx.pay(p, \"flat\", p.metric(\"pay\")); }");
+    let plan = write(
+        dir.path(),
+        "plan.toml",
+        "id = \"c\"\nversion = \"1\"\ncurrency = \"CNY\"\n[caps]\nperiod = 120\nseries = 250\n\
+         [[policy]]\nid = \"flat\"\nscript = \"flat.rhai\"\n",
+    );
+    let store = dir.path().join("s.db").to_string_lossy().into_owned();
+    // a: 100 a month, over the series cap in March by 50. b: 150 in January (30 over the
+    // period cap), 200 in February, 10 in March: the series cap takes back at most March's 10.
+    let pay = [[("a", "100"), ("b", "150")], [("a", "100"), ("b", "200")], [("a", "100"), ("b", "10")]];
+    let mut results = Vec::new();
+    for (m, (id, start, end)) in MONTHS.iter().enumerate() {
+        let participants: Vec<Value> =
+            pay[m].iter().map(|(who, amount)| json!({"id": who, "metrics": {"pay": amount}})).collect();
+        let period = json!({"period": {"id": id, "start": start, "end": end, "currency": "CNY",
+                                       "series": {"id": "FY2026", "start": "2026-01-01"}},
+                            "participants": participants});
+        let file = write(dir.path(), &format!("{id}.json"), &period.to_string());
+        let out = payplan(&["--store", &store, "eval", "--plan", &plan, "--period", &file, "--record"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        results.push(crate::support::rows(&serde_json::from_slice(&out.stdout).unwrap()));
+        assert!(payplan(&["--store", &store, "period", "close", id, "--run", &(m + 1).to_string()]).status.success());
+    }
+    assert_eq!(results[0], ["a flat flat 100.00", "b flat flat 150.00", "b caps cap:period -30.00"]);
+    // b: 120 before + 120 (after the period cap) = 240, under 250.
+    assert_eq!(results[1], ["a flat flat 100.00", "b flat flat 200.00", "b caps cap:period -80.00"]);
+    // a: 200 + 100 = 300 → −50. b: 240 + 10 = 250, exactly at the cap: no line.
+    assert_eq!(results[2], ["a flat flat 100.00", "a caps cap:series -50.00", "b flat flat 10.00"]);
+}

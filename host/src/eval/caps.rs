@@ -2,9 +2,11 @@
 //! plan's `[caps] period` on a participant's total, paid back as one line of policy `caps`.
 
 use crate::facts::Facts;
-use crate::money::Rounding;
+use crate::plan::{CAPS, DRAWS, Plan};
 use crate::runtime::{Env, Line, Output};
+use crate::series::History;
 use rust_decimal::Decimal;
+use std::collections::HashMap;
 
 /// Holds each positive line of a settled output to `cap` (rounded to the minor unit like the
 /// lines); the excess is forfeit, and the explanation says so. Negative lines are not capped.
@@ -16,24 +18,44 @@ pub(super) fn each_line<'a>(env: &Env, cap: Decimal, lines: impl Iterator<Item =
     }
 }
 
-/// The `cap:period` lines: for each participant whose plan-policy lines total more than `cap`,
-/// `−(total − cap)`, in participant order.
-pub(super) fn period(facts: &Facts, rounding: Rounding, cap: Decimal, outputs: &[Output]) -> Output {
-    let cap = rounding.round(cap, facts.currency.places());
+/// The plan's own caps, as lines of policy `caps`: `cap:period` holds a participant's total of
+/// the plan's lines in this period to `[caps] period` (`−(total − cap)`); `cap:series` holds
+/// what the series has paid them to date (every non-draw line of the history, plus this period's
+/// total after the period cap) to `[caps] series`, taking back at most this period's total.
+pub(super) fn plan_caps(plan: &Plan, facts: &Facts, history: &History, outputs: &[Output]) -> Output {
+    let round = |x: Decimal| plan.rounding.round(x, facts.currency.places());
     let mut totals = vec![Decimal::ZERO; facts.participants.len()];
     for line in outputs.iter().flat_map(|o| &o.lines) {
-        // Settled lines are rounded amounts; their sums were checked by no one yet, so saturate
-        // here and let assembling name an overflow.
+        // Settled lines are rounded amounts; assembling names a sum that overflows.
         totals[line.who] = totals[line.who].saturating_add(line.amount);
     }
-    let mut out = Output::new(crate::plan::CAPS);
-    for (who, total) in totals.into_iter().enumerate().filter(|(_, t)| *t > cap) {
-        out.lines.push(Line {
-            who,
-            component: "cap:period".into(),
-            amount: cap - total,
-            explain: vec![format!("plan lines total {total}; period cap {cap}: {}", cap - total)],
-        });
+    let mut out = Output::new(CAPS);
+    if let Some(cap) = plan.period_cap.map(round) {
+        for (who, total) in totals.iter_mut().enumerate().filter(|(_, t)| **t > cap) {
+            let amount = cap - *total;
+            let explain = vec![format!("plan lines total {total}; period cap {cap}: {amount}")];
+            out.lines.push(Line { who, component: "cap:period".into(), amount, explain });
+            *total = cap;
+        }
+    }
+    if let Some(cap) = plan.series_cap.map(round) {
+        let mut before: HashMap<&str, Decimal> = HashMap::new();
+        for line in history.periods.iter().flat_map(|p| &p.result.payouts).filter(|l| l.policy != DRAWS) {
+            let sum = before.entry(line.participant.as_str()).or_default();
+            *sum = sum.saturating_add(line.amount);
+        }
+        for (who, total) in totals.into_iter().enumerate() {
+            let paid = before.get(facts.participants[who].id.as_str()).copied().unwrap_or_default();
+            let excess = paid.saturating_add(total) - cap;
+            let amount = -excess.min(total.max(Decimal::ZERO));
+            if excess > Decimal::ZERO && !amount.is_zero() {
+                let explain = vec![format!(
+                    "paid before {paid}, this period {total}: to date {}; series cap {cap}: {amount}",
+                    paid.saturating_add(total)
+                )];
+                out.lines.push(Line { who, component: "cap:series".into(), amount, explain });
+            }
+        }
     }
     out
 }
