@@ -3,6 +3,7 @@
 
 mod accumulate;
 mod caps;
+mod draws;
 mod json;
 
 use crate::error::{Error, InputProblem, Result};
@@ -76,8 +77,12 @@ impl CompiledPlan {
     /// Whether evaluating `period` reads its series' history: it has a series, and the plan
     /// accumulates (series.md: otherwise the history is not read and the basis is empty).
     pub fn needs_history(&self, period: &payplan_sdk::period::Period) -> bool {
+        let plan = &self.plan;
         period.period.series.is_some()
-            && (self.plan.series_cap.is_some() || self.plan.policies.iter().any(|p| p.accumulate.is_some()))
+            && (plan.series_cap.is_some()
+                || plan.recovery_rate.is_some()
+                || period.participants.iter().any(|p| p.draw.is_some())
+                || plan.policies.iter().any(|p| p.accumulate.is_some()))
     }
 
     /// [`evaluate_until`](Self::evaluate_until), also saying how long each step took (for the
@@ -172,8 +177,13 @@ impl CompiledPlan {
             let capped = caps::plan_caps(plan, &facts, history.unwrap_or(&empty), &outputs);
             outputs.push(capped);
         }
+        let drawn = draws::draws(plan, &facts, history.unwrap_or(&empty), &outputs);
+        if !drawn.output.lines.is_empty() {
+            outputs.push(drawn.output);
+        }
         let basis = history.map(History::basis).unwrap_or_default();
-        let result = pool.install(|| assemble(plan, &facts, &self.policies, outputs, absent, basis))?;
+        let found = Found { basis, balances: drawn.balances };
+        let result = pool.install(|| assemble(plan, &facts, &self.policies, outputs, absent, found))?;
         timings.assemble = lap();
         Ok((result, timings))
     }
@@ -213,6 +223,12 @@ fn settle(env: &Env, policy: &dyn Policy, mut output: Output) -> Result<Output> 
     Ok(output)
 }
 
+/// What the series gave the result besides its lines: the history's runs and draw balances.
+struct Found {
+    basis: Vec<payplan_sdk::result::Basis>,
+    balances: std::collections::BTreeMap<String, Money>,
+}
+
 /// Orders, totals and hashes the settled outputs into the result. `absent` are lines of
 /// accumulating policies (by plan index) for people of the window who are not in this period;
 /// they take their place among the period's participants by id. A total that overflows a decimal
@@ -223,7 +239,7 @@ fn assemble(
     compiled: &[Box<dyn Policy>],
     outputs: Vec<Output>,
     absent: Vec<(String, usize, Line)>,
-    basis: Vec<payplan_sdk::result::Basis>,
+    found: Found,
 ) -> Result<EvalResult> {
     let places = facts.currency.places();
     // Everyone paid, by id: the period's participants (already in id order), and the absent.
@@ -296,7 +312,8 @@ fn assemble(
             .collect(),
     };
     let mut result = EvalResult {
-        basis,
+        balances: found.balances,
+        basis: found.basis,
         engine: ENGINE.into(),
         input_hash: facts.input_hash.clone(),
         payouts,

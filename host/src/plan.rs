@@ -40,6 +40,9 @@ pub struct Plan {
     pub period_cap: Option<Decimal>,
     /// `[caps] series`: the most a participant may be paid over the series to date.
     pub series_cap: Option<Decimal>,
+    /// `[draws] recovery_rate` (series.md, "Draws"): the share of what a participant earns over
+    /// their draw that recovers their balance; `Some` when the plan has `[draws]` (1 by default).
+    pub recovery_rate: Option<Decimal>,
     /// `sha256:<hex>` over the plan text and every policy file's bytes.
     pub hash: String,
     /// The plan file.
@@ -80,11 +83,11 @@ pub const CAPS: &str = "caps";
 pub const DRAWS: &str = "draws";
 
 impl Plan {
-    /// What can emit lines, in payout order: the plan's policies, then [`CAPS`] when the plan
-    /// caps a period or the series.
-    pub fn line_policies(&self) -> Vec<String> {
-        let caps = self.period_cap.or(self.series_cap).map(|_| CAPS.to_owned());
-        self.policies.iter().map(|p| p.id.clone()).chain(caps).collect()
+    /// The policies of `result`'s lines, in payout order: the plan's, then the plan's own
+    /// ([`CAPS`], [`DRAWS`]) that paid a line.
+    pub fn line_policies(&self, result: &payplan_sdk::result::EvalResult) -> Vec<String> {
+        let own = [CAPS, DRAWS].into_iter().filter(|own| result.payouts.iter().any(|l| l.policy == *own));
+        self.policies.iter().map(|p| p.id.clone()).chain(own.map(str::to_owned)).collect()
     }
 }
 
@@ -159,7 +162,7 @@ pub fn parse(file: &Path, text: &str, read: impl Fn(&Path) -> Result<Vec<u8>, St
     let reader = Reader { file, text };
     let doc = Document::parse(text).map_err(|e| reader.error(e.span(), e.message().trim_end()))?;
     let top = doc.as_table();
-    reader.known_keys(top, &["id", "version", "currency", "rounding", "limits", "caps", "policy"])?;
+    reader.known_keys(top, &["id", "version", "currency", "rounding", "limits", "caps", "draws", "policy"])?;
     let id = reader.string(top, "id", None)?;
     let version = match top.get("version") {
         Some(Item::Value(Value::Integer(n))) => n.value().to_string(),
@@ -184,6 +187,7 @@ pub fn parse(file: &Path, text: &str, read: impl Fn(&Path) -> Result<Vec<u8>, St
         }
     };
     let (period_cap, series_cap) = caps(&reader, top)?;
+    let recovery_rate = draws(&reader, top)?;
     let entries = match top.get("policy") {
         Some(Item::ArrayOfTables(list)) => list.iter().collect::<Vec<_>>(),
         Some(other) => {
@@ -208,6 +212,7 @@ pub fn parse(file: &Path, text: &str, read: impl Fn(&Path) -> Result<Vec<u8>, St
         policies,
         period_cap,
         series_cap,
+        recovery_rate,
         hash: crate::hash::hex_digest(hasher),
         file: file.into(),
         text: text.into(),
@@ -304,6 +309,21 @@ fn caps(reader: &Reader, top: &Table) -> Result<(Option<Decimal>, Option<Decimal
     Ok((reader.amount(caps, "period")?, reader.amount(caps, "series")?))
 }
 
+/// `[draws]`: `recovery_rate` in (0, 1], 1 when not given.
+fn draws(reader: &Reader, top: &Table) -> Result<Option<Decimal>> {
+    let Some(item) = top.get("draws") else { return Ok(None) };
+    let Some(draws) = item.as_table() else {
+        return Err(reader.error(item.span(), "`draws` must be a table ([draws])"));
+    };
+    reader.known_keys(draws, &["recovery_rate"])?;
+    match reader.amount(draws, "recovery_rate")? {
+        None => Ok(Some(Decimal::ONE)),
+        Some(rate) if !rate.is_zero() && rate <= Decimal::ONE => Ok(Some(rate)),
+        Some(rate) => Err(reader
+            .error(draws.get("recovery_rate").and_then(Item::span), format!("recovery_rate {rate} is not in (0, 1]"))),
+    }
+}
+
 /// Each part of the plan's identity, length-prefixed so that no two different plans hash alike.
 fn hash_part(hasher: &mut Sha256, bytes: &[u8]) {
     hasher.update((bytes.len() as u64).to_le_bytes());
@@ -373,7 +393,7 @@ big = 12345678901234567890.123456789
         let err = plan(&GOOD.replace("currency = \"CNY\"", "currency = \"CNY\"\ncolour = 1")).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "plan.toml: 5:1: unknown key `colour` (expected one of id, version, currency, rounding, limits, caps, policy)"
+            "plan.toml: 5:1: unknown key `colour` (expected one of id, version, currency, rounding, limits, caps, draws, policy)"
         );
         let err = plan(&GOOD.replace("version = \"3\"", "version = \"3\"\nrounding = \"down\"")).unwrap_err();
         assert!(err.to_string().starts_with("plan.toml: 4:12: rounding \"down\""), "{err}");
@@ -388,10 +408,8 @@ big = 12345678901234567890.123456789
         let p = plan(&GOOD.replace("script = \"c.rhai\"", "script = \"c.rhai\"\ncap = \"100.50\"")).unwrap();
         assert_eq!(p.policies[0].cap, Some("100.5".parse().unwrap()));
         assert_eq!(p.period_cap, None);
-        assert_eq!(p.line_policies(), ["commission"]);
         let p = plan(&GOOD.replace("[[policy]]", "[caps]\nperiod = 0\n[[policy]]")).unwrap();
         assert_eq!(p.period_cap, Some(Decimal::ZERO));
-        assert_eq!(p.line_policies(), ["commission", "caps"]);
         let err = plan(&GOOD.replace("script = \"c.rhai\"", "script = \"c.rhai\"\ncap = -1")).unwrap_err();
         assert_eq!(err.to_string(), "plan.toml: 8:7: `cap` must be an amount >= 0");
         let p = plan(&GOOD.replace("[[policy]]", "[caps]\nseries = 400000\n[[policy]]")).unwrap();

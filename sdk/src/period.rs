@@ -125,6 +125,9 @@ pub struct Participant {
     /// Last active day, inside the period (absent: the period's end).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub active_to: Option<NaiveDate>,
+    /// A draw paid in this period when the participant earns less (series.md, "Draws").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub draw: Option<Draw>,
     /// Sales target for the period, as written; absent or 0 means no target. Prorated by the
     /// active days when they are fewer than the period's (crediting.md, "Proration of targets").
     #[serde(default, with = "crate::exact::option", skip_serializing_if = "Option::is_none")]
@@ -189,6 +192,30 @@ pub struct Deal {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     #[cfg_attr(feature = "openapi", schema(ignore))]
     pub attributes: Attributes,
+}
+
+/// A draw: an amount a participant is paid at least, kept (a guarantee) or recovered later from
+/// what they earn over it (recoverable).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Draw {
+    /// `guarantee` or `recoverable`.
+    pub kind: DrawKind,
+    /// The amount, >= 0.
+    #[serde(with = "crate::exact")]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::exact::DecimalIn))]
+    pub amount: Decimal,
+}
+
+/// Whether a draw is kept or recovered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum DrawKind {
+    /// Paid up to the amount, never recovered.
+    Guarantee,
+    /// Paid up to the amount, recovered from later earnings.
+    Recoverable,
 }
 
 /// A participant's share of a deal's credit (`splits` and `overlay`).

@@ -12,6 +12,10 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EvalResult {
+    /// Each participant's recoverable draw balance after this period, when it is not 0
+    /// (series.md, "Draws"); left out when there is none.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub balances: BTreeMap<String, Money>,
     /// The history's effective runs the result was computed from, in period order (series.md,
     /// "Result and audit"); empty, and left out, for a period evaluated alone.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -37,6 +41,9 @@ pub struct EvalResult {
 /// The fields of an [`EvalResult`] that `result_hash` covers, borrowed, in canonical key order.
 #[derive(Debug, Serialize)]
 pub struct HashedResult<'a> {
+    /// See [`EvalResult::balances`].
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub balances: &'a BTreeMap<String, Money>,
     /// See [`EvalResult::basis`].
     #[serde(skip_serializing_if = "<[Basis]>::is_empty")]
     pub basis: &'a [Basis],
@@ -58,6 +65,7 @@ impl EvalResult {
     /// The part of the result that `result_hash` covers.
     pub fn hashed(&self) -> HashedResult<'_> {
         HashedResult {
+            balances: &self.balances,
             basis: &self.basis,
             input_hash: &self.input_hash,
             payouts: &self.payouts,
@@ -152,6 +160,7 @@ mod tests {
     fn sample() -> EvalResult {
         let d = |s: &str| s.parse::<Decimal>().unwrap();
         EvalResult {
+            balances: BTreeMap::new(),
             basis: Vec::new(),
             engine: "payplan test".into(),
             input_hash: "sha256:00".into(),

@@ -188,3 +188,67 @@ fn a_series_cap_takes_back_what_the_series_paid_over_it_and_no_more_than_this_mo
     // a: 200 + 100 = 300 → −50. b: 240 + 10 = 250, exactly at the cap: no line.
     assert_eq!(results[2], ["a flat flat 100.00", "a caps cap:series -50.00", "b flat flat 10.00"]);
 }
+
+#[test]
+fn a_recoverable_draw_is_paid_then_recovered_over_the_series_and_a_guarantee_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "flat.rhai", "fn participant(ctx, p) { ctx.pay(p, \"flat\", p.metric(\"pay\")); }");
+    let plan = write(
+        dir.path(),
+        "plan.toml",
+        "id = \"d\"\nversion = \"1\"\ncurrency = \"CNY\"\n[draws]\nrecovery_rate = 0.5\n\
+         [[policy]]\nid = \"flat\"\nscript = \"flat.rhai\"\n",
+    );
+    let store = dir.path().join("s.db").to_string_lossy().into_owned();
+    let people = [
+        json!([{"id": "n", "metrics": {"pay": "1200"}, "draw": {"kind": "recoverable", "amount": "5000"}},
+               {"id": "g", "metrics": {"pay": "300"}, "draw": {"kind": "guarantee", "amount": "1000"}}]),
+        json!([{"id": "n", "metrics": {"pay": "3000"}}, {"id": "g", "metrics": {"pay": "300"}}]),
+        json!([{"id": "n", "metrics": {"pay": "10000"}}]),
+    ];
+    let mut results: Vec<Value> = Vec::new();
+    for (m, (id, start, end)) in MONTHS.iter().enumerate() {
+        let period = json!({"period": {"id": id, "start": start, "end": end, "currency": "CNY",
+                                       "series": {"id": "FY2026", "start": "2026-01-01"}},
+                            "participants": people[m]});
+        let file = write(dir.path(), &format!("{id}.json"), &period.to_string());
+        let out = payplan(&["--store", &store, "eval", "--plan", &plan, "--period", &file, "--record"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        results.push(serde_json::from_slice(&out.stdout).unwrap());
+        assert!(payplan(&["--store", &store, "period", "close", id, "--run", &(m + 1).to_string()]).status.success());
+    }
+    let rows = |r: &Value| -> Vec<String> {
+        r["payouts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                format!(
+                    "{} {} {} {}",
+                    p["participant"].as_str().unwrap(),
+                    p["policy"].as_str().unwrap(),
+                    p["component"].as_str().unwrap(),
+                    p["amount"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        rows(&results[0]),
+        [
+            "g flat flat 300.00",
+            "g draws draw:guarantee 700.00",
+            "n flat flat 1200.00",
+            "n draws draw:recoverable 3800.00"
+        ]
+    );
+    assert_eq!(results[0]["balances"], json!({"n": "3800.00"}));
+    // February: half of 3000 recovers 1500 of n's 3800; g's guarantee is never recovered.
+    assert_eq!(rows(&results[1]), ["g flat flat 300.00", "n flat flat 3000.00", "n draws draw_recovery -1500.00"]);
+    assert_eq!(results[1]["balances"], json!({"n": "2300.00"}));
+    // March: half of 10000 would be 5000; the balance of 2300 is all there is to recover.
+    assert_eq!(rows(&results[2]), ["n flat flat 10000.00", "n draws draw_recovery -2300.00"]);
+    assert!(results[2].get("balances").is_none(), "no balance left: {}", results[2]);
+    let replay = payplan(&["--store", &store, "replay", "3"]);
+    assert!(stdout(&replay).starts_with("MATCH"), "{}", stderr(&replay));
+}

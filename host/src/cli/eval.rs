@@ -77,7 +77,7 @@ pub(crate) fn run(args: Args, context: &Context) -> anyhow::Result<Outcome> {
         })?;
         eprintln!("recorded run {} ({})", stored.record.seq, stored.hash);
     }
-    let policies = compiled.plan.line_policies();
+    let policies = compiled.plan.line_policies(&result);
     out(&match args.format {
         Format::Json => pool.install(|| to_json(&result)),
         Format::Table => table::render(&result, &names),

@@ -21,7 +21,11 @@ pub(super) fn write(out: &mut (impl Write + Send), result: &EvalResult, form: Fo
     let pretty = form == Form::Pretty;
     out.write_all(b"{")?;
     let mut object = Object { out: &mut *out, form, first: true };
-    // Keys in sorted order, as the result's fields are declared; an empty basis is left out.
+    // Keys in sorted order, as the result's fields are declared; empty balances and basis are
+    // left out.
+    if !result.balances.is_empty() {
+        object.value("balances", &result.balances)?;
+    }
     if !result.basis.is_empty() {
         object.value("basis", &result.basis)?;
     }
@@ -125,6 +129,7 @@ mod tests {
     fn result(payouts: usize, scores: usize) -> EvalResult {
         let who = |i: usize| format!("p{i:06}");
         EvalResult {
+            balances: (0..scores % 2).map(|i| (who(i), Money(Decimal::new(150, 2)))).collect(),
             // A history for some: the field is left out when empty.
             basis: (0..payouts % 3)
                 .map(|i| payplan_sdk::result::Basis {

@@ -9,7 +9,7 @@
 use crate::chunked::write_in_chunks;
 use chrono::{Datelike, NaiveDate};
 use payplan_sdk::exact::{normalize as normal, parse_decimal};
-use payplan_sdk::period::{Attributes, Deal, Metric, Participant, Period, Series, Share, Team};
+use payplan_sdk::period::{Attributes, Deal, Draw, DrawKind, Metric, Participant, Period, Series, Share, Team};
 use rust_decimal::Decimal;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -32,6 +32,8 @@ enum Val<'a> {
     Shares(&'a [Share]),
     /// The period's series.
     Series(&'a Series),
+    /// A participant's draw.
+    Draw(&'a Draw),
     /// Written by the caller (the period's lists and header).
     Nested,
 }
@@ -86,9 +88,10 @@ fn shares(list: &[Share]) -> Option<Val<'_>> {
 }
 
 fn participant(w: &mut Vec<u8>, p: &Participant) -> io::Result<()> {
-    let known: Known<12> = [
+    let known: Known<13> = [
         ("active_from", p.active_from.map(Val::Date)),
         ("active_to", p.active_to.map(Val::Date)),
+        ("draw", p.draw.as_ref().map(Val::Draw)),
         ("group", p.group.as_deref().map(Val::Str)),
         ("hired_on", p.hired_on.map(Val::Date)),
         ("id", Some(Val::Str(&p.id))),
@@ -197,6 +200,17 @@ fn write_val(w: &mut impl Write, val: Val) -> io::Result<()> {
         Val::Int(n) => w.write_all(itoa::Buffer::new().format(n).as_bytes()),
         Val::Date(d) => write_date(w, d),
         Val::Metrics(m) => write_object(w, m, |w, value| write_val(w, Val::Dec(value.0))),
+        Val::Draw(draw) => {
+            w.write_all(b"{\"amount\":")?;
+            write_val(w, Val::Dec(draw.amount))?;
+            let kind = match draw.kind {
+                DrawKind::Guarantee => "guarantee",
+                DrawKind::Recoverable => "recoverable",
+            };
+            w.write_all(b",\"kind\":")?;
+            write_val(w, Val::Str(kind))?;
+            w.write_all(b"}")
+        }
         Val::Series(series) => {
             w.write_all(b"{\"id\":")?;
             write_val(w, Val::Str(&series.id))?;

@@ -253,6 +253,7 @@ record!(
         manager: Loose<String>,
         active_from: Loose<NaiveDate>,
         active_to: Loose<NaiveDate>,
+        draw: serde_json::Value,
         prior_deals: Loose<u64>,
         target: Loose<Decimal>,
         metrics: serde_json::Value,

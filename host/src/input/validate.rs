@@ -7,7 +7,7 @@ use super::raw::{self, Loose};
 use crate::error::InputProblem;
 use crate::money::Currency;
 use chrono::NaiveDate;
-use payplan_sdk::period::{Deal, Metric, Participant, Period, PeriodInfo, Series, Team};
+use payplan_sdk::period::{Deal, Draw, DrawKind, Metric, Participant, Period, PeriodInfo, Series, Team};
 use rust_decimal::Decimal;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::collections::BTreeMap;
@@ -328,6 +328,7 @@ pub(super) fn participant(p: &mut Problems, i: usize, r: raw::Participant, refs:
     let target = p.take(at, "target", r.target);
     let target = p.non_negative(at, "target", target);
     let metrics = r.metrics.filter(|m| !m.is_null()).and_then(|m| metrics(p, at, m));
+    let draw = r.draw.filter(|d| !d.is_null()).and_then(|d| draw(p, at, d));
     Some(Participant {
         id: id?,
         name,
@@ -339,6 +340,7 @@ pub(super) fn participant(p: &mut Problems, i: usize, r: raw::Participant, refs:
         active_from,
         active_to,
         prior_deals,
+        draw,
         target,
         metrics,
         attributes: r.attributes,
@@ -503,6 +505,34 @@ fn metrics(p: &mut Problems, at: At, value: serde_json::Value) -> Option<BTreeMa
         }
     }
     Some(out)
+}
+
+/// `participants[i].draw`: `{kind, amount}`, kind `guarantee` or `recoverable`, amount >= 0.
+fn draw(p: &mut Problems, at: At, value: serde_json::Value) -> Option<Draw> {
+    let serde_json::Value::Object(map) = value else {
+        p.push(at.field("draw"), "expected an object with kind and amount");
+        return None;
+    };
+    let (mut kind, mut amount) = (None, None);
+    for key in ["kind", "amount"].into_iter().filter(|k| !map.contains_key(*k)) {
+        p.push(at.field(&format!("draw.{key}")), "is required");
+    }
+    for (key, v) in map {
+        match key.as_str() {
+            "kind" => match v.as_str() {
+                Some("guarantee") => kind = Some(DrawKind::Guarantee),
+                Some("recoverable") => kind = Some(DrawKind::Recoverable),
+                _ => p.push(at.field("draw.kind"), format!("{v} is not one of \"guarantee\", \"recoverable\"")),
+            },
+            "amount" => match json_decimal(&v) {
+                Ok(d) if !d.is_sign_negative() || d.is_zero() => amount = Some(d),
+                Ok(d) => p.push(at.field("draw.amount"), format!("{d} must not be negative")),
+                Err(why) => p.push(at.field("draw.amount"), why),
+            },
+            other => p.push(at.field(&format!("draw.{other}")), "unknown field: a draw has kind and amount"),
+        }
+    }
+    Some(Draw { kind: kind?, amount: amount? })
 }
 
 /// A decimal given in a JSON value: a string or a number, read exactly.

@@ -1,0 +1,87 @@
+//! Draws (series.md, "Draws"): a guarantee tops a participant's earnings up to its amount; a
+//! recoverable draw does too, and what it paid is recovered from later earnings over the draw,
+//! across the whole series.
+
+use crate::facts::Facts;
+use crate::money::fixed;
+use crate::plan::{DRAWS, Plan};
+use crate::runtime::{Line, Output};
+use crate::series::History;
+use payplan_sdk::period::DrawKind;
+use payplan_sdk::result::Money;
+use rust_decimal::Decimal;
+use std::collections::{BTreeMap, HashMap};
+
+/// The draw lines of this period, and every non-zero balance after it, by participant id.
+pub(super) struct Drawn {
+    pub(super) output: Output,
+    pub(super) balances: BTreeMap<String, Money>,
+}
+
+/// Draws against `outputs` (the plan's policies and caps, settled): `earned` is a participant's
+/// total of them; the balance before is what the history's runs paid as `draw:recoverable` less
+/// what they recovered.
+pub(super) fn draws(plan: &Plan, facts: &Facts, history: &History, outputs: &[Output]) -> Drawn {
+    let places = facts.currency.places();
+    let money = |x: Decimal| fixed(x, places);
+    let mut earned = vec![Decimal::ZERO; facts.participants.len()];
+    for line in outputs.iter().flat_map(|o| &o.lines) {
+        earned[line.who] = earned[line.who].saturating_add(line.amount);
+    }
+    let mut balance: HashMap<&str, Decimal> = HashMap::new();
+    for line in history.periods.iter().flat_map(|p| &p.result.payouts).filter(|l| l.policy == DRAWS) {
+        let sum = balance.entry(line.participant.as_str()).or_default();
+        match line.component.as_str() {
+            "draw:recoverable" => *sum += line.amount,
+            "draw_recovery" => *sum -= line.amount.abs(),
+            _ => {}
+        }
+    }
+    let rate = plan.recovery_rate.unwrap_or(Decimal::ONE);
+    let mut output = Output::new(DRAWS);
+    let mut balances = BTreeMap::new();
+    for (who, p) in facts.participants.iter().enumerate() {
+        let earned = earned[who];
+        let mut after = balance.remove(p.id.as_str()).unwrap_or_default();
+        let threshold = p.draw.as_ref().map_or(Decimal::ZERO, |d| d.amount);
+        if after > Decimal::ZERO && earned > threshold {
+            let recovered = plan.rounding.round(rate * (earned - threshold), places).min(after);
+            let explain = vec![format!(
+                "balance {}; earned {} over the draw's {} × {rate} → recovers {}",
+                money(after),
+                money(earned),
+                money(threshold),
+                money(recovered)
+            )];
+            output.lines.push(Line { who, component: "draw_recovery".into(), amount: -recovered, explain });
+            after -= recovered;
+        }
+        if let Some(draw) = &p.draw {
+            let top_up = (draw.amount - earned).max(Decimal::ZERO);
+            let (component, kept) = match draw.kind {
+                DrawKind::Guarantee => ("draw:guarantee", "kept"),
+                DrawKind::Recoverable => ("draw:recoverable", "recovered from later earnings"),
+            };
+            if !top_up.is_zero() {
+                let explain = vec![format!(
+                    "draw {} against earnings {}: {} ({kept})",
+                    money(draw.amount),
+                    money(earned),
+                    money(top_up)
+                )];
+                output.lines.push(Line { who, component: component.into(), amount: top_up, explain });
+                if draw.kind == DrawKind::Recoverable {
+                    after += top_up;
+                }
+            }
+        }
+        if !after.is_zero() {
+            balances.insert(p.id.clone(), Money(money(after)));
+        }
+    }
+    // Someone with a balance who is not in this period keeps it.
+    for (id, left) in balance.into_iter().filter(|(_, b)| !b.is_zero()) {
+        balances.insert(id.to_owned(), Money(money(left)));
+    }
+    Drawn { output, balances }
+}
