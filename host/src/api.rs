@@ -17,6 +17,7 @@ pub mod auth;
 pub mod config;
 pub mod doc;
 pub mod extract;
+pub mod gate;
 pub mod metrics;
 pub mod plans;
 pub mod problem;
@@ -137,8 +138,10 @@ pub fn router(state: Arc<AppState>, config: &Config) -> Router {
 /// The API's routes, in groups by the roles that may call them (`admin` may call any).
 fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
     use Role::{Auditor, Designer, Payroll};
-    let designers =
-        Router::new().route("/v1/plans", post(plans::publish)).route("/v1/plans/{plan}/dry-run", post(plans::dry_run));
+    let designers = Router::new()
+        .route("/v1/plans", post(plans::publish))
+        .route("/v1/plans/{plan}/dry-run", post(plans::dry_run))
+        .route("/v1/plans/{plan}/gate", post(gate::gate));
     let plan_readers = Router::new().route("/v1/plans", get(plans::list)).route("/v1/plans/{plan}", get(plans::show));
     let payroll = Router::new()
         .route("/v1/plans/{plan}/runs", post(plans::evaluate))

@@ -420,6 +420,7 @@ fn roles_flow(s: &Server) {
         ("GET", "/v1/plans".into(), b"", &["designer", "payroll", "auditor"]),
         ("GET", format!("/v1/plans/{plan}"), b"", &["designer", "payroll", "auditor"]),
         ("POST", format!("/v1/plans/{plan}/dry-run"), &period, &["designer"]),
+        ("POST", format!("/v1/plans/{plan}/gate"), b"{}", &["designer"]),
         ("POST", format!("/v1/plans/{plan}/runs"), &period, &["payroll"]),
         ("GET", "/v1/runs".into(), b"", &["payroll", "auditor"]),
         ("GET", format!("/v1/runs/{seq}"), b"", &["payroll", "auditor"]),
@@ -472,6 +473,59 @@ fn designer_flow(s: &Server) {
     );
 }
 
+/// A series through the service: months recorded and closed in turn (a month before its history
+/// is closed is a 422 naming the date), then the gate of another version on them.
+fn series_flow(s: &Server) {
+    let script = read(&repo().join("policies/tiered_commission.rhai"));
+    let plan = |rate: &str| {
+        let text = format!(
+            "id = \"quarterly\"\nversion = \"{rate}\"\ncurrency = \"CNY\"\n[[policy]]\nid = \"commission\"\n\
+             script = \"tiered_commission.rhai\"\naccumulate = \"quarter\"\n[policy.params]\n\
+             tiers = [ {{ at = 0.5, rate = {rate} }} ]\n"
+        );
+        let reply = s.publish(&text, &[("tiered_commission.rhai", script.as_str())]);
+        assert!(reply.status == 201 || reply.status == 200, "{}", String::from_utf8_lossy(&reply.body));
+        reply.json()["hash"].as_str().unwrap().to_owned()
+    };
+    let (paid, new) = (plan("0.03"), plan("0.04"));
+    let mut r = crate::properties::Rng::new(5);
+    // Periods of their own series, named apart from the example's 2026-03.
+    let months: Vec<Vec<u8>> = (0..3)
+        .map(|m| {
+            let mut period = crate::series::month(&mut r, m, 4);
+            let id = format!("Q1-{}", period["period"]["id"].as_str().unwrap());
+            period["period"]["id"] = json!(id);
+            period["period"]["series"]["id"] = json!("API-FY");
+            period.to_string().into_bytes()
+        })
+        .collect();
+    let record = |m: usize| s.post(&format!("/v1/plans/{paid}/runs"), "payroll", &months[m]);
+    let close = |m: usize, seq: i64| {
+        let body = json!({ "run": seq }).to_string();
+        let reply = s.post(&format!("/v1/periods/Q1-2026-0{}/close", m + 1), "payroll", body.as_bytes());
+        assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+    };
+    let january = record(0);
+    assert_eq!(january.status, 201, "{}", String::from_utf8_lossy(&january.body));
+    close(0, january.json()["run"]["seq"].as_i64().unwrap());
+    let early = record(2).problem(422, "invalid_input");
+    assert!(
+        early["detail"].as_str().unwrap().contains("2026-02-01 is in no closed period of series API-FY"),
+        "{early}"
+    );
+    let february = record(1);
+    assert_eq!(february.json()["result"]["basis"].as_array().unwrap().len(), 1);
+    close(1, february.json()["run"]["seq"].as_i64().unwrap());
+
+    let gate = s.post(&format!("/v1/plans/{new}/gate"), "designer", br#"{"series": "API-FY", "max_increase": "0"}"#);
+    assert_eq!(gate.status, 200, "{}", String::from_utf8_lossy(&gate.body));
+    let g = gate.json();
+    let periods: Vec<&str> = g["periods"].as_array().unwrap().iter().map(|p| p["period"].as_str().unwrap()).collect();
+    assert_eq!(periods, ["Q1-2026-01", "Q1-2026-02"]);
+    assert_eq!(g["within_limit"], json!(g["totals"]["delta"].as_str().unwrap().parse::<f64>().unwrap() <= 0.0));
+    s.post(&format!("/v1/plans/{new}/gate"), "designer", br#"{"series": "none"}"#).problem(404, "not_found");
+}
+
 /// A flow: a name and what it does to a server.
 type Flow = (&'static str, fn(&Server));
 
@@ -483,6 +537,7 @@ const FLOWS: &[Flow] = &[
     ("bad inputs", bad_inputs_flow),
     ("roles", roles_flow),
     ("designer", designer_flow),
+    ("series", series_flow),
 ];
 
 #[test]

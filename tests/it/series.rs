@@ -252,3 +252,54 @@ fn a_recoverable_draw_is_paid_then_recovered_over_the_series_and_a_guarantee_is_
     let replay = payplan(&["--store", &store, "replay", "3"]);
     assert!(stdout(&replay).starts_with("MATCH"), "{}", stderr(&replay));
 }
+
+#[test]
+fn the_gate_pays_each_closed_month_as_the_new_plan_would_have_and_holds_the_increase() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = plan(dir.path(), "half_up");
+    let text = std::fs::read_to_string(&old).unwrap();
+    let new = write(dir.path(), "new.toml", &text.replace("rate = 0.0333", "rate = 0.04"));
+    let (paid_store, fresh_store) = (dir.path().join("paid.db"), dir.path().join("fresh.db"));
+    let mut r = Rng::new(11);
+    let mut fresh_totals = Vec::new();
+    for (m, (id, ..)) in MONTHS.iter().enumerate() {
+        let file = write(dir.path(), &format!("{id}.json"), &month(&mut r, m, 6).to_string());
+        for (store, plan) in [(&paid_store, &old), (&fresh_store, &new)] {
+            let store = store.to_string_lossy();
+            let out = payplan(&["--store", &store, "eval", "--plan", plan, "--period", &file, "--record"]);
+            assert!(out.status.success(), "{}", stderr(&out));
+            if plan == &new {
+                let result: Value = serde_json::from_slice(&out.stdout).unwrap();
+                fresh_totals.push(result["totals"]["amount"].as_str().unwrap().to_owned());
+            }
+            assert!(
+                payplan(&["--store", &store, "period", "close", id, "--run", &(m + 1).to_string()]).status.success()
+            );
+        }
+    }
+    let store = paid_store.to_string_lossy();
+    let gate = |extra: &[&str]| payplan(&[&["--store", &*store, "gate", "--plan", &new], extra].concat());
+    let out = gate(&["--format", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let g: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(g["series"], "FY2026");
+    // Each month as the new plan pays it on its own re-evaluated history: what recording the
+    // new plan month by month pays.
+    let new_totals: Vec<&str> =
+        g["periods"].as_array().unwrap().iter().map(|p| p["totals"]["b"].as_str().unwrap()).collect();
+    assert_eq!(new_totals, fresh_totals);
+    let increase: Decimal = g["increase_percent"].as_str().unwrap().parse().unwrap();
+    assert!(increase > Decimal::ZERO, "a higher rate costs more: {g}");
+    // The increase held to a limit just over it passes, just under it fails.
+    let (over, under) = ((increase + Decimal::new(1, 2)).to_string(), (increase - Decimal::new(1, 2)).to_string());
+    assert_eq!(gate(&["--max-increase", &over]).status.code(), Some(0));
+    let refused = gate(&["--max-increase", &under]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(stderr(&refused).contains(&format!("costs {increase}% more")), "{}", stderr(&refused));
+    // The last month alone, and the CSV of its changed lines.
+    let last: Value = serde_json::from_slice(&gate(&["--format", "json", "--last", "1"]).stdout).unwrap();
+    assert_eq!(last["periods"].as_array().unwrap().len(), 1);
+    assert_eq!(last["periods"][0]["period"], "2026-03");
+    let csv = stdout(&gate(&["--format", "csv", "--last", "1"]));
+    assert!(csv.starts_with("period,participant,policy,paid,new,delta\n2026-03,"), "{csv}");
+}

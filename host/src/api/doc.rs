@@ -1,6 +1,6 @@
 //! `/openapi.json`: the OpenAPI 3.1 document, generated from the handlers' annotations.
 
-use super::{plans, problem, runs, service};
+use super::{gate, plans, problem, runs, service};
 use axum::Json;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -10,7 +10,7 @@ use utoipa::{Modify, OpenApi};
 #[openapi(
     info(title = "payplan", description = "Evaluate incentive plans, record runs, replay and verify them."),
     paths(
-        plans::publish, plans::list, plans::show, plans::evaluate, plans::dry_run,
+        plans::publish, plans::list, plans::show, plans::evaluate, plans::dry_run, gate::gate,
         runs::list, runs::show, runs::result, runs::participant, runs::replay, runs::verify, runs::close,
         service::health, service::metrics, openapi,
     ),

@@ -5,6 +5,7 @@ mod check;
 mod diff;
 mod eval;
 mod explain;
+mod gate;
 mod generate;
 mod import;
 mod period;
@@ -52,6 +53,8 @@ enum Command {
     Test(test::Args),
     /// What-if: evaluate one period under two plans and show who gains and who loses.
     Diff(diff::Args),
+    /// The publish gate: what a new plan would have paid on a series' closed periods.
+    Gate(gate::Args),
     /// One participant's statement: the facts used, each line with its explanation, the total.
     /// Either evaluate (`--plan` and `--period`) or read a recorded run (`--run`).
     Explain(explain::Args),
@@ -142,6 +145,7 @@ fn run(command: Command, context: &Context) -> anyhow::Result<Outcome> {
         Command::Test(args) => test::run(args, context),
         Command::Diff(args) => diff::run(args, context),
         Command::Explain(args) => explain::run(args, context),
+        Command::Gate(args) => gate::run(args, context),
         Command::Runs(args) => runs::run(args, context),
         Command::Show(args) => show::run(args, context),
         Command::Replay(args) => replay::run(args, context),

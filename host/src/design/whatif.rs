@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 const MOVERS: usize = 10;
 
 /// Two results of one period compared.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Comparison {
     /// The period id.
     pub period: String,
@@ -33,7 +33,7 @@ pub struct Comparison {
 }
 
 /// An amount under A and under B.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Change {
     /// Participant id (empty for the totals).
     #[serde(skip_serializing_if = "String::is_empty")]
@@ -43,12 +43,15 @@ pub struct Change {
     pub policy: String,
     /// Under plan A.
     #[serde(with = "payplan_sdk::exact")]
+    #[schema(value_type = String)]
     pub a: Decimal,
     /// Under plan B.
     #[serde(with = "payplan_sdk::exact")]
+    #[schema(value_type = String)]
     pub b: Decimal,
     /// B - A.
     #[serde(with = "payplan_sdk::exact")]
+    #[schema(value_type = String)]
     pub delta: Decimal,
 }
 

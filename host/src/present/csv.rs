@@ -54,3 +54,24 @@ pub fn comparison(c: &crate::design::whatif::Comparison) -> String {
     }
     finish(w)
 }
+
+/// `period,participant,policy,paid,new,delta`, one row per changed (period, participant, policy)
+/// of the publish gate.
+pub fn gate(g: &crate::design::gate::Gate) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["period", "participant", "policy", "paid", "new", "delta"]).expect("in memory");
+    for c in &g.periods {
+        for ch in &c.lines {
+            w.write_record([
+                &c.period,
+                &ch.participant,
+                &ch.policy,
+                &ch.a.to_string(),
+                &ch.b.to_string(),
+                &ch.delta.to_string(),
+            ])
+            .expect("in memory");
+        }
+    }
+    finish(w)
+}

@@ -102,3 +102,38 @@ pub fn comparison(c: &crate::design::whatif::Comparison) -> String {
     }
     text
 }
+
+/// The publish gate: each period's totals paid and new, the changed lines, the totals, the
+/// increase and the largest movers.
+pub fn gate(g: &crate::design::gate::Gate) -> String {
+    let mut text = format!("gate on series {}\n\n", g.series);
+    let mut rows = vec![["period", "participant", "policy", "paid", "new", "delta"].map(String::from)];
+    for c in &g.periods {
+        rows.push([
+            c.period.clone(),
+            String::new(),
+            "total".into(),
+            c.totals.a.to_string(),
+            c.totals.b.to_string(),
+            c.totals.delta.to_string(),
+        ]);
+        for ch in &c.lines {
+            rows.push([
+                String::new(),
+                ch.participant.clone(),
+                ch.policy.clone(),
+                ch.a.to_string(),
+                ch.b.to_string(),
+                ch.delta.to_string(),
+            ]);
+        }
+    }
+    text += &columns(&rows);
+    let increase = g.increase_percent.map_or_else(|| "-".to_string(), |p| format!("{p:+}%"));
+    text += &format!("\ntotal paid {} new {} delta {} ({increase})\n", g.totals.a, g.totals.b, g.totals.delta);
+    if !g.largest_movers.is_empty() {
+        let movers: Vec<String> = g.largest_movers.iter().map(|m| format!("{} {:+}", m.participant, m.delta)).collect();
+        text += &format!("largest movers: {}\n", movers.join(", "));
+    }
+    text
+}

@@ -50,22 +50,19 @@ fn problem(path: &str, message: String) -> Error {
     Error::Input { file: "period".into(), problems: vec![InputProblem { path: path.into(), position: None, message }] }
 }
 
-/// Reads the history of `period` from `store`, and checks it against the period: coverage, the
-/// series' start, deal ids unique across the series.
-pub fn read(store: &dyn Store, period: &Period) -> Result<History> {
-    let Some(series) = &period.period.series else { return Ok(History::default()) };
-    let start = period.period.start;
+/// Every period recorded in `store` but `except`, each by its effective run when it is closed
+/// (its latest adjustment, else its final run; `true`) or its latest run when it is open.
+pub fn recorded(store: &dyn Store, except: &str) -> Result<Vec<(Past, bool)>> {
     let mut by_period: BTreeMap<String, Vec<crate::store::Stored>> = BTreeMap::new();
     for stored in store.runs(None)? {
-        if stored.record.period != period.period.id {
+        if stored.record.period != except {
             by_period.entry(stored.record.period.clone()).or_default().push(stored);
         }
     }
-    let mut periods = Vec::new();
+    let mut out = Vec::with_capacity(by_period.len());
     for (id, runs) in by_period {
         let last = runs.last().expect("a period listed has runs");
         let closed = store.closed(&id)?;
-        // The effective run: the latest adjustment of the final run, else the final run.
         let effective = match closed {
             Some(final_run) => runs
                 .iter()
@@ -76,10 +73,27 @@ pub fn read(store: &dyn Store, period: &Period) -> Result<History> {
             None => last,
         };
         let input = audit::stored_period(store, effective)?;
-        let info = &input.period.period;
+        let result = audit::stored_run(store, effective.record.seq)?.result;
+        out.push((
+            Past { seq: effective.record.seq, record_hash: effective.hash.clone(), input, result },
+            closed.is_some(),
+        ));
+    }
+    Ok(out)
+}
+
+/// Reads the history of `period` from `store`, and checks it against the period: coverage, the
+/// series' start, deal ids unique across the series.
+pub fn read(store: &dyn Store, period: &Period) -> Result<History> {
+    let Some(series) = &period.period.series else { return Ok(History::default()) };
+    let start = period.period.start;
+    let mut periods = Vec::new();
+    for (past, closed) in recorded(store, &period.period.id)? {
+        let info = &past.input.period.period;
         if info.series.as_ref().map(|s| &s.id) != Some(&series.id) || info.end >= start {
             continue;
         }
+        let id = &info.id;
         if info.series.as_ref().map(|s| s.start) != Some(series.start) {
             let theirs = info.series.as_ref().map_or_else(String::new, |s| s.start.to_string());
             return Err(problem(
@@ -90,19 +104,13 @@ pub fn read(store: &dyn Store, period: &Period) -> Result<History> {
                 ),
             ));
         }
-        if closed.is_none() {
+        if !closed {
             return Err(problem(
                 "period.series",
                 format!("period {id} of series {} is not closed: close {id} first", series.id),
             ));
         }
-        let run = audit::stored_run(store, effective.record.seq)?;
-        periods.push(Past {
-            seq: effective.record.seq,
-            record_hash: effective.hash.clone(),
-            input,
-            result: run.result,
-        });
+        periods.push(past);
     }
     periods.sort_by_key(|p| p.input.period.period.start);
     covers(&periods, series.start, start, &series.id)?;
