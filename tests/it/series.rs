@@ -95,6 +95,12 @@ fn months_paid_to_date_add_up_to_the_quarter_evaluated_at_once() {
             let closed = payplan(&["--store", &store, "period", "close", MONTHS[m].0, "--run", &(m + 1).to_string()]);
             assert!(closed.status.success(), "{}", stderr(&closed));
         }
+        // A statement of March, evaluated again from the files: its history from the store.
+        let march = dir.path().join("2026-03.json").to_string_lossy().into_owned();
+        let who = months[2]["participants"][0]["id"].as_str().unwrap();
+        let args = ["--store", &store, "explain", "--plan", &plan, "--period", &march, "--participant", who];
+        let statement = payplan(&args);
+        assert!(statement.status.success(), "{}", stderr(&statement));
         let file = write(dir.path(), "q.json", &quarter(&months).to_string());
         let out = payplan(&["eval", "--plan", &plan, "--period", &file]);
         assert!(out.status.success(), "{}", stderr(&out));
@@ -251,6 +257,9 @@ fn a_recoverable_draw_is_paid_then_recovered_over_the_series_and_a_guarantee_is_
     assert!(results[2].get("balances").is_none(), "no balance left: {}", results[2]);
     let replay = payplan(&["--store", &store, "replay", "3"]);
     assert!(stdout(&replay).starts_with("MATCH"), "{}", stderr(&replay));
+    // A statement says what is left of the draw.
+    let statement = stdout(&payplan(&["--store", &store, "explain", "--run", "2", "--participant", "n"]));
+    assert!(statement.contains("draw balance 2300.00 CNY"), "{statement}");
 }
 
 #[test]

@@ -69,6 +69,11 @@ pub struct Statement {
     pub scores: Vec<Score>,
     /// The sum of the lines.
     pub total: Money,
+    /// What is left of the participant's recoverable draw after the run (series.md, "Draws");
+    /// absent when nothing is. An accumulated line's explanation ends with its to-date figure and
+    /// what was paid before.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub draw_balance: Option<Money>,
 }
 
 /// What replaying a run found.
@@ -196,9 +201,10 @@ pub async fn participant(
             .participants
             .get(&participant)
             .ok_or_else(|| Error::NotFound { what: format!("participant {participant:?} in run {seq}") })?;
+        let draw_balance = result.balances.get(&participant).copied();
         let payouts = result.payouts.into_iter().filter(|p| p.participant == participant).collect();
         let scores = result.scores.into_iter().filter(|s| s.participant == participant).collect();
-        Ok(Json(Statement { run: seq, participant, payouts, scores, total }))
+        Ok(Json(Statement { run: seq, participant, payouts, scores, total, draw_balance }))
     })
     .await
 }

@@ -5,10 +5,9 @@ use crate::{Context, Outcome, out};
 use clap::ValueEnum;
 use payplan::audit::{self, Delta};
 use payplan::eval::{CompiledPlan, to_json};
-use payplan::halt::Halt;
 use payplan::present::{csv, table};
 use payplan::store::Kind;
-use payplan::{input, plan, series};
+use payplan::{input, plan};
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
@@ -50,13 +49,7 @@ pub(crate) fn run(args: Args, context: &Context) -> anyhow::Result<Outcome> {
     let (bytes, input) = pool.install(|| input::read_period(&args.period))?;
     let compiled = CompiledPlan::new(plan::load(&args.plan)?)?;
     let names = input.period.participants.iter().map(|p| (p.id.clone(), p.name.clone().unwrap_or_default())).collect();
-    // A period of a series with an accumulating plan is paid against its closed history.
-    let history = match compiled.needs_history(&input.period) {
-        true => Some(series::read(context.store()?.as_ref(), &input.period)?),
-        false => None,
-    };
-    let (result, _) = compiled.evaluate_series(input, history.as_ref(), pool, &Halt::never())?;
-    let basis = history.map(|h| h.runs()).unwrap_or_default();
+    let (result, basis) = crate::evaluate(&compiled, input, context)?;
     if args.adjust {
         let store = context.store()?;
         let stored = pool.install(|| {

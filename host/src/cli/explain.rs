@@ -28,7 +28,7 @@ pub(crate) fn run(args: Args, context: &Context) -> anyhow::Result<Outcome> {
             let (_, input) = pool.install(|| input::read_period(&period))?;
             let plan = plan::load(&plan)?;
             let rounding = plan.rounding;
-            let result = CompiledPlan::new(plan)?.evaluate(input.clone(), pool)?;
+            let (result, _) = crate::evaluate(&CompiledPlan::new(plan)?, input.clone(), context)?;
             (input, rounding, result)
         }
         (_, _, Some(seq)) => {

@@ -157,6 +157,22 @@ fn run(command: Command, context: &Context) -> anyhow::Result<Outcome> {
     }
 }
 
+/// Evaluates a period; a period of a series whose plan uses series features is paid against its
+/// history, read from the store (series.md). The result, and the history's runs for the record.
+fn evaluate(
+    compiled: &payplan::eval::CompiledPlan,
+    input: payplan::input::Input,
+    context: &Context,
+) -> anyhow::Result<(payplan_sdk::result::EvalResult, Vec<payplan::store::RunRef>)> {
+    let history = match compiled.needs_history(&input.period) {
+        true => Some(payplan::series::read(context.store()?.as_ref(), &input.period)?),
+        false => None,
+    };
+    let never = payplan::halt::Halt::never();
+    let (result, _) = compiled.evaluate_series(input, history.as_ref(), context.pool(), &never)?;
+    Ok((result, history.map(|h| h.runs()).unwrap_or_default()))
+}
+
 /// Writes a command's output to stdout.
 fn out(text: &str) -> anyhow::Result<Outcome> {
     std::io::stdout().lock().write_all(text.as_bytes()).context("writing the output")?;

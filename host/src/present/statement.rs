@@ -99,6 +99,10 @@ pub fn statement(facts: &Facts, result: &EvalResult, id: &str) -> Result<String>
     }
     let total = result.totals.participants.get(id).map_or(Decimal::ZERO, |m| m.0);
     let _ = writeln!(out, "\ntotal {} {}", money(total), facts.currency.code());
+    if let Some(balance) = result.balances.get(id) {
+        let _ =
+            writeln!(out, "draw balance {} {} (to be recovered from later earnings)", balance.0, facts.currency.code());
+    }
     Ok(out)
 }
 
