@@ -87,3 +87,53 @@ fn numbers_in_params_may_be_written_as_text() {
     };
     assert_eq!(lines(&quoted), lines(&bare));
 }
+
+/// The example quarter (`examples/series/`): the three months recorded and closed in turn give
+/// the reviewed results byte for byte, March replays, and the gate of a one-rate change names
+/// exactly the participants who reached that tier.
+#[test]
+fn the_example_quarter_pays_the_reviewed_months_and_gates_a_rate_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s.db").to_string_lossy().into_owned();
+    for (run, month) in ["2026-01", "2026-02", "2026-03"].iter().enumerate() {
+        let period = format!("examples/series/{month}.json");
+        let out = payplan(&[
+            "--store",
+            &store,
+            "eval",
+            "--plan",
+            "examples/series/plan.toml",
+            "--period",
+            &period,
+            "--record",
+        ]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let expected = std::fs::read_to_string(repo().join(format!("examples/series/expected-{month}.json"))).unwrap();
+        assert_eq!(stdout(&out), expected, "{month}");
+        let run = (run + 1).to_string();
+        assert!(payplan(&["--store", &store, "period", "close", month, "--run", &run]).status.success());
+    }
+    assert!(stdout(&payplan(&["--store", &store, "replay", "3"])).starts_with("MATCH"));
+
+    // The breakthrough tier (120%) at 9% instead of 8%: a02 reached it in January, a01 and a04
+    // in March (to date); a03 never did.
+    let plan = std::fs::read_to_string(repo().join("examples/series/plan.toml")).unwrap();
+    let policies = format!("{}/", repo().join("policies").display());
+    let plan =
+        plan.replace("{ at = 1.20, rate = 0.08 }", "{ at = 1.20, rate = 0.09 }").replace("../../policies/", &policies);
+    let plan = crate::support::write(dir.path(), "new.toml", &plan);
+    let out = payplan(&["--store", &store, "gate", "--plan", &plan, "--format", "json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let gate: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut who: Vec<&str> = gate["periods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["lines"].as_array().unwrap())
+        .map(|l| l["participant"].as_str().unwrap())
+        .collect();
+    who.dedup();
+    who.sort();
+    who.dedup();
+    assert_eq!(who, ["a01", "a02", "a04"], "{gate}");
+}

@@ -57,7 +57,7 @@ pub(super) fn draws(plan: &Plan, facts: &Facts, history: &History, outputs: &[Ou
             after -= recovered;
         }
         if let Some(draw) = &p.draw {
-            let top_up = (draw.amount - earned).max(Decimal::ZERO);
+            let top_up = plan.rounding.round((draw.amount - earned).max(Decimal::ZERO), places);
             let (component, kept) = match draw.kind {
                 DrawKind::Guarantee => ("draw:guarantee", "kept"),
                 DrawKind::Recoverable => ("draw:recoverable", "recovered from later earnings"),
