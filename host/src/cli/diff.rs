@@ -1,7 +1,6 @@
 //! `payplan diff`: a what-if of one period under two plans.
 
-use crate::{Context, Outcome, out};
-use clap::ValueEnum;
+use crate::{Compared, Context, Outcome, out};
 use payplan::design::whatif;
 use payplan::eval::CompiledPlan;
 use payplan::present::{csv, table};
@@ -17,18 +16,8 @@ pub(crate) struct Args {
     #[arg(long)]
     period: PathBuf,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    format: Format,
-}
-
-#[derive(Clone, Copy, PartialEq, ValueEnum)]
-enum Format {
-    /// JSON.
-    Json,
-    /// A readable table.
-    Table,
-    /// CSV, one row per changed (participant, policy).
-    Csv,
+    #[arg(long, value_enum, default_value_t = Compared::Table)]
+    format: Compared,
 }
 
 pub(crate) fn run(args: Args, context: &Context) -> anyhow::Result<Outcome> {
@@ -40,8 +29,8 @@ pub(crate) fn run(args: Args, context: &Context) -> anyhow::Result<Outcome> {
     };
     let comparison = whatif::compare(&evaluate(a)?, &evaluate(b)?);
     out(&match args.format {
-        Format::Json => serde_json::to_string_pretty(&comparison)? + "\n",
-        Format::Table => table::comparison(&comparison),
-        Format::Csv => csv::comparison(&comparison),
+        Compared::Json => serde_json::to_string_pretty(&comparison)? + "\n",
+        Compared::Table => table::comparison(&comparison),
+        Compared::Csv => csv::comparison(&comparison),
     })
 }

@@ -1,7 +1,6 @@
 //! `payplan gate`: what a new plan would have paid on the closed periods of a series.
 
-use crate::{Context, Outcome, out};
-use clap::ValueEnum;
+use crate::{Compared, Context, Outcome, out};
 use payplan::design::gate;
 use payplan::eval::CompiledPlan;
 use payplan::present::{csv, table};
@@ -24,18 +23,8 @@ pub(crate) struct Args {
     #[arg(long, value_name = "PCT")]
     max_increase: Option<Decimal>,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    format: Format,
-}
-
-#[derive(Clone, Copy, PartialEq, ValueEnum)]
-enum Format {
-    /// JSON.
-    Json,
-    /// A readable table.
-    Table,
-    /// CSV, one row per changed (period, participant, policy).
-    Csv,
+    #[arg(long, value_enum, default_value_t = Compared::Table)]
+    format: Compared,
 }
 
 pub(crate) fn run(args: Args, context: &Context) -> anyhow::Result<Outcome> {
@@ -43,9 +32,9 @@ pub(crate) fn run(args: Args, context: &Context) -> anyhow::Result<Outcome> {
     let new = CompiledPlan::new(payplan::plan::load(&args.plan)?)?;
     let gate = gate::gate(store.as_ref(), &new, args.series.as_deref(), args.last, context.pool())?;
     out(&match args.format {
-        Format::Json => serde_json::to_string_pretty(&gate)? + "\n",
-        Format::Table => table::gate(&gate),
-        Format::Csv => csv::gate(&gate),
+        Compared::Json => serde_json::to_string_pretty(&gate)? + "\n",
+        Compared::Table => table::gate(&gate),
+        Compared::Csv => csv::gate(&gate),
     })?;
     match (args.max_increase, gate.increase_percent) {
         (Some(max), Some(increase)) if increase > max => {

@@ -173,6 +173,17 @@ fn evaluate(
     Ok((result, history.map(|h| h.runs()).unwrap_or_default()))
 }
 
+/// How a comparison (`diff`, `gate`) is printed.
+#[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
+enum Compared {
+    /// JSON.
+    Json,
+    /// A readable table.
+    Table,
+    /// CSV, one row per changed line.
+    Csv,
+}
+
 /// Writes a command's output to stdout.
 fn out(text: &str) -> anyhow::Result<Outcome> {
     std::io::stdout().lock().write_all(text.as_bytes()).context("writing the output")?;

@@ -82,24 +82,13 @@ pub fn comparison(c: &crate::design::whatif::Comparison) -> String {
         c.period, c.a.id, c.a.version, c.b.id, c.b.version
     );
     let mut rows = vec![["participant", "policy", "A", "B", "delta"].map(String::from)];
-    for ch in &c.lines {
-        rows.push([
-            ch.participant.clone(),
-            ch.policy.clone(),
-            ch.a.to_string(),
-            ch.b.to_string(),
-            ch.delta.to_string(),
-        ]);
-    }
+    rows.extend(c.lines.iter().map(cells));
     text += &columns(&rows);
     text += &format!(
         "\ntotal A {} B {} delta {}; {} gain, {} lose\n",
         c.totals.a, c.totals.b, c.totals.delta, c.gainers, c.losers
     );
-    if !c.largest_movers.is_empty() {
-        let movers: Vec<String> = c.largest_movers.iter().map(|m| format!("{} {:+}", m.participant, m.delta)).collect();
-        text += &format!("largest movers: {}\n", movers.join(", "));
-    }
+    text += &movers(&c.largest_movers);
     text
 }
 
@@ -117,23 +106,28 @@ pub fn gate(g: &crate::design::gate::Gate) -> String {
             c.totals.b.to_string(),
             c.totals.delta.to_string(),
         ]);
-        for ch in &c.lines {
-            rows.push([
-                String::new(),
-                ch.participant.clone(),
-                ch.policy.clone(),
-                ch.a.to_string(),
-                ch.b.to_string(),
-                ch.delta.to_string(),
-            ]);
-        }
+        rows.extend(c.lines.iter().map(|ch| {
+            let [participant, policy, a, b, delta] = cells(ch);
+            [String::new(), participant, policy, a, b, delta]
+        }));
     }
     text += &columns(&rows);
     let increase = g.increase_percent.map_or_else(|| "-".to_string(), |p| format!("{p:+}%"));
     text += &format!("\ntotal paid {} new {} delta {} ({increase})\n", g.totals.a, g.totals.b, g.totals.delta);
-    if !g.largest_movers.is_empty() {
-        let movers: Vec<String> = g.largest_movers.iter().map(|m| format!("{} {:+}", m.participant, m.delta)).collect();
-        text += &format!("largest movers: {}\n", movers.join(", "));
-    }
+    text += &movers(&g.largest_movers);
     text
+}
+
+/// A changed amount as table cells: participant, policy, A, B, delta.
+fn cells(ch: &crate::design::whatif::Change) -> [String; 5] {
+    [ch.participant.clone(), ch.policy.clone(), ch.a.to_string(), ch.b.to_string(), ch.delta.to_string()]
+}
+
+/// `largest movers: p006 +6933.30, …` (nothing when there are none).
+fn movers(list: &[crate::design::whatif::Change]) -> String {
+    if list.is_empty() {
+        return String::new();
+    }
+    let movers: Vec<String> = list.iter().map(|m| format!("{} {:+}", m.participant, m.delta)).collect();
+    format!("largest movers: {}\n", movers.join(", "))
 }
