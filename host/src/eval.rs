@@ -3,6 +3,7 @@
 
 mod accumulate;
 mod caps;
+mod clawback;
 mod draws;
 mod json;
 
@@ -81,6 +82,7 @@ impl CompiledPlan {
         period.period.series.is_some()
             && (plan.series_cap.is_some()
                 || plan.recovery_rate.is_some()
+                || !plan.clawback.is_empty()
                 || period.participants.iter().any(|p| p.draw.is_some())
                 || plan.policies.iter().any(|p| p.accumulate.is_some()))
     }
@@ -136,7 +138,15 @@ impl CompiledPlan {
             }
         };
         let empty = History::default();
+        // Under [clawback], the policies that do not accumulate see the period without its
+        // reversing deals (the clawback lines stand for them).
+        let own = (!plan.clawback.is_empty() && input.period.deals.iter().any(|d| d.reverses.is_some()))
+            .then(|| Input { period: clawback::without_reversals(&input.period), currency: input.currency });
         let facts = Arc::new(Facts::new(input, plan.rounding, pool)?);
+        let own = match own {
+            Some(input) => Arc::new(Facts::new(input, plan.rounding, pool)?),
+            None => facts.clone(),
+        };
         timings.facts = lap();
         let mut earlier: Arc<Vec<Output>> = Arc::default();
         let mut windows: Vec<(Accumulate, Vec<&series::Past>, Arc<Facts>)> = Vec::new();
@@ -146,7 +156,10 @@ impl CompiledPlan {
                 Env { facts: facts.clone(), rounding: plan.rounding, earlier: earlier.clone(), halt: halt.clone() };
             let mut output = match spec.accumulate {
                 // On a worker of the pool, whose stack is sized for the limits (see `thread_pool`).
-                None => settle(&env, policy.as_ref(), pool.install(|| policy.run(&env, pool))?)?,
+                None => {
+                    let env = Env { facts: own.clone(), ..env.clone() };
+                    settle(&env, policy.as_ref(), pool.install(|| policy.run(&env, pool))?)?
+                }
                 Some(kind) => {
                     let i = match windows.iter().position(|w| w.0 == kind) {
                         Some(i) => i,
@@ -176,6 +189,12 @@ impl CompiledPlan {
         if plan.period_cap.is_some() || plan.series_cap.is_some() {
             let capped = caps::plan_caps(plan, &facts, history.unwrap_or(&empty), &outputs);
             outputs.push(capped);
+        }
+        if !plan.clawback.is_empty() {
+            let clawed = clawback::lines(plan, &facts, history.unwrap_or(&empty), pool)?;
+            if !clawed.lines.is_empty() {
+                outputs.push(clawed);
+            }
         }
         let drawn = draws::draws(plan, &facts, history.unwrap_or(&empty), &outputs);
         if !drawn.output.lines.is_empty() {

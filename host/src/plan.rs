@@ -40,6 +40,9 @@ pub struct Plan {
     pub period_cap: Option<Decimal>,
     /// `[caps] series`: the most a participant may be paid over the series to date.
     pub series_cap: Option<Decimal>,
+    /// `[clawback] policies` (series.md, "Clawbacks"): the policies whose lines a reversal of a
+    /// deal of a closed period claws back.
+    pub clawback: Vec<String>,
     /// `[draws] recovery_rate` (series.md, "Draws"): the share of what a participant earns over
     /// their draw that recovers their balance; `Some` when the plan has `[draws]` (1 by default).
     pub recovery_rate: Option<Decimal>,
@@ -79,14 +82,16 @@ pub struct Positions {
 
 /// The pseudo-policy of the lines the plan's own caps emit; they sort after the plan's policies.
 pub const CAPS: &str = "caps";
-/// The pseudo-policy of draw lines (series.md, "Draws"); they sort after the caps.
+/// The pseudo-policy of clawback lines (series.md, "Clawbacks"); they sort after the caps.
+pub const CLAWBACK: &str = "clawback";
+/// The pseudo-policy of draw lines (series.md, "Draws"); they sort after the clawbacks.
 pub const DRAWS: &str = "draws";
 
 impl Plan {
     /// The policies of `result`'s lines, in payout order: the plan's, then the plan's own
-    /// ([`CAPS`], [`DRAWS`]) that paid a line.
+    /// ([`CAPS`], [`CLAWBACK`], [`DRAWS`]) that paid a line.
     pub fn line_policies(&self, result: &payplan_sdk::result::EvalResult) -> Vec<String> {
-        let own = [CAPS, DRAWS].into_iter().filter(|own| result.payouts.iter().any(|l| l.policy == *own));
+        let own = [CAPS, CLAWBACK, DRAWS].into_iter().filter(|own| result.payouts.iter().any(|l| l.policy == *own));
         self.policies.iter().map(|p| p.id.clone()).chain(own.map(str::to_owned)).collect()
     }
 }
@@ -162,7 +167,8 @@ pub fn parse(file: &Path, text: &str, read: impl Fn(&Path) -> Result<Vec<u8>, St
     let reader = Reader { file, text };
     let doc = Document::parse(text).map_err(|e| reader.error(e.span(), e.message().trim_end()))?;
     let top = doc.as_table();
-    reader.known_keys(top, &["id", "version", "currency", "rounding", "limits", "caps", "draws", "policy"])?;
+    let keys = ["id", "version", "currency", "rounding", "limits", "caps", "clawback", "draws", "policy"];
+    reader.known_keys(top, &keys)?;
     let id = reader.string(top, "id", None)?;
     let version = match top.get("version") {
         Some(Item::Value(Value::Integer(n))) => n.value().to_string(),
@@ -203,6 +209,7 @@ pub fn parse(file: &Path, text: &str, read: impl Fn(&Path) -> Result<Vec<u8>, St
         hash_part(&mut hasher, policy.source.bytes());
         policies.push(policy);
     }
+    let clawback = clawback(&reader, top, &policies)?;
     Ok(Plan {
         id,
         version,
@@ -210,6 +217,7 @@ pub fn parse(file: &Path, text: &str, read: impl Fn(&Path) -> Result<Vec<u8>, St
         rounding,
         limits,
         policies,
+        clawback,
         period_cap,
         series_cap,
         recovery_rate,
@@ -230,7 +238,7 @@ impl Reader<'_> {
     ) -> Result<PolicySpec> {
         self.known_keys(entry, &["id", "script", "plugin", "params", "cap", "accumulate"])?;
         let id = self.string(entry, "id", None)?;
-        let reserved = [CAPS, "clawback", DRAWS].contains(&id.as_str());
+        let reserved = [CAPS, CLAWBACK, DRAWS].contains(&id.as_str());
         if id.is_empty() || reserved || earlier.iter().any(|p| p.id == id) {
             let why = if id.is_empty() {
                 "a policy id must not be empty".into()
@@ -307,6 +315,36 @@ fn caps(reader: &Reader, top: &Table) -> Result<(Option<Decimal>, Option<Decimal
     let Some(caps) = item.as_table() else { return Err(reader.error(item.span(), "`caps` must be a table ([caps])")) };
     reader.known_keys(caps, &["period", "series"])?;
     Ok((reader.amount(caps, "period")?, reader.amount(caps, "series")?))
+}
+
+/// `[clawback]`: `policies`, ids of the plan's policies that do not accumulate (an accumulating
+/// policy's true-up already accounts for a refund).
+fn clawback(reader: &Reader, top: &Table, policies: &[PolicySpec]) -> Result<Vec<String>> {
+    let Some(item) = top.get("clawback") else { return Ok(Vec::new()) };
+    let Some(table) = item.as_table() else {
+        return Err(reader.error(item.span(), "`clawback` must be a table ([clawback])"));
+    };
+    reader.known_keys(table, &["policies"])?;
+    let item = table.get("policies").ok_or_else(|| reader.error(table.span(), "`policies` is required"))?;
+    let ids = match reader.json(item)? {
+        Json::Array(ids) => ids,
+        _ => return Err(reader.error(item.span(), "`policies` must be a list of policy ids")),
+    };
+    ids.into_iter()
+        .map(|id| {
+            let id = id.as_str().unwrap_or_default().to_owned();
+            match policies.iter().find(|p| p.id == id) {
+                None => {
+                    Err(reader.error(item.span(), format!("clawback names {id:?}, which is not a policy of the plan")))
+                }
+                Some(p) if p.accumulate.is_some() => Err(reader.error(
+                    item.span(),
+                    format!("clawback names {id:?}, which accumulates: its true-up already accounts for a refund"),
+                )),
+                Some(_) => Ok(id),
+            }
+        })
+        .collect()
 }
 
 /// `[draws]`: `recovery_rate` in (0, 1], 1 when not given.
@@ -393,7 +431,7 @@ big = 12345678901234567890.123456789
         let err = plan(&GOOD.replace("currency = \"CNY\"", "currency = \"CNY\"\ncolour = 1")).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "plan.toml: 5:1: unknown key `colour` (expected one of id, version, currency, rounding, limits, caps, draws, policy)"
+            "plan.toml: 5:1: unknown key `colour` (expected one of id, version, currency, rounding, limits, caps, clawback, draws, policy)"
         );
         let err = plan(&GOOD.replace("version = \"3\"", "version = \"3\"\nrounding = \"down\"")).unwrap_err();
         assert!(err.to_string().starts_with("plan.toml: 4:12: rounding \"down\""), "{err}");

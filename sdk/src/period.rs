@@ -188,6 +188,10 @@ pub struct Deal {
     /// Overlay credit that takes from nobody: shares in (0, 10], sorted by participant.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub overlay: Vec<Share>,
+    /// The id of a deal of an earlier period of the series whose credits this one reverses (a
+    /// refund after that period closed; series.md, "Clawbacks"); its amount is negative.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reverses: Option<String>,
     /// Unknown fields.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     #[cfg_attr(feature = "openapi", schema(ignore))]

@@ -312,3 +312,85 @@ fn the_gate_pays_each_closed_month_as_the_new_plan_would_have_and_holds_the_incr
     let csv = stdout(&gate(&["--format", "csv", "--last", "1"]));
     assert!(csv.starts_with("period,participant,policy,paid,new,delta\n2026-03,"), "{csv}");
 }
+
+#[test]
+fn a_refund_after_close_claws_back_what_the_listed_policy_paid_on_it() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "rate.rhai", "fn participant(ctx, p) { ctx.pay(p, \"rate\", p.sales * 0.1); }");
+    let with = "[clawback]\npolicies = [\"rate\"]\n";
+    let text = |clawback: &str| {
+        format!(
+            "id = \"r\"\nversion = \"1\"\ncurrency = \"CNY\"\n{clawback}[[policy]]\nid = \"rate\"\nscript = \"rate.rhai\"\n"
+        )
+    };
+    let (plan, plain) = (write(dir.path(), "plan.toml", &text(with)), write(dir.path(), "plain.toml", &text("")));
+    let store = dir.path().join("s.db").to_string_lossy().into_owned();
+    let period = |(id, start, end): (&str, &str, &str), deals: Value| {
+        let p = json!({"period": {"id": id, "start": start, "end": end, "currency": "CNY",
+                                  "series": {"id": "FY2026", "start": "2026-01-01"}},
+                       "participants": [{"id": "a"}, {"id": "b"}], "deals": deals});
+        write(dir.path(), &format!("{id}.json"), &p.to_string())
+    };
+    let jan = period(
+        MONTHS[0],
+        json!([{"id": "j1", "participant": "a", "amount": "1000", "closed_on": "2026-01-05"},
+               {"id": "j2", "participant": "a", "amount": "500", "closed_on": "2026-01-06"},
+               {"id": "j3", "amount": "300", "closed_on": "2026-01-07",
+                "splits": [{"participant": "a", "share": "0.5"}, {"participant": "b", "share": "0.5"}]}]),
+    );
+    let out = payplan(&["--store", &store, "eval", "--plan", &plan, "--period", &jan, "--record"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(payplan(&["--store", &store, "period", "close", "2026-01", "--run", "1"]).status.success());
+    // February: a refunds 400 of j1 (after January closed) and sells 200; b refunds half of j3.
+    let refunds = json!([
+        {"id": "f1", "participant": "a", "amount": "-400", "closed_on": "2026-02-03", "reverses": "j1"},
+        {"id": "f2", "participant": "a", "amount": "200", "closed_on": "2026-02-04"},
+        {"id": "f3", "amount": "-100", "closed_on": "2026-02-05", "reverses": "j3",
+         "splits": [{"participant": "a", "share": "0.5"}, {"participant": "b", "share": "0.5"}]}]);
+    let feb = period(MONTHS[1], refunds.clone());
+    let rows = |plan: &str| {
+        let out = payplan(&["--store", &store, "eval", "--plan", plan, "--period", &feb]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        crate::support::rows(&serde_json::from_slice(&out.stdout).unwrap())
+    };
+    // January paid a 165.00 on sales of 1650, b 15.00 on 150. The rate policy sees February
+    // without the reversals (20.00 on 200); the clawbacks take back 165 × 400/1650 = 40.00 and
+    // 165 × 50/1650 = 5.00 from a, 15 × 50/150 = 5.00 from b.
+    assert_eq!(
+        rows(&plan),
+        ["a rate rate 20.00", "a clawback rate:j1 -40.00", "a clawback rate:j3 -5.00", "b clawback rate:j3 -5.00"]
+    );
+    // Without [clawback], the reversals are ordinary refunds of February.
+    assert_eq!(rows(&plain), ["a rate rate -25.00", "b rate rate -5.00"]);
+    // A reversal must name a deal of the history, at most its amount, with its participants.
+    for (deal, why) in [
+        (
+            json!({"id": "x", "participant": "a", "amount": "-1", "closed_on": "2026-02-03", "reverses": "nope"}),
+            "deal \"x\" reverses \"nope\", which is in no earlier period of the series",
+        ),
+        (
+            json!({"id": "x", "participant": "a", "amount": "-1000.01", "closed_on": "2026-02-03", "reverses": "j1"}),
+            "deal \"x\" reverses 1000.01 of \"j1\", which was 1000",
+        ),
+        (
+            json!({"id": "x", "participant": "b", "amount": "-1", "closed_on": "2026-02-03", "reverses": "j1"}),
+            "deal \"x\" reverses \"j1\" but credits other participants",
+        ),
+        (
+            json!({"id": "x", "participant": "a", "amount": "1", "closed_on": "2026-02-03", "reverses": "j1"}),
+            "a deal that reverses another must have a negative amount",
+        ),
+    ] {
+        let file = period(MONTHS[1], json!([deal]));
+        let out = payplan(&["--store", &store, "eval", "--plan", &plan, "--period", &file]);
+        assert_eq!(out.status.code(), Some(2), "{why}: {}", stdout(&out));
+        assert!(stderr(&out).contains(why), "{why:?} missing from {}", stderr(&out));
+    }
+    // An accumulating policy may not be listed: its true-up already accounts for the refund.
+    let accumulating =
+        text(with).replace("script = \"rate.rhai\"\n", "script = \"rate.rhai\"\naccumulate = \"quarter\"\n");
+    let accumulating = write(dir.path(), "acc.toml", &accumulating);
+    let out = payplan(&["check", &accumulating]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("clawback names \"rate\", which accumulates"), "{}", stderr(&out));
+}

@@ -68,7 +68,7 @@ fn write_period(w: &mut (impl Write + Send), period: &Period) -> io::Result<()> 
 }
 
 fn deal(w: &mut Vec<u8>, d: &Deal) -> io::Result<()> {
-    let known: Known<9> = [
+    let known: Known<10> = [
         ("amount", Some(Val::Dec(d.amount))),
         ("closed_on", Some(Val::Date(d.closed_on))),
         ("customer", d.customer.as_deref().map(Val::Str)),
@@ -76,6 +76,7 @@ fn deal(w: &mut Vec<u8>, d: &Deal) -> io::Result<()> {
         ("kind", d.kind.as_deref().map(Val::Str)),
         ("overlay", shares(&d.overlay)),
         ("participant", d.participant.as_deref().map(Val::Str)),
+        ("reverses", d.reverses.as_deref().map(Val::Str)),
         ("segment", d.segment.as_deref().map(Val::Str)),
         ("splits", shares(&d.splits)),
     ];

@@ -272,6 +272,7 @@ record!(
         kind: Loose<String>,
         splits: serde_json::Value,
         overlay: serde_json::Value,
+        reverses: Loose<String>,
     }
 );
 

@@ -369,6 +369,10 @@ pub(super) fn deal(p: &mut Problems, i: usize, r: raw::Deal, refs: Option<&Refs>
     let customer = p.take(at, "customer", r.customer);
     let segment = p.take(at, "segment", r.segment);
     let kind = p.take(at, "kind", r.kind);
+    let reverses = p.take(at, "reverses", r.reverses);
+    if reverses.is_some() && amount.is_some_and(|a| !a.is_sign_negative() || a.is_zero()) {
+        p.push(at.field("amount"), "a deal that reverses another must have a negative amount");
+    }
     let splits = splits.map(|v| credit::splits(p, at, v, refs, participant.as_deref(), amount));
     let overlay = r
         .overlay
@@ -390,6 +394,7 @@ pub(super) fn deal(p: &mut Problems, i: usize, r: raw::Deal, refs: Option<&Refs>
                 kind,
                 splits,
                 overlay,
+                reverses,
                 attributes: r.attributes,
             })
         }

@@ -115,6 +115,7 @@ pub fn read(store: &dyn Store, period: &Period) -> Result<History> {
     periods.sort_by_key(|p| p.input.period.period.start);
     covers(&periods, series.start, start, &series.id)?;
     unique_deals(&periods, period)?;
+    reversals(&periods, period)?;
     Ok(History { periods })
 }
 
@@ -163,5 +164,37 @@ fn unique_deals(periods: &[Past], period: &Period) -> Result<()> {
             })
         })
         .collect();
+    if problems.is_empty() { Ok(()) } else { Err(Error::Input { file: "period".into(), problems }) }
+}
+
+/// Each reversing deal names a deal of the history, credits the same participants by the same
+/// splits, and reverses at most its amount.
+fn reversals(periods: &[Past], period: &Period) -> Result<()> {
+    let mut problems = Vec::new();
+    for deal in &period.deals {
+        let Some(original) = &deal.reverses else { continue };
+        let found = periods.iter().flat_map(|p| &p.input.period.deals).find(|d| &d.id == original);
+        let why = match found {
+            None => {
+                Some(format!("deal {:?} reverses {original:?}, which is in no earlier period of the series", deal.id))
+            }
+            Some(o) if deal.amount.abs() > o.amount.abs() => Some(format!(
+                "deal {:?} reverses {} of {original:?}, which was {}",
+                deal.id,
+                deal.amount.abs(),
+                o.amount.abs()
+            )),
+            Some(o)
+                if if o.splits.is_empty() { o.participant != deal.participant } else { o.splits != deal.splits } =>
+            {
+                Some(format!(
+                    "deal {:?} reverses {original:?} but credits other participants (a reversal has the same participant and splits)",
+                    deal.id
+                ))
+            }
+            Some(_) => None,
+        };
+        problems.extend(why.map(|message| InputProblem { path: "deals".into(), position: None, message }));
+    }
     if problems.is_empty() { Ok(()) } else { Err(Error::Input { file: "period".into(), problems }) }
 }
