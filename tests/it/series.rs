@@ -394,3 +394,41 @@ fn a_refund_after_close_claws_back_what_the_listed_policy_paid_on_it() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("clawback names \"rate\", which accumulates"), "{}", stderr(&out));
 }
+
+#[test]
+fn a_plugin_accumulates_as_its_script_does_with_no_change_to_its_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let policies = repo().join("policies").display().to_string();
+    let source = |how: &str| {
+        format!(
+            "id = \"m\"\nversion = \"1\"\ncurrency = \"CNY\"\n[[policy]]\nid = \"mgr\"\n{how}\naccumulate = \"quarter\"\n\
+             [policy.params]\nlevels = [ {{ rate = 0.02 }}, {{ rate = 0.01 }} ]\n"
+        )
+    };
+    let script = write(dir.path(), "script.toml", &source(&format!("script = \"{policies}/manager_override.rhai\"")));
+    let wasm = crate::plugins::plugin("manager_override").display().to_string();
+    let plugin = write(dir.path(), "plugin.toml", &source(&format!("plugin = \"{wasm}\"")));
+    let mut r = Rng::new(21);
+    let mut paid = 0;
+    for (m, (id, ..)) in MONTHS.iter().enumerate() {
+        let mut period = month(&mut r, m, 6);
+        for (i, p) in period["participants"].as_array_mut().unwrap().iter_mut().enumerate().skip(1) {
+            p["manager"] = json!(if i < 3 { "p00" } else { "p01" });
+        }
+        let file = write(dir.path(), &format!("{id}.json"), &period.to_string());
+        let mut results = Vec::new();
+        for (name, plan) in [("script", &script), ("plugin", &plugin)] {
+            let store = dir.path().join(format!("{name}.db")).to_string_lossy().into_owned();
+            let out = payplan(&["--store", &store, "eval", "--plan", plan, "--period", &file, "--record"]);
+            assert!(out.status.success(), "{name}: {}", stderr(&out));
+            let result: Value = serde_json::from_slice(&out.stdout).unwrap();
+            results.push(result["payouts"].clone());
+            assert!(
+                payplan(&["--store", &store, "period", "close", id, "--run", &(m + 1).to_string()]).status.success()
+            );
+        }
+        assert_eq!(results[0], results[1], "{id}: the same lines and explanations");
+        paid += results[0].as_array().unwrap().len();
+    }
+    assert!(paid >= 4, "the months pay overrides ({paid} lines)");
+}
