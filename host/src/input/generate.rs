@@ -5,6 +5,7 @@
 //! another member of the team, segments and kinds, as compact JSON. The same (participants, deals per participant, seed) always
 //! writes the same bytes.
 
+use chrono::Datelike;
 use std::io::{self, Write};
 
 /// SplitMix64: small, fast, and the same on every platform (the random tests use it too).
@@ -39,12 +40,25 @@ pub struct Shape {
 
 /// Writes a March 2026 CNY period of this shape as JSON.
 pub fn write_period(out: &mut impl Write, shape: Shape) -> io::Result<()> {
-    let mut r = Rng(shape.seed);
+    write_month(out, shape, 3, false)
+}
+
+/// Writes month `month` of 2026 (1 to 12) of this shape: with `series`, as a period of the
+/// series FY2026 (from 2026-01-01), its deal ids unique across the months and its new hires on
+/// a recoverable draw. The same people every month; their deals differ by month.
+pub fn write_month(out: &mut impl Write, shape: Shape, month: u32, series: bool) -> io::Result<()> {
+    let mut r = Rng(shape.seed.wrapping_add(u64::from(month).wrapping_sub(3) << 32));
+    // Deal ids carry the month in a series, where they must be unique across the months.
+    let prefix = if series { format!("{month:02}") } else { String::new() };
     let n = shape.participants.max(1);
     let teams = n.div_ceil(50);
+    let first = chrono::NaiveDate::from_ymd_opt(2026, month, 1).expect("a month of 2026");
+    let last = first + chrono::Months::new(1) - chrono::Days::new(1);
+    let days = u64::from(last.day());
+    let series_field = if series { ",\"series\":{\"id\":\"FY2026\",\"start\":\"2026-01-01\"}" } else { "" };
     writeln!(
         out,
-        "{{\"period\":{{\"id\":\"2026-03\",\"start\":\"2026-03-01\",\"end\":\"2026-03-31\",\"currency\":\"CNY\"}},"
+        "{{\"period\":{{\"id\":\"2026-{month:02}\",\"start\":\"{first}\",\"end\":\"{last}\",\"currency\":\"CNY\"{series_field}}},"
     )?;
     writeln!(out, "\"teams\": [")?;
     for t in 0..teams {
@@ -73,13 +87,16 @@ pub fn write_period(out: &mut impl Write, shape: Shape) -> io::Result<()> {
             write!(out, ",\"manager\":\"p{m:07}\"")?;
         }
         if r.below(20) == 0 {
-            write!(out, ",\"active_from\":\"2026-03-{:02}\"", 2 + r.below(30))?;
+            write!(out, ",\"active_from\":\"2026-{month:02}-{:02}\"", 2 + r.below(days - 1))?;
         }
         if new_hire {
             // Hired in the 120 days before the period; mentored by the team's first member.
             let day = 120 - r.below(120);
             let hired = chrono::NaiveDate::from_ymd_opt(2026, 3, 1).expect("a date") - chrono::Days::new(day);
             write!(out, ",\"hired_on\":\"{hired}\",\"mentor\":\"p{:07}\",\"prior_deals\":0", team * 50)?;
+            if series {
+                write!(out, ",\"draw\":{{\"kind\":\"recoverable\",\"amount\":\"5000.00\"}}")?;
+            }
         } else {
             write!(
                 out,
@@ -102,7 +119,7 @@ pub fn write_period(out: &mut impl Write, shape: Shape) -> io::Result<()> {
         writeln!(out, "{}", if p + 1 < n { "," } else { "" })?;
     }
     writeln!(out, "],\n\"deals\": [")?;
-    let mut first = true;
+    let mut opening = true;
     let mut id = 0u64;
     for p in 0..n {
         for _ in 0..r.below(2 * shape.deals_per + 1) {
@@ -123,11 +140,11 @@ pub fn write_period(out: &mut impl Write, shape: Shape) -> io::Result<()> {
             };
             write!(
                 out,
-                "{}{{\"id\":\"d{id:09}\",\"participant\":\"p{p:07}\"{splits},\"amount\":\"{sign}{amount}.{cents:02}\",\"closed_on\":\"2026-03-{:02}\",\"segment\":\"{segment}\",\"kind\":\"{kind}\"}}",
-                if first { "" } else { ",\n" },
-                1 + r.below(31),
+                "{}{{\"id\":\"d{prefix}{id:09}\",\"participant\":\"p{p:07}\"{splits},\"amount\":\"{sign}{amount}.{cents:02}\",\"closed_on\":\"2026-{month:02}-{:02}\",\"segment\":\"{segment}\",\"kind\":\"{kind}\"}}",
+                if opening { "" } else { ",\n" },
+                1 + r.below(days),
             )?;
-            first = false;
+            opening = false;
             id += 1;
         }
     }
@@ -158,5 +175,20 @@ mod tests {
         let mut c = Vec::new();
         write_period(&mut c, Shape { seed: 10, ..shape }).unwrap();
         assert_ne!(a, c);
+    }
+
+    #[test]
+    fn months_of_a_series_are_valid_periods_with_their_own_deals() {
+        let shape = Shape { participants: 120, deals_per: 5, seed: 9 };
+        let mut ids = std::collections::HashSet::new();
+        for month in [1, 2, 12] {
+            let mut text = Vec::new();
+            write_month(&mut text, shape, month, true).unwrap();
+            let period = crate::input::parse_period(&text).expect("a valid month").period;
+            assert_eq!(period.period.series.as_ref().unwrap().id, "FY2026");
+            assert_eq!(period.period.end.day(), [31, 28, 31][(month as usize).min(3) - 1]);
+            assert!(period.deals.iter().all(|d| ids.insert(d.id.clone())), "deal ids unique across months");
+            assert!(period.participants.iter().any(|p| p.draw.is_some()), "new hires on a draw");
+        }
     }
 }
