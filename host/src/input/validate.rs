@@ -2,15 +2,20 @@
 //! and reported with its path, in document order.
 
 mod credit;
+mod links;
+mod nested;
+
+use links::Links;
+pub(super) use links::{Refs, manager_cycles};
+use nested::{draw, json_decimal, metrics, series};
 
 use super::raw::{self, Loose};
 use crate::error::InputProblem;
 use crate::money::Currency;
 use chrono::NaiveDate;
-use payplan_sdk::period::{Deal, Draw, DrawKind, Metric, Participant, Period, PeriodInfo, Series, Team};
+use payplan_sdk::period::{Deal, Participant, Period, PeriodInfo, Series, Team};
 use rust_decimal::Decimal;
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
-use std::collections::BTreeMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::fmt;
 
 /// A place in the document: `period.id`, `deals[17].amount`.
@@ -103,126 +108,6 @@ impl Problems {
     }
 }
 
-/// What a record's references must resolve to: the teams and participants whose ids read, the
-/// period's dates, and its currency's places.
-pub(super) struct Refs<'a> {
-    pub(super) teams: HashSet<&'a str>,
-    pub(super) participants: HashSet<&'a str>,
-    pub(super) start: Option<NaiveDate>,
-    pub(super) end: Option<NaiveDate>,
-    pub(super) places: Option<u32>,
-}
-
-/// A participant's references to check against [`Refs`].
-pub(super) struct Links<'a> {
-    pub(super) id: Option<&'a str>,
-    pub(super) team: Option<&'a str>,
-    pub(super) mentor: Option<&'a str>,
-    pub(super) manager: Option<&'a str>,
-    pub(super) active_from: Option<NaiveDate>,
-    pub(super) active_to: Option<NaiveDate>,
-}
-
-impl<'a> From<&'a Participant> for Links<'a> {
-    fn from(r: &'a Participant) -> Self {
-        Links {
-            id: Some(&r.id),
-            team: r.team.as_deref(),
-            mentor: r.mentor.as_deref(),
-            manager: r.manager.as_deref(),
-            active_from: r.active_from,
-            active_to: r.active_to,
-        }
-    }
-}
-
-impl Refs<'_> {
-    /// A participant's team, mentor and manager resolve; its active days are inside the period.
-    /// (A manager cycle is found over all participants: [`manager_cycles`].)
-    pub(super) fn links(&self, p: &mut Problems, at: At, links: &Links) {
-        if let Some(team) = links.team
-            && !self.teams.contains(team)
-        {
-            p.push(at.field("team"), format!("unknown team {team:?}"));
-        }
-        if let Some(mentor) = links.mentor {
-            if !self.participants.contains(mentor) {
-                p.push(at.field("mentor"), format!("unknown participant {mentor:?}"));
-            } else if links.id == Some(mentor) {
-                p.push(at.field("mentor"), "a participant cannot mentor itself");
-            }
-        }
-        if let Some(manager) = links.manager
-            && !self.participants.contains(manager)
-        {
-            p.push(at.field("manager"), format!("unknown participant {manager:?}"));
-        }
-        for (name, day) in [("active_from", links.active_from), ("active_to", links.active_to)] {
-            if let Some(day) = day {
-                self.inside(p, at, name, day);
-            }
-        }
-        if let (Some(from), Some(to)) = (links.active_from.or(self.start), links.active_to.or(self.end))
-            && from > to
-        {
-            p.push(at.field("active_to"), format!("{to} is before active_from {from}"));
-        }
-    }
-
-    pub(super) fn participant(&self, p: &mut Problems, at: At, who: &str) {
-        if !self.participants.contains(who) {
-            p.push(at.field("participant"), format!("unknown participant {who:?}"));
-        }
-    }
-
-    fn inside(&self, p: &mut Problems, at: At, name: &str, day: NaiveDate) {
-        if let (Some(s), Some(e)) = (self.start, self.end)
-            && (day < s || day > e)
-        {
-            p.push(at.field(name), format!("{day} is outside the period {s} to {e}"));
-        }
-    }
-}
-
-/// Reports each cycle of managers once, at the path of its first member in the document, named
-/// from there round to it again (`participants[3].manager: p004 → p007 → p004`). `managers` are
-/// the (id, manager) of each participant in document order (`None` where they did not read).
-pub(super) fn manager_cycles(p: &mut Problems, managers: &[(Option<&str>, Option<&str>)]) {
-    let mut index: HashMap<&str, usize> = HashMap::with_capacity_and_hasher(managers.len(), Default::default());
-    for (i, (id, _)) in managers.iter().enumerate() {
-        if let Some(id) = id {
-            index.entry(id).or_insert(i);
-        }
-    }
-    // 0: not seen; 1: on the walk in hand; 2: done.
-    let mut state = vec![0u8; managers.len()];
-    let mut cycles = Vec::new();
-    for start in 0..managers.len() {
-        let mut walk = Vec::new();
-        let mut at = Some(start);
-        while let Some(i) = at.filter(|&i| state[i] == 0) {
-            state[i] = 1;
-            walk.push(i);
-            at = managers[i].1.and_then(|m| index.get(m).copied());
-        }
-        if let Some(i) = at.filter(|&i| state[i] == 1) {
-            let cycle = &walk[walk.iter().position(|&w| w == i).expect("on the walk")..];
-            let first = cycle.iter().position(|w| w == cycle.iter().min().expect("not empty")).expect("found");
-            let order: Vec<usize> = cycle[first..].iter().chain(&cycle[..first]).copied().collect();
-            cycles.push(order);
-        }
-        for i in walk {
-            state[i] = 2;
-        }
-    }
-    cycles.sort_by_key(|c| c[0]);
-    for cycle in cycles {
-        let name = |i: usize| managers[i].0.unwrap_or_default();
-        let names: Vec<&str> = cycle.iter().chain(&cycle[..1]).map(|&i| name(i)).collect();
-        p.push(At::item("participants", cycle[0]).field("manager"), names.join(" → "));
-    }
-}
-
 /// The checked `period` object; a field is `None` when it is missing or wrong (and reported).
 pub(super) struct Header {
     id: Option<String>,
@@ -258,36 +143,6 @@ pub(super) fn header(p: &mut Problems, header: Option<raw::Header>) -> Header {
     });
     let series = header.series.filter(|v| !v.is_null()).and_then(|v| series(p, v, start));
     Header { id, start, end, code, currency, series, attributes: header.attributes }
-}
-
-/// `period.series`: `{id, start}`, the series starting on or before the period.
-fn series(p: &mut Problems, value: serde_json::Value, period_start: Option<NaiveDate>) -> Option<Series> {
-    let serde_json::Value::Object(map) = value else {
-        p.push("period.series".into(), "expected an object with id and start");
-        return None;
-    };
-    for key in ["id", "start"].into_iter().filter(|k| !map.contains_key(*k)) {
-        p.push(format!("period.series.{key}"), "is required");
-    }
-    let (mut id, mut start) = (None, None);
-    for (key, v) in map {
-        match (key.as_str(), v) {
-            ("id", serde_json::Value::String(s)) if !s.is_empty() => id = Some(s),
-            ("id", other) => p.push("period.series.id".into(), format!("expected a non-empty string, found {other}")),
-            ("start", serde_json::Value::String(s)) => match <NaiveDate as raw::Expect>::from_text(&s) {
-                Ok(day) => start = Some(day),
-                Err(why) => p.push("period.series.start".into(), why),
-            },
-            ("start", other) => p.push("period.series.start".into(), format!("expected a date, found {other}")),
-            (other, _) => p.push(format!("period.series.{other}"), "unknown field: a series has id and start"),
-        }
-    }
-    if let (Some(s), Some(first)) = (start, period_start)
-        && s > first
-    {
-        p.push("period.series.start".into(), format!("{s} is after the period's start {first}"));
-    }
-    Some(Series { id: id?, start: start? })
 }
 
 /// `teams[i]`, checked.
@@ -493,58 +348,4 @@ pub(super) fn period(
     participants.sort_unstable_by(|a, b| a.id.cmp(&b.id));
     deals.sort_unstable_by(|a, b| a.id.cmp(&b.id));
     (Period { period: info, teams, participants, deals, attributes }, head.currency.expect(complete))
-}
-
-fn metrics(p: &mut Problems, at: At, value: serde_json::Value) -> Option<BTreeMap<String, Metric>> {
-    let serde_json::Value::Object(map) = value else {
-        p.push(at.field("metrics"), "expected an object of name to decimal");
-        return None;
-    };
-    let mut out = BTreeMap::new();
-    for (name, v) in map {
-        match json_decimal(&v) {
-            Ok(d) => {
-                out.insert(name, Metric(d));
-            }
-            Err(why) => p.push(at.field(&format!("metrics.{name}")), why),
-        }
-    }
-    Some(out)
-}
-
-/// `participants[i].draw`: `{kind, amount}`, kind `guarantee` or `recoverable`, amount >= 0.
-fn draw(p: &mut Problems, at: At, value: serde_json::Value) -> Option<Draw> {
-    let serde_json::Value::Object(map) = value else {
-        p.push(at.field("draw"), "expected an object with kind and amount");
-        return None;
-    };
-    let (mut kind, mut amount) = (None, None);
-    for key in ["kind", "amount"].into_iter().filter(|k| !map.contains_key(*k)) {
-        p.push(at.field(&format!("draw.{key}")), "is required");
-    }
-    for (key, v) in map {
-        match key.as_str() {
-            "kind" => match v.as_str() {
-                Some("guarantee") => kind = Some(DrawKind::Guarantee),
-                Some("recoverable") => kind = Some(DrawKind::Recoverable),
-                _ => p.push(at.field("draw.kind"), format!("{v} is not one of \"guarantee\", \"recoverable\"")),
-            },
-            "amount" => match json_decimal(&v) {
-                Ok(d) if !d.is_sign_negative() || d.is_zero() => amount = Some(d),
-                Ok(d) => p.push(at.field("draw.amount"), format!("{d} must not be negative")),
-                Err(why) => p.push(at.field("draw.amount"), why),
-            },
-            other => p.push(at.field(&format!("draw.{other}")), "unknown field: a draw has kind and amount"),
-        }
-    }
-    Some(Draw { kind: kind?, amount: amount? })
-}
-
-/// A decimal given in a JSON value: a string or a number, read exactly.
-fn json_decimal(v: &serde_json::Value) -> Result<Decimal, String> {
-    match v {
-        serde_json::Value::Number(n) => <Decimal as raw::Expect>::from_number(&n.to_string()),
-        serde_json::Value::String(s) => <Decimal as raw::Expect>::from_text(s),
-        other => Err(format!("expected a decimal, found {other}")),
-    }
 }
