@@ -87,6 +87,35 @@ impl CompiledPlan {
                 || plan.policies.iter().any(|p| p.accumulate.is_some()))
     }
 
+    /// The history `input` is paid against, once the plan is known to pay in its currency: the
+    /// one given when the period [needs it](Self::needs_history), none otherwise.
+    fn history_for<'h>(&self, input: &Input, history: Option<&'h History>) -> Result<Option<&'h History>> {
+        let plan = &self.plan;
+        if input.currency != plan.currency {
+            return Err(Error::plan(
+                plan.file.clone(),
+                None,
+                format!(
+                    "the plan pays in {} but the period {} is in {}",
+                    plan.currency.code(),
+                    input.period.period.id,
+                    input.currency.code()
+                ),
+            ));
+        }
+        match (self.needs_history(&input.period), history) {
+            (false, _) => Ok(None),
+            (true, Some(history)) => Ok(Some(history)),
+            (true, None) => {
+                let message = "the period is in a series and the plan uses series features (accumulate, a series \
+                               cap, clawbacks or draws): its history must be read from the store that holds the \
+                               series' closed periods";
+                let problem = InputProblem { path: "period.series".into(), position: None, message: message.into() };
+                Err(Error::Input { file: "period".into(), problems: vec![problem] })
+            }
+        }
+    }
+
     /// [`evaluate_until`](Self::evaluate_until), also saying how long each step took (for the
     /// benchmark; the clock is read between steps, never inside one).
     pub fn evaluate_timed(&self, input: Input, pool: &rayon::ThreadPool, halt: &Halt) -> Result<(EvalResult, Timings)> {
@@ -109,34 +138,7 @@ impl CompiledPlan {
             std::mem::replace(&mut clock, now).elapsed()
         };
         let plan = &self.plan;
-        if input.currency != plan.currency {
-            return Err(Error::plan(
-                plan.file.clone(),
-                None,
-                format!(
-                    "the plan pays in {} but the period {} is in {}",
-                    plan.currency.code(),
-                    input.period.period.id,
-                    input.currency.code()
-                ),
-            ));
-        }
-        let history = match (self.needs_history(&input.period), history) {
-            (false, _) => None,
-            (true, Some(history)) => Some(history),
-            (true, None) => {
-                let message = "the period is in a series and the plan accumulates: its history must be read \
-                               from the store that holds the series' closed periods";
-                return Err(Error::Input {
-                    file: "period".into(),
-                    problems: vec![InputProblem {
-                        path: "period.series".into(),
-                        position: None,
-                        message: message.into(),
-                    }],
-                });
-            }
-        };
+        let history = self.history_for(&input, history)?;
         let empty = History::default();
         // Under [clawback], the policies that do not accumulate see the period without its
         // reversing deals (the clawback lines stand for them).
@@ -186,22 +188,9 @@ impl CompiledPlan {
         }
         // Every policy has run and let go of its environment: the outputs are ours to move.
         let mut outputs = Arc::try_unwrap(earlier).unwrap_or_else(|shared| (*shared).clone());
-        if plan.period_cap.is_some() || plan.series_cap.is_some() {
-            let capped = caps::plan_caps(plan, &facts, history.unwrap_or(&empty), &outputs);
-            outputs.push(capped);
-        }
-        if !plan.clawback.is_empty() {
-            let clawed = clawback::lines(plan, &facts, history.unwrap_or(&empty), pool)?;
-            if !clawed.lines.is_empty() {
-                outputs.push(clawed);
-            }
-        }
-        let drawn = draws::draws(plan, &facts, history.unwrap_or(&empty), &outputs);
-        if !drawn.output.lines.is_empty() {
-            outputs.push(drawn.output);
-        }
+        let balances = plan_lines(plan, &facts, history.unwrap_or(&empty), &mut outputs, pool)?;
         let basis = history.map(History::basis).unwrap_or_default();
-        let found = Found { basis, balances: drawn.balances };
+        let found = Found { basis, balances };
         let result = pool.install(|| assemble(plan, &facts, &self.policies, outputs, absent, found))?;
         timings.assemble = lap();
         Ok((result, timings))
@@ -240,6 +229,32 @@ fn settle(env: &Env, policy: &dyn Policy, mut output: Output) -> Result<Output> 
         score.score = env.rounding.round(score.score, SCORE_PLACES);
     }
     Ok(output)
+}
+
+/// The plan's own lines after its policies' (series.md, "Order inside a period"): the caps, the
+/// clawbacks, then the draws, each output only when it has lines; the draw balances after them.
+fn plan_lines(
+    plan: &Plan,
+    facts: &Facts,
+    history: &History,
+    outputs: &mut Vec<Output>,
+    pool: &rayon::ThreadPool,
+) -> Result<std::collections::BTreeMap<String, Money>> {
+    if plan.period_cap.is_some() || plan.series_cap.is_some() {
+        outputs.push(caps::plan_caps(plan, facts, history, outputs));
+    }
+    if !plan.clawback.is_empty() {
+        outputs.push(clawback::lines(plan, facts, history, pool)?);
+    }
+    let drawn = draws::draws(plan, facts, history, outputs);
+    outputs.push(drawn.output);
+    outputs.retain(|o| !o.lines.is_empty() || !is_own(plan, &o.policy));
+    Ok(drawn.balances)
+}
+
+/// Whether `policy` names one of the plan's own outputs (caps, clawbacks, draws).
+fn is_own(plan: &Plan, policy: &str) -> bool {
+    !plan.policies.iter().any(|p| p.id == policy)
 }
 
 /// What the series gave the result besides its lines: the history's runs and draw balances.
