@@ -208,18 +208,20 @@ pub fn recorded_history(store: &dyn Store, record: &Record) -> Result<History> {
     Ok(History { periods })
 }
 
-/// Whether a later adjustment changed a period of the run's history: the effective run of a
-/// period its basis names is no longer the one it was computed from.
-pub fn stale(store: &dyn Store, record: &Record) -> Result<bool> {
-    for b in &record.basis {
-        let Some(run) = store.run(b.seq)? else { return Ok(true) };
-        let later = store.runs(Some(&run.record.period))?;
-        let adjusted = later.iter().any(|r| r.record.seq > b.seq && r.record.kind == Kind::Adjustment);
-        if adjusted {
-            return Ok(true);
-        }
+/// The runs of `all` (every run of the store, in chain order) whose history was adjusted after
+/// they were computed: a period their basis names has an adjustment recorded after the run
+/// they used. One pass over the runs, however many there are.
+pub fn stale(all: &[Stored]) -> BTreeSet<i64> {
+    let period_of: BTreeMap<i64, &str> = all.iter().map(|s| (s.record.seq, s.record.period.as_str())).collect();
+    let mut last_adjustment: BTreeMap<&str, i64> = BTreeMap::new();
+    for s in all.iter().filter(|s| s.record.kind == Kind::Adjustment) {
+        last_adjustment.insert(&s.record.period, s.record.seq);
     }
-    Ok(false)
+    let adjusted_after = |b: &RunRef| match period_of.get(&b.seq) {
+        Some(period) => last_adjustment.get(period).is_some_and(|&adj| adj > b.seq),
+        None => true,
+    };
+    all.iter().filter(|s| s.record.basis.iter().any(adjusted_after)).map(|s| s.record.seq).collect()
 }
 
 /// Re-evaluates a run from the store alone: the stored period bytes, plan text and policy files;

@@ -146,7 +146,7 @@ impl CompiledPlan {
             .then(|| Input { period: clawback::without_reversals(&input.period), currency: input.currency });
         let facts = Arc::new(Facts::new(input, plan.rounding, pool)?);
         let own = match own {
-            Some(input) => Arc::new(Facts::new(input, plan.rounding, pool)?),
+            Some(input) => Arc::new(Facts::derived(input, plan.rounding)?),
             None => facts.clone(),
         };
         timings.facts = lap();
@@ -168,7 +168,7 @@ impl CompiledPlan {
                         None => {
                             let (past, view) =
                                 series::window_view(history.unwrap_or(&empty), &facts, kind, plan.rounding)?;
-                            windows.push((kind, past, Arc::new(Facts::new(view, plan.rounding, pool)?)));
+                            windows.push((kind, past, Arc::new(Facts::derived(view, plan.rounding)?)));
                             windows.len() - 1
                         }
                     };
@@ -188,7 +188,7 @@ impl CompiledPlan {
         }
         // Every policy has run and let go of its environment: the outputs are ours to move.
         let mut outputs = Arc::try_unwrap(earlier).unwrap_or_else(|shared| (*shared).clone());
-        let balances = plan_lines(plan, &facts, history.unwrap_or(&empty), &mut outputs, pool)?;
+        let balances = plan_lines(plan, &facts, history.unwrap_or(&empty), &mut outputs)?;
         let basis = history.map(History::basis).unwrap_or_default();
         let found = Found { basis, balances };
         let result = pool.install(|| assemble(plan, &facts, &self.policies, outputs, absent, found))?;
@@ -238,23 +238,33 @@ fn plan_lines(
     facts: &Facts,
     history: &History,
     outputs: &mut Vec<Output>,
-    pool: &rayon::ThreadPool,
 ) -> Result<std::collections::BTreeMap<String, Money>> {
+    // Each only when it has lines: an empty output would name a policy with nothing to say.
+    let keep = |outputs: &mut Vec<Output>, own: Output| {
+        if !own.lines.is_empty() {
+            outputs.push(own);
+        }
+    };
     if plan.period_cap.is_some() || plan.series_cap.is_some() {
-        outputs.push(caps::plan_caps(plan, facts, history, outputs));
+        let capped = caps::plan_caps(plan, facts, history, outputs);
+        keep(outputs, capped);
     }
     if !plan.clawback.is_empty() {
-        outputs.push(clawback::lines(plan, facts, history, pool)?);
+        keep(outputs, clawback::lines(plan, facts, history)?);
     }
     let drawn = draws::draws(plan, facts, history, outputs);
-    outputs.push(drawn.output);
-    outputs.retain(|o| !o.lines.is_empty() || !is_own(plan, &o.policy));
+    keep(outputs, drawn.output);
     Ok(drawn.balances)
 }
 
-/// Whether `policy` names one of the plan's own outputs (caps, clawbacks, draws).
-fn is_own(plan: &Plan, policy: &str) -> bool {
-    !plan.policies.iter().any(|p| p.id == policy)
+/// Each participant's total of the settled `outputs` so far. Lines are rounded amounts; a sum
+/// saturates here, and assembling names a total that overflows.
+fn totals(facts: &Facts, outputs: &[Output]) -> Vec<Decimal> {
+    let mut totals = vec![Decimal::ZERO; facts.participants.len()];
+    for line in outputs.iter().flat_map(|o| &o.lines) {
+        totals[line.who] = totals[line.who].saturating_add(line.amount);
+    }
+    totals
 }
 
 /// What the series gave the result besides its lines: the history's runs and draw balances.

@@ -218,7 +218,19 @@ impl Facts {
     pub fn new(input: Input, rounding: Rounding, pool: &rayon::ThreadPool) -> Result<Self> {
         let (hash, derived) =
             pool.join(|| input_hash(&input.period), || Derived::of(&input.period, input.currency, rounding));
-        let Derived { people, team_facts, groups, by_id, team_by_id } = derived?;
+        Self::of(input, hash, derived?)
+    }
+
+    /// The facts of a period no one sent, made by the engine (an accumulating policy's view, a
+    /// period without its reversals): the same facts, without the hash of a canonical form that
+    /// no result reports (`input_hash` is empty).
+    pub fn derived(input: Input, rounding: Rounding) -> Result<Self> {
+        let derived = Derived::of(&input.period, input.currency, rounding)?;
+        Self::of(input, String::new(), derived)
+    }
+
+    fn of(input: Input, hash: String, derived: Derived) -> Result<Self> {
+        let Derived { people, team_facts, groups, by_id, team_by_id } = derived;
         let Input { period, currency } = input;
         let Period { period: info, teams, participants, deals, .. } = period;
         Ok(Self {

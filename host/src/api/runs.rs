@@ -147,10 +147,15 @@ pub async fn list(
     Params(query): Params<RunsQuery>,
 ) -> Result<Json<Vec<RunInfo>>, Problem> {
     blocking(&state, move |state| {
-        let runs = state.store.runs(query.period.as_deref())?;
-        let stale = |s: &Stored| crate::audit::stale(state.store.as_ref(), &s.record);
-        let runs = runs.into_iter().map(|s| Ok(RunInfo { stale: stale(&s)?, ..RunInfo::from(s) }));
-        Ok(Json(runs.collect::<crate::Result<_>>()?))
+        let all = state.store.runs(None)?;
+        let stale = crate::audit::stale(&all);
+        let runs = match &query.period {
+            Some(period) => all.into_iter().filter(|s| &s.record.period == period).collect(),
+            None => all,
+        };
+        Ok(Json(
+            runs.into_iter().map(|s| RunInfo { stale: stale.contains(&s.record.seq), ..RunInfo::from(s) }).collect(),
+        ))
     })
     .await
 }

@@ -12,9 +12,10 @@ pub(crate) struct Args {
 pub(crate) fn run(args: Args, context: &Context) -> anyhow::Result<Outcome> {
     let store = context.store()?;
     let mut rows = vec![["run", "period", "kind", "plan", "result", "caller", "recorded", "stale"].map(String::from)];
+    // A period of its history adjusted since: the run no longer follows from it.
+    let stale = payplan::audit::stale(&store.runs(None)?);
     for s in store.runs(args.period.as_deref())? {
-        // A period of its history adjusted since: the run no longer follows from it.
-        let stale = if payplan::audit::stale(store.as_ref(), &s.record)? { "stale" } else { "" };
+        let stale = if stale.contains(&s.record.seq) { "stale" } else { "" };
         let r = s.record;
         let kind = match r.adjusts {
             Some(of) => format!("adjusts {of}"),

@@ -24,11 +24,7 @@ pub(super) fn each_line<'a>(env: &Env, cap: Decimal, lines: impl Iterator<Item =
 /// total after the period cap) to `[caps] series`, taking back at most this period's total.
 pub(super) fn plan_caps(plan: &Plan, facts: &Facts, history: &History, outputs: &[Output]) -> Output {
     let round = |x: Decimal| plan.rounding.round(x, facts.currency.places());
-    let mut totals = vec![Decimal::ZERO; facts.participants.len()];
-    for line in outputs.iter().flat_map(|o| &o.lines) {
-        // Settled lines are rounded amounts; assembling names a sum that overflows.
-        totals[line.who] = totals[line.who].saturating_add(line.amount);
-    }
+    let mut totals = super::totals(facts, outputs);
     let mut out = Output::new(CAPS);
     if let Some(cap) = plan.period_cap.map(round) {
         for (who, total) in totals.iter_mut().enumerate().filter(|(_, t)| **t > cap) {

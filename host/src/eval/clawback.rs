@@ -23,13 +23,12 @@ pub(super) fn without_reversals(period: &Period) -> Period {
 /// The clawback lines of this period: for each reversed deal, each participant its reversal
 /// credits and each listed policy X, `round(credit × L / S)` where L is what X paid them in the
 /// reversed deal's period and S their sales there; none when S <= 0.
-pub(super) fn lines(plan: &Plan, now: &Facts, history: &History, pool: &rayon::ThreadPool) -> Result<Output> {
-    // (original deal, participant) → the reversals' summed credit.
+pub(super) fn lines(plan: &Plan, now: &Facts, history: &History) -> Result<Output> {
+    // (original deal, participant) → the reversals' summed credit, in one pass over the credits.
     let mut reversed: BTreeMap<(&str, usize), Decimal> = BTreeMap::new();
-    for (d, deal) in now.deals.iter().enumerate() {
-        let Some(original) = deal.reverses.as_deref() else { continue };
-        for (who, person) in now.people.iter().enumerate() {
-            if let Some(c) = person.deals.iter().find(|c| c.deal == d) {
+    for (who, person) in now.people.iter().enumerate() {
+        for c in &person.deals {
+            if let Some(original) = now.deals[c.deal].reverses.as_deref() {
                 *reversed.entry((original, who)).or_default() += c.credit;
             }
         }
@@ -48,7 +47,7 @@ pub(super) fn lines(plan: &Plan, now: &Facts, history: &History, pool: &rayon::T
             Entry::Occupied(e) => e.into_mut(),
             Entry::Vacant(e) => {
                 let input = Input { period: without_reversals(&past.input.period), currency: past.input.currency };
-                e.insert(Facts::new(input, plan.rounding, pool)?)
+                e.insert(Facts::derived(input, plan.rounding)?)
             }
         };
         let id = &now.participants[who].id;

@@ -24,10 +24,7 @@ pub(super) struct Drawn {
 pub(super) fn draws(plan: &Plan, facts: &Facts, history: &History, outputs: &[Output]) -> Drawn {
     let places = facts.currency.places();
     let money = |x: Decimal| fixed(x, places);
-    let mut earned = vec![Decimal::ZERO; facts.participants.len()];
-    for line in outputs.iter().flat_map(|o| &o.lines) {
-        earned[line.who] = earned[line.who].saturating_add(line.amount);
-    }
+    let earned = super::totals(facts, outputs);
     let mut balance: HashMap<&str, Decimal> = HashMap::new();
     for line in history.periods.iter().flat_map(|p| &p.result.payouts).filter(|l| l.policy == DRAWS) {
         let sum = balance.entry(line.participant.as_str()).or_default();

@@ -37,34 +37,35 @@ pub fn window_view<'h>(
         }],
     };
 
-    let mut people: BTreeMap<String, (Participant, Option<Decimal>)> = BTreeMap::new();
-    let mut teams: BTreeMap<String, (Team, Option<Decimal>)> = BTreeMap::new();
+    // Each period of the window as borrowed parts, this one's from its facts: nothing is copied
+    // before the view keeps it.
+    let parts = past
+        .iter()
+        .map(|p| {
+            let period = &p.input.period;
+            (&period.period, &period.participants[..], &period.teams[..], &period.deals[..], p.input.currency)
+        })
+        .chain([(&now.info, &now.participants[..], &now.teams[..], &now.deals[..], now.currency)]);
+    // The latest record of each, with the sum of its targets over the window.
+    let mut people: BTreeMap<&str, (&Participant, Option<Decimal>)> = BTreeMap::new();
+    let mut teams: BTreeMap<&str, (&Team, Option<Decimal>)> = BTreeMap::new();
     let mut deals = Vec::new();
-    let current = now_period(now);
-    for (period, currency) in past.iter().map(|p| (&p.input.period, p.input.currency)).chain([(&current, now.currency)])
-    {
-        for p in &period.participants {
-            let target = effective_target(p, &period.period, currency, rounding).map_err(|_| overflow("a target"))?;
-            let entry = people.entry(p.id.clone()).or_insert_with(|| (p.clone(), None));
-            let sum = match (entry.1, target) {
-                (Some(a), Some(b)) => Some(a.checked_add(b).ok_or_else(|| overflow("a target"))?),
-                (a, b) => a.or(b),
-            };
-            *entry = (p.clone(), sum);
+    for (info, participants, period_teams, period_deals, currency) in parts {
+        for p in participants {
+            let target = effective_target(p, info, currency, rounding).map_err(|_| overflow("a target"))?;
+            let entry = people.entry(&p.id).or_insert((p, None));
+            *entry = (p, sum(entry.1, target).ok_or_else(|| overflow("a target"))?);
         }
-        for t in &period.teams {
-            let entry = teams.entry(t.id.clone()).or_insert_with(|| (t.clone(), None));
-            let sum = match (entry.1, t.target) {
-                (Some(a), Some(b)) => Some(a.checked_add(b).ok_or_else(|| overflow("a team target"))?),
-                (a, b) => a.or(b),
-            };
-            *entry = (t.clone(), sum);
+        for t in period_teams {
+            let entry = teams.entry(&t.id).or_insert((t, None));
+            *entry = (t, sum(entry.1, t.target).ok_or_else(|| overflow("a team target"))?);
         }
-        deals.extend(period.deals.iter().cloned());
+        deals.extend(period_deals.iter().cloned());
     }
     let participants = people
         .into_values()
-        .map(|(mut p, target)| {
+        .map(|(p, target)| {
+            let mut p = p.clone();
             let here = now.who(&p.id).is_some();
             p.target = target;
             (p.active_from, p.active_to) = (None, None);
@@ -78,7 +79,8 @@ pub fn window_view<'h>(
         .collect();
     let teams = teams
         .into_values()
-        .map(|(mut t, target)| {
+        .map(|(t, target)| {
+            let mut t = t.clone();
             t.target = target.filter(|t| !t.is_zero());
             t
         })
@@ -88,13 +90,10 @@ pub fn window_view<'h>(
     Ok((past, Input { period: view, currency: now.currency }))
 }
 
-/// The period of `now`, as its facts hold it (every list sorted by id).
-fn now_period(now: &Facts) -> Period {
-    Period {
-        period: now.info.clone(),
-        teams: now.teams.clone(),
-        participants: now.participants.clone(),
-        deals: now.deals.clone(),
-        attributes: Default::default(),
+/// Two targets summed, absent counting as nothing; `None` when the sum overflows.
+fn sum(a: Option<Decimal>, b: Option<Decimal>) -> Option<Option<Decimal>> {
+    match (a, b) {
+        (Some(a), Some(b)) => a.checked_add(b).map(Some),
+        (a, b) => Some(a.or(b)),
     }
 }
