@@ -15,7 +15,7 @@ use crate::money::fixed;
 use crate::plan::{Accumulate, Plan, Source};
 use crate::runtime::rhai::{RhaiPolicy, engine};
 use crate::runtime::wasm::WasmPolicy;
-use crate::runtime::{Env, Line, Output, Policy};
+use crate::runtime::{Env, Output, Policy};
 use crate::series::{self, History};
 use payplan_sdk::result::{EvalResult, Money, Payout, PlanRef, Score, Totals};
 use rust_decimal::Decimal;
@@ -188,10 +188,17 @@ impl CompiledPlan {
         }
         // Every policy has run and let go of its environment: the outputs are ours to move.
         let mut outputs = Arc::try_unwrap(earlier).unwrap_or_else(|shared| (*shared).clone());
-        let balances = plan_lines(plan, &facts, history.unwrap_or(&empty), &mut outputs)?;
+        // The absent join the period's payees now, after the policies (which do not see them), so
+        // the plan's caps and draws count their lines as anyone's.
+        let mut payees = Payees { facts: &facts, absent: Vec::new() };
+        for (id, p, mut line) in absent {
+            line.who = payees.add(id);
+            outputs[p].lines.push(line);
+        }
+        let balances = plan_lines(plan, &payees, history.unwrap_or(&empty), &mut outputs)?;
         let basis = history.map(History::basis).unwrap_or_default();
         let found = Found { basis, balances };
-        let result = pool.install(|| assemble(plan, &facts, &self.policies, outputs, absent, found))?;
+        let result = pool.install(|| assemble(plan, &payees, &self.policies, outputs, found))?;
         timings.assemble = lap();
         Ok((result, timings))
     }
@@ -235,7 +242,7 @@ fn settle(env: &Env, policy: &dyn Policy, mut output: Output) -> Result<Output> 
 /// clawbacks, then the draws, each output only when it has lines; the draw balances after them.
 fn plan_lines(
     plan: &Plan,
-    facts: &Facts,
+    payees: &Payees,
     history: &History,
     outputs: &mut Vec<Output>,
 ) -> Result<std::collections::BTreeMap<String, Money>> {
@@ -246,21 +253,58 @@ fn plan_lines(
         }
     };
     if plan.period_cap.is_some() || plan.series_cap.is_some() {
-        let capped = caps::plan_caps(plan, facts, history, outputs);
+        let capped = caps::plan_caps(plan, payees, history, outputs);
         keep(outputs, capped);
     }
     if !plan.clawback.is_empty() {
-        keep(outputs, clawback::lines(plan, facts, history)?);
+        keep(outputs, clawback::lines(plan, payees.facts, history)?);
     }
-    let drawn = draws::draws(plan, facts, history, outputs);
+    let drawn = draws::draws(plan, payees, history, outputs);
     keep(outputs, drawn.output);
     Ok(drawn.balances)
 }
 
-/// Each participant's total of the settled `outputs` so far. Lines are rounded amounts; a sum
+/// Everyone a period's lines pay: its participants, by their index in its facts, then the
+/// people of an accumulating policy's window who are not in it, by the indices after those.
+struct Payees<'a> {
+    facts: &'a Facts,
+    absent: Vec<String>,
+}
+
+impl Payees<'_> {
+    /// The index of an absent person, given on their first line.
+    fn add(&mut self, id: String) -> usize {
+        let n = self.facts.participants.len();
+        match self.absent.iter().position(|a| *a == id) {
+            Some(i) => n + i,
+            None => {
+                self.absent.push(id);
+                n + self.absent.len() - 1
+            }
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.facts.participants.len() + self.absent.len()
+    }
+
+    fn id(&self, who: usize) -> &str {
+        match self.facts.participants.get(who) {
+            Some(p) => &p.id,
+            None => &self.absent[who - self.facts.participants.len()],
+        }
+    }
+
+    /// The period's record of a payee; none for the absent.
+    fn participant(&self, who: usize) -> Option<&payplan_sdk::period::Participant> {
+        self.facts.participants.get(who)
+    }
+}
+
+/// Each payee's total of the settled `outputs` so far. Lines are rounded amounts; a sum
 /// saturates here, and assembling names a total that overflows.
-fn totals(facts: &Facts, outputs: &[Output]) -> Vec<Decimal> {
-    let mut totals = vec![Decimal::ZERO; facts.participants.len()];
+fn totals(payees: &Payees, outputs: &[Output]) -> Vec<Decimal> {
+    let mut totals = vec![Decimal::ZERO; payees.len()];
     for line in outputs.iter().flat_map(|o| &o.lines) {
         totals[line.who] = totals[line.who].saturating_add(line.amount);
     }
@@ -273,43 +317,39 @@ struct Found {
     balances: std::collections::BTreeMap<String, Money>,
 }
 
-/// Orders, totals and hashes the settled outputs into the result. `absent` are lines of
-/// accumulating policies (by plan index) for people of the window who are not in this period;
-/// they take their place among the period's participants by id. A total that overflows a decimal
-/// is the error of the policy whose line made it overflow.
+/// Orders, totals and hashes the settled outputs into the result, every payee in id order. A
+/// total that overflows a decimal is the error of the policy whose line made it overflow.
 fn assemble(
     plan: &Plan,
-    facts: &Facts,
+    payees: &Payees,
     compiled: &[Box<dyn Policy>],
     outputs: Vec<Output>,
-    absent: Vec<(String, usize, Line)>,
     found: Found,
 ) -> Result<EvalResult> {
+    let facts = payees.facts;
     let places = facts.currency.places();
-    // Everyone paid, by id: the period's participants (already in id order), and the absent.
-    let mut ids: Vec<String> = facts.participants.iter().map(|p| p.id.clone()).collect();
-    let remap = !absent.is_empty();
-    if remap {
-        ids.extend(absent.iter().map(|a| a.0.clone()));
-        ids.sort_unstable();
-        ids.dedup();
+    // The period's participants are in id order already; the absent take their places among them.
+    let mut order: Vec<usize> = (0..payees.len()).collect();
+    if !payees.absent.is_empty() {
+        order.sort_unstable_by(|a, b| payees.id(*a).cmp(payees.id(*b)));
     }
-    let place = |id: &str| ids.binary_search_by(|x| x.as_str().cmp(id)).expect("everyone paid is listed");
-    let here = |who: usize| if remap { place(&facts.participants[who].id) } else { who };
+    let mut rank = vec![0; order.len()];
+    for (place, who) in order.iter().enumerate() {
+        rank[*who] = place;
+    }
 
     let mut policies = Vec::with_capacity(outputs.len());
     let mut lines = Vec::new();
     let mut scores = Vec::new();
     for (p, out) in outputs.into_iter().enumerate() {
         policies.push(out.policy);
-        lines.extend(out.lines.into_iter().filter(|l| !l.amount.is_zero()).map(|l| (here(l.who), p, l)));
+        lines.extend(out.lines.into_iter().filter(|l| !l.amount.is_zero()).map(|l| (rank[l.who], p, l)));
         scores.extend(out.scores.into_iter().map(|s| (s.who, p, s)));
     }
-    lines.extend(absent.into_iter().map(|(id, p, line)| (place(&id), p, line)));
-    // Participants are indexed in id order, policies in plan order.
+    // Payees by their place in id order, policies in plan order.
     lines.sort_by(|a, b| (a.0, a.1, &a.2.component).cmp(&(b.0, b.1, &b.2.component)));
-    let id = |who: usize| ids[who].clone();
-    let mut per_person = vec![Decimal::ZERO; ids.len()];
+    let id = |place: usize| payees.id(order[place]).to_owned();
+    let mut per_person = vec![Decimal::ZERO; order.len()];
     let mut total = Decimal::ZERO;
     let mut payouts = Vec::with_capacity(lines.len());
     for (who, p, line) in lines {

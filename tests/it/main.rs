@@ -19,6 +19,7 @@ mod readme;
 mod reference;
 mod script_api;
 mod series;
+mod series_reference;
 mod service_resilience;
 mod store;
 mod support;

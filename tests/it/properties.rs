@@ -19,10 +19,10 @@ impl Rng {
     pub(crate) fn below(&mut self, n: usize) -> usize {
         self.0.below(n as u64) as usize
     }
-    fn pick<T: Clone>(&mut self, items: &[T]) -> T {
+    pub(crate) fn pick<T: Clone>(&mut self, items: &[T]) -> T {
         items[self.below(items.len())].clone()
     }
-    fn chance(&mut self, percent: usize) -> bool {
+    pub(crate) fn chance(&mut self, percent: usize) -> bool {
         self.below(100) < percent
     }
 }

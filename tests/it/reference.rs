@@ -218,7 +218,8 @@ pub(crate) struct Expected {
     pub scores: Vec<String>,
 }
 
-const POLICIES: [&str; 9] = ["commission", "excess", "team", "mentor", "pk", "scorecard", "bonus", "override", "rates"];
+pub(crate) const POLICIES: [&str; 9] =
+    ["commission", "excess", "team", "mentor", "pk", "scorecard", "bonus", "override", "rates"];
 
 struct Ref<'a> {
     period: &'a Period,
@@ -233,14 +234,29 @@ fn d(n: i64) -> Decimal {
     Decimal::from(n)
 }
 
+/// `x` to `places` with the plan's rounding mode (`half_up` or `half_even`).
+pub(crate) fn round_to(x: Decimal, places: u32, rounding: &str) -> Decimal {
+    let mode = if rounding == "half_even" {
+        RoundingStrategy::MidpointNearestEven
+    } else {
+        RoundingStrategy::MidpointAwayFromZero
+    };
+    x.round_dp_with_strategy(places, mode)
+}
+
+/// The effective target (crediting.md): prorated by the active days when they are fewer than
+/// the period's.
+pub(crate) fn effective_target(period: &Period, p: &Participant, rounding: &str) -> Option<Decimal> {
+    let info = &period.period;
+    let days = |from: chrono::NaiveDate, to: chrono::NaiveDate| d((to - from).num_days() + 1);
+    let active = days(p.active_from.unwrap_or(info.start), p.active_to.unwrap_or(info.end));
+    let whole = days(info.start, info.end);
+    p.target.map(|t| if active == whole { t } else { round_to(t * active / whole, 2, rounding) })
+}
+
 impl<'a> Ref<'a> {
     fn round_to(&self, x: Decimal, places: u32) -> Decimal {
-        let mode = if self.params.rounding == "half_even" {
-            RoundingStrategy::MidpointNearestEven
-        } else {
-            RoundingStrategy::MidpointAwayFromZero
-        };
-        x.round_dp_with_strategy(places, mode)
+        round_to(x, places, self.params.rounding)
     }
 
     fn round(&self, x: Decimal) -> Decimal {
@@ -251,13 +267,8 @@ impl<'a> Ref<'a> {
         self.sales.get(p.id.as_str()).copied().unwrap_or_default()
     }
 
-    /// The effective target: prorated by the active days when they are fewer than the period's.
     fn effective_target(&self, p: &Participant) -> Option<Decimal> {
-        let info = &self.period.period;
-        let days = |from: chrono::NaiveDate, to: chrono::NaiveDate| d((to - from).num_days() + 1);
-        let active = days(p.active_from.unwrap_or(info.start), p.active_to.unwrap_or(info.end));
-        let whole = days(info.start, info.end);
-        p.target.map(|t| if active == whole { t } else { self.round(t * active / whole) })
+        effective_target(self.period, p, self.params.rounding)
     }
 
     fn target(&self, p: &Participant) -> Option<Decimal> {
@@ -523,8 +534,13 @@ fn credits<'a>(r: &Ref<'a>, deal: &'a Deal) -> Vec<(&'a str, Decimal)> {
     out
 }
 
-/// What the nine standard policies owe and score on this period, by the spec.
-pub(crate) fn expected(period: &Period, params: &Params) -> Expected {
+/// A line owed: participant, policy, component, amount.
+pub(crate) type Owed = (String, &'static str, String, Decimal);
+
+/// What the nine standard policies owe (zero lines included, in no particular order) and score
+/// on this period, by the spec: `(participant, policy, component, amount)` and
+/// `(participant, score, grade)`.
+pub(crate) fn owed(period: &Period, params: &Params) -> (Vec<Owed>, Vec<(String, Decimal, &'static str)>) {
     let mut r = Ref { period, params, credits: BTreeMap::new(), sales: BTreeMap::new(), lines: Vec::new() };
     for deal in &period.deals {
         for (id, credit) in credits(&r, deal) {
@@ -545,13 +561,34 @@ pub(crate) fn expected(period: &Period, params: &Params) -> Expected {
     }
     r.manager_override();
     r.rate_table();
-    let mut lines = r.lines;
+    let lines = r.lines.into_iter().map(|(who, p, c, a)| (who, POLICIES[p], c, a)).collect();
+    (lines, scores)
+}
+
+/// A deal's credits, by crediting.md.
+pub(crate) fn deal_credits(deal: &Deal, period: &Period, params: &Params) -> Vec<(String, Decimal)> {
+    let r = Ref { period, params, credits: BTreeMap::new(), sales: BTreeMap::new(), lines: Vec::new() };
+    credits(&r, deal).into_iter().map(|(id, c)| (id.to_owned(), c)).collect()
+}
+
+/// Each participant's sales on this period: the sum of their credits (crediting.md).
+pub(crate) fn sales(period: &Period, params: &Params) -> BTreeMap<String, Decimal> {
+    let mut out: BTreeMap<String, Decimal> = BTreeMap::new();
+    for deal in &period.deals {
+        for (id, credit) in deal_credits(deal, period, params) {
+            *out.entry(id).or_default() += credit;
+        }
+    }
+    out
+}
+
+/// What the nine standard policies owe and score on this period, by the spec.
+pub(crate) fn expected(period: &Period, params: &Params) -> Expected {
+    let (mut lines, scores) = owed(period, params);
+    let place = |policy: &str| POLICIES.iter().position(|p| *p == policy);
     lines.retain(|l| !l.3.is_zero());
-    lines.sort_by(|a, b| (&a.0, a.1, &a.2).cmp(&(&b.0, b.1, &b.2)));
+    lines.sort_by(|a, b| (&a.0, place(a.1), &a.2).cmp(&(&b.0, place(b.1), &b.2)));
     let mut scores: Vec<String> = scores.iter().map(|(id, s, g)| format!("{id} scorecard {s:.2} {g}")).collect();
     scores.sort();
-    Expected {
-        lines: lines.iter().map(|(who, p, c, a)| format!("{who} {} {c} {a:.2}", POLICIES[*p])).collect(),
-        scores,
-    }
+    Expected { lines: lines.iter().map(|(who, p, c, a)| format!("{who} {p} {c} {a:.2}")).collect(), scores }
 }

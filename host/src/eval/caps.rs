@@ -1,7 +1,7 @@
 //! Caps on what a period pays (series.md, "Caps"): a policy's `cap` on each of its lines, and the
 //! plan's `[caps] period` on a participant's total, paid back as one line of policy `caps`.
 
-use crate::facts::Facts;
+use super::Payees;
 use crate::plan::{CAPS, DRAWS, Plan};
 use crate::runtime::{Env, Line, Output};
 use crate::series::History;
@@ -22,9 +22,9 @@ pub(super) fn each_line<'a>(env: &Env, cap: Decimal, lines: impl Iterator<Item =
 /// the plan's lines in this period to `[caps] period` (`−(total − cap)`); `cap:series` holds
 /// what the series has paid them to date (every non-draw line of the history, plus this period's
 /// total after the period cap) to `[caps] series`, taking back at most this period's total.
-pub(super) fn plan_caps(plan: &Plan, facts: &Facts, history: &History, outputs: &[Output]) -> Output {
-    let round = |x: Decimal| plan.rounding.round(x, facts.currency.places());
-    let mut totals = super::totals(facts, outputs);
+pub(super) fn plan_caps(plan: &Plan, payees: &Payees, history: &History, outputs: &[Output]) -> Output {
+    let round = |x: Decimal| plan.rounding.round(x, payees.facts.currency.places());
+    let mut totals = super::totals(payees, outputs);
     let mut out = Output::new(CAPS);
     if let Some(cap) = plan.period_cap.map(round) {
         for (who, total) in totals.iter_mut().enumerate().filter(|(_, t)| **t > cap) {
@@ -41,7 +41,7 @@ pub(super) fn plan_caps(plan: &Plan, facts: &Facts, history: &History, outputs: 
             *sum = sum.saturating_add(line.amount);
         }
         for (who, total) in totals.into_iter().enumerate() {
-            let paid = before.get(facts.participants[who].id.as_str()).copied().unwrap_or_default();
+            let paid = before.get(payees.id(who)).copied().unwrap_or_default();
             let excess = paid.saturating_add(total) - cap;
             let amount = -excess.min(total.max(Decimal::ZERO));
             if excess > Decimal::ZERO && !amount.is_zero() {

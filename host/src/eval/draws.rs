@@ -2,7 +2,7 @@
 //! recoverable draw does too, and what it paid is recovered from later earnings over the draw,
 //! across the whole series.
 
-use crate::facts::Facts;
+use super::Payees;
 use crate::money::fixed;
 use crate::plan::{DRAWS, Plan};
 use crate::runtime::{Line, Output};
@@ -21,10 +21,10 @@ pub(super) struct Drawn {
 /// Draws against `outputs` (the plan's policies and caps, settled): `earned` is a participant's
 /// total of them; the balance before is what the history's runs paid as `draw:recoverable` less
 /// what they recovered.
-pub(super) fn draws(plan: &Plan, facts: &Facts, history: &History, outputs: &[Output]) -> Drawn {
-    let places = facts.currency.places();
+pub(super) fn draws(plan: &Plan, payees: &Payees, history: &History, outputs: &[Output]) -> Drawn {
+    let places = payees.facts.currency.places();
     let money = |x: Decimal| fixed(x, places);
-    let earned = super::totals(facts, outputs);
+    let earned = super::totals(payees, outputs);
     let mut balance: HashMap<&str, Decimal> = HashMap::new();
     for line in history.periods.iter().flat_map(|p| &p.result.payouts).filter(|l| l.policy == DRAWS) {
         let sum = balance.entry(line.participant.as_str()).or_default();
@@ -37,10 +37,11 @@ pub(super) fn draws(plan: &Plan, facts: &Facts, history: &History, outputs: &[Ou
     let rate = plan.recovery_rate.unwrap_or(Decimal::ONE);
     let mut output = Output::new(DRAWS);
     let mut balances = BTreeMap::new();
-    for (who, p) in facts.participants.iter().enumerate() {
-        let earned = earned[who];
-        let mut after = balance.remove(p.id.as_str()).unwrap_or_default();
-        let threshold = p.draw.as_ref().map_or(Decimal::ZERO, |d| d.amount);
+    for (who, earned) in earned.into_iter().enumerate() {
+        let id = payees.id(who);
+        let draw = payees.participant(who).and_then(|p| p.draw.as_ref());
+        let mut after = balance.remove(id).unwrap_or_default();
+        let threshold = draw.map_or(Decimal::ZERO, |d| d.amount);
         if after > Decimal::ZERO && earned > threshold {
             let recovered = plan.rounding.round(rate * (earned - threshold), places).min(after);
             let explain = vec![format!(
@@ -53,7 +54,7 @@ pub(super) fn draws(plan: &Plan, facts: &Facts, history: &History, outputs: &[Ou
             output.lines.push(Line { who, component: "draw_recovery".into(), amount: -recovered, explain });
             after -= recovered;
         }
-        if let Some(draw) = &p.draw {
+        if let Some(draw) = draw {
             let top_up = plan.rounding.round((draw.amount - earned).max(Decimal::ZERO), places);
             let (component, kept) = match draw.kind {
                 DrawKind::Guarantee => ("draw:guarantee", "kept"),
@@ -73,10 +74,10 @@ pub(super) fn draws(plan: &Plan, facts: &Facts, history: &History, outputs: &[Ou
             }
         }
         if !after.is_zero() {
-            balances.insert(p.id.clone(), Money(money(after)));
+            balances.insert(id.to_owned(), Money(money(after)));
         }
     }
-    // Someone with a balance who is not in this period keeps it.
+    // Someone with a balance who is paid nothing in this period keeps it.
     for (id, left) in balance.into_iter().filter(|(_, b)| !b.is_zero()) {
         balances.insert(id.to_owned(), Money(money(left)));
     }
