@@ -9,6 +9,7 @@ use crate::store::{Kind, Store};
 use chrono::{Days, NaiveDate};
 use payplan_sdk::period::Period;
 use payplan_sdk::result::{Basis, EvalResult};
+use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 
 /// One period of the history: its effective run, the period it was computed from, its result.
@@ -59,27 +60,28 @@ pub fn recorded(store: &dyn Store, except: &str) -> Result<Vec<(Past, bool)>> {
             by_period.entry(stored.record.period.clone()).or_default().push(stored);
         }
     }
-    let mut out = Vec::with_capacity(by_period.len());
-    for (id, runs) in by_period {
-        let last = runs.last().expect("a period listed has runs");
-        let closed = store.closed(&id)?;
-        let effective = match closed {
-            Some(final_run) => runs
-                .iter()
-                .rev()
-                .find(|r| r.record.kind == Kind::Adjustment && r.record.adjusts == Some(final_run))
-                .or_else(|| runs.iter().find(|r| r.record.seq == final_run))
-                .unwrap_or(last),
-            None => last,
-        };
-        let input = audit::stored_period(store, effective)?;
-        let result = audit::stored_run(store, effective.record.seq)?.result;
-        out.push((
-            Past { seq: effective.record.seq, record_hash: effective.hash.clone(), input, result },
-            closed.is_some(),
-        ));
-    }
-    Ok(out)
+    // Each period is read and parsed on its own, in parallel; the order is the map's.
+    let by_period: Vec<(String, Vec<crate::store::Stored>)> = by_period.into_iter().collect();
+    by_period
+        .par_iter()
+        .map(|(id, runs)| {
+            let last = runs.last().expect("a period listed has runs");
+            let closed = store.closed(id)?;
+            let effective = match closed {
+                Some(final_run) => runs
+                    .iter()
+                    .rev()
+                    .find(|r| r.record.kind == Kind::Adjustment && r.record.adjusts == Some(final_run))
+                    .or_else(|| runs.iter().find(|r| r.record.seq == final_run))
+                    .unwrap_or(last),
+                None => last,
+            };
+            let input = audit::stored_period(store, effective)?;
+            let result = audit::stored_run(store, effective.record.seq)?.result;
+            let past = Past { seq: effective.record.seq, record_hash: effective.hash.clone(), input, result };
+            Ok((past, closed.is_some()))
+        })
+        .collect()
 }
 
 /// Reads the history of `period` from `store`, and checks it against the period: coverage, the
