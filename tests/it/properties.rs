@@ -331,6 +331,9 @@ fn a_larger_period_gives_the_same_bytes_on_one_two_and_four_threads() {
     assert_eq!(results[0], results[2]);
 }
 
+/// The example plan's `result_hash` on the generated 10k period of seed 3, as of 2026-11-28.
+const RESULT_10K: &str = "sha256:c76b225422be73de0034bae39441b2d23805943c97252c8fbb32d2e80eed559c";
+
 #[test]
 fn a_generated_10k_period_has_the_same_result_on_one_thread_and_two() {
     let mut period = Vec::new();
@@ -344,6 +347,8 @@ fn a_generated_10k_period_has_the_same_result_on_one_thread_and_two() {
     assert!(one.payouts.len() > 10_000, "{} lines", one.payouts.len());
     assert_eq!(one.result_hash, two.result_hash);
     assert_eq!(one, two);
+    // The bytes as they were before the second performance round, which must not change them.
+    assert_eq!(one.result_hash, RESULT_10K, "the generated 10k period's result bytes changed");
     // Reading the period (20 MB: several pieces) and writing the result (several chunks) are
     // parallel too.
     let json = |result, threads| payplan::runtime::thread_pool(threads).install(|| payplan::eval::to_json(result));
