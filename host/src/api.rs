@@ -137,7 +137,7 @@ pub fn router(state: Arc<AppState>, config: &Config) -> Router {
 
 /// The API's routes, in groups by the roles that may call them (`admin` may call any).
 fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
-    use Role::{Auditor, Designer, Payroll};
+    use Role::{Auditor, Designer, Participant, Payroll};
     let designers = Router::new()
         .route("/v1/plans", post(plans::publish))
         .route("/v1/plans/{plan}/dry-run", post(plans::dry_run))
@@ -149,8 +149,9 @@ fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
     let run_readers = Router::new()
         .route("/v1/runs", get(runs::list))
         .route("/v1/runs/{run}", get(runs::show))
-        .route("/v1/runs/{run}/result", get(runs::result))
-        .route("/v1/runs/{run}/participants/{participant}", get(runs::participant));
+        .route("/v1/runs/{run}/result", get(runs::result));
+    // A participant token reads its own statements only (the handler checks whose).
+    let statements = Router::new().route("/v1/runs/{run}/participants/{participant}", get(runs::participant));
     let auditors =
         Router::new().route("/v1/runs/{run}/replay", post(runs::replay)).route("/v1/audit/verify", post(runs::verify));
     Router::new()
@@ -158,6 +159,7 @@ fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
         .merge(allow(state, &[Designer, Payroll, Auditor], plan_readers))
         .merge(allow(state, &[Payroll], payroll))
         .merge(allow(state, &[Payroll, Auditor], run_readers))
+        .merge(allow(state, &[Payroll, Auditor, Participant], statements))
         .merge(allow(state, &[Auditor], auditors))
 }
 

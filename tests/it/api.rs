@@ -10,7 +10,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 
 /// The roles the tests hold a token of, and the token for each.
-const ROLES: [&str; 4] = ["designer", "payroll", "auditor", "admin"];
+const ROLES: [&str; 5] = ["designer", "payroll", "auditor", "admin", "participant"];
+
+/// Whose statements the `participant` token reads.
+const OWN: &str = "p001";
 
 fn token(role: &str) -> String {
     format!("test-token-{role}")
@@ -77,6 +80,9 @@ impl Server {
         for role in ROLES {
             let hash = payplan::hash::sha256(token(role).as_bytes());
             config += &format!("[[token]]\nname = \"{role}-client\"\nrole = \"{role}\"\nsha256 = \"{hash}\"\n");
+            if role == "participant" {
+                config += &format!("participant = \"{OWN}\"\n");
+            }
         }
         let config_file = dir.path().join("payplan.toml");
         std::fs::write(&config_file, config).unwrap();
@@ -425,7 +431,7 @@ fn roles_flow(s: &Server) {
         ("GET", "/v1/runs".into(), b"", &["payroll", "auditor"]),
         ("GET", format!("/v1/runs/{seq}"), b"", &["payroll", "auditor"]),
         ("GET", format!("/v1/runs/{seq}/result"), b"", &["payroll", "auditor"]),
-        ("GET", format!("/v1/runs/{seq}/participants/p001"), b"", &["payroll", "auditor"]),
+        ("GET", format!("/v1/runs/{seq}/participants/{OWN}"), b"", &["payroll", "auditor", "participant"]),
         ("POST", format!("/v1/runs/{seq}/replay"), b"", &["auditor"]),
         ("POST", "/v1/audit/verify".into(), b"", &["auditor"]),
         ("POST", "/v1/periods/nowhere/close".into(), b"{\"run\": 1}", &["payroll"]),
@@ -445,6 +451,14 @@ fn roles_flow(s: &Server) {
                 reply.problem(403, "forbidden");
             }
         }
+    }
+    // A participant reads their own statement, as payroll does, and nobody else's, whether or
+    // not that participant exists.
+    let own = format!("/v1/runs/{seq}/participants/{OWN}");
+    assert_eq!(s.get(&own, "participant").json(), s.get(&own, "payroll").json());
+    for other in ["p002", "nobody"] {
+        let p = s.get(&format!("/v1/runs/{seq}/participants/{other}"), "participant").problem(403, "forbidden");
+        assert!(p["detail"].as_str().unwrap().contains("reads only the statements of participant \"p001\""), "{p}");
     }
     // A designer publishes; payroll and auditors may not.
     for role in ["payroll", "auditor"] {

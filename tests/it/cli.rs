@@ -160,3 +160,19 @@ fn a_missing_file_is_named() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("nowhere/plan.toml"));
 }
+
+#[test]
+fn a_participant_token_is_made_for_one_participant() {
+    let out = payplan(&["token", "--name", "ana", "--role", "participant", "--participant", "p001"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("role = \"participant\"\n"), "{}", stdout(&out));
+    assert!(stdout(&out).ends_with("participant = \"p001\"\n"), "{}", stdout(&out));
+    for (args, why) in [
+        (&["--role", "participant"][..], "a participant token needs --participant <id>"),
+        (&["--role", "payroll", "--participant", "p001"][..], "--participant is only for --role participant"),
+    ] {
+        let out = payplan(&[&["token", "--name", "ana"], args].concat());
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(stderr(&out).contains(why), "{why:?} missing from {}", stderr(&out));
+    }
+}

@@ -21,6 +21,22 @@ pub struct Caller {
     pub name: String,
     /// Its role.
     pub role: Role,
+    /// For a `participant` token, whose statements it reads.
+    pub participant: Option<String>,
+}
+
+impl Caller {
+    /// 403 unless the caller may read `participant`'s statements: any role that reads runs
+    /// does; a participant token only its own.
+    pub fn may_read(&self, participant: &str) -> Result<(), Problem> {
+        match &self.participant {
+            Some(own) if self.role == Role::Participant && own != participant => Err(Problem::forbidden(format!(
+                "token {:?} reads only the statements of participant {own:?}",
+                self.name
+            ))),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// Routes that only `roles` (and `admin`) may call: the token is checked (401) and its role
@@ -56,7 +72,7 @@ fn caller(state: &AppState, headers: &HeaderMap) -> Result<Caller, Problem> {
         .tokens
         .get(&crate::hash::sha256(token.as_bytes()))
         .ok_or_else(|| Problem::unauthorized("unknown token"))?;
-    Ok(Caller { name: token.name.clone(), role: token.role })
+    Ok(Caller { name: token.name.clone(), role: token.role, participant: token.participant.clone() })
 }
 
 /// The caller, or 403 when its role is not one of `roles` (or admin).

@@ -18,12 +18,16 @@ pub enum Role {
     Auditor,
     /// Everything.
     Admin,
+    /// Reads one participant's statements: the token's `participant`.
+    Participant,
 }
 
 impl Role {
     /// The role named `name` (as in the config file).
     pub fn from_name(name: &str) -> Option<Self> {
-        [Self::Designer, Self::Payroll, Self::Auditor, Self::Admin].into_iter().find(|r| r.name() == name)
+        [Self::Designer, Self::Payroll, Self::Auditor, Self::Admin, Self::Participant]
+            .into_iter()
+            .find(|r| r.name() == name)
     }
 
     /// The role's name, as in the config file.
@@ -33,6 +37,7 @@ impl Role {
             Self::Payroll => "payroll",
             Self::Auditor => "auditor",
             Self::Admin => "admin",
+            Self::Participant => "participant",
         }
     }
 }
@@ -47,6 +52,10 @@ pub struct Token {
     pub role: Role,
     /// `sha256:<hex>` of the token.
     pub sha256: String,
+    /// The participant id a `participant` token reads the statements of (required for that
+    /// role, refused for the others).
+    #[serde(default)]
+    pub participant: Option<String>,
 }
 
 /// The configuration file.
@@ -113,6 +122,15 @@ impl Config {
             if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
                 return Err(format!("token {:?}: sha256 must be \"sha256:\" and 64 lowercase hex digits", token.name));
             }
+            match (token.role, &token.participant) {
+                (Role::Participant, None) => {
+                    return Err(format!("token {:?}: role participant needs participant = \"<id>\"", token.name));
+                }
+                (role, Some(_)) if role != Role::Participant => {
+                    return Err(format!("token {:?}: only a participant token names a participant", token.name));
+                }
+                _ => {}
+            }
             if tokens.insert(token.sha256.clone(), token.clone()).is_some() {
                 return Err(format!("token {:?}: the same hash is listed twice", token.name));
             }
@@ -128,4 +146,26 @@ pub fn new_token() -> std::io::Result<(String, String)> {
     let token = format!("pp_{}", crate::hash::hex(&bytes));
     let hash = crate::hash::sha256(token.as_bytes());
     Ok((token, hash))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tokens(entry: &str) -> std::result::Result<usize, String> {
+        let hash = format!("sha256:{}", "a".repeat(64));
+        let config: Config = toml_edit::de::from_str(&format!("[[token]]\nname = \"t\"\nsha256 = \"{hash}\"\n{entry}"))
+            .map_err(|e| e.to_string())?;
+        config.tokens_by_hash().map(|t| t.len())
+    }
+
+    #[test]
+    fn a_participant_token_names_its_participant_and_no_other_token_does() {
+        assert_eq!(tokens("role = \"participant\"\nparticipant = \"p001\""), Ok(1));
+        let missing = tokens("role = \"participant\"").unwrap_err();
+        assert!(missing.contains("role participant needs participant"), "{missing}");
+        assert_eq!(tokens("role = \"payroll\""), Ok(1));
+        let extra = tokens("role = \"payroll\"\nparticipant = \"p001\"").unwrap_err();
+        assert!(extra.contains("only a participant token names a participant"), "{extra}");
+    }
 }

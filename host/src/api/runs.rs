@@ -196,8 +196,10 @@ pub async fn result(State(state): State<Arc<AppState>>, Path(run): Path<String>)
         (status = 200, description = "The participant's statement", body = Statement), Denied, Missing))]
 pub async fn participant(
     State(state): State<Arc<AppState>>,
+    caller: Caller,
     Path((run, participant)): Path<(String, String)>,
 ) -> Result<Json<Statement>, Problem> {
+    caller.may_read(&participant)?;
     let seq = seq(&run)?;
     blocking(&state, move |state| {
         let result = audit::stored_run(state.store.as_ref(), seq)?.result;
