@@ -9,12 +9,14 @@
 //!   [`extract`]: extractors that reject with it; [`responses`]: the problem answers routes
 //!   share, for the document.
 //! - [`metrics`]: the counters behind `/metrics`.
+//! - [`console`]: the pages under `/console`, drawn from the handlers above.
 //!
 //! The store and the engine are synchronous: handlers run them on tokio's blocking threads, and
 //! evaluations use one rayon pool shared by all requests.
 
 pub mod auth;
 pub mod config;
+pub mod console;
 pub mod doc;
 pub mod extract;
 pub mod gate;
@@ -116,6 +118,7 @@ pub fn router(state: Arc<AppState>, config: &Config) -> Router {
     let timeout = Duration::from_secs(config.request_timeout_seconds);
     let metrics = state.metrics.clone();
     let api = routes(&state)
+        .merge(console::routes())
         .route("/healthz", get(service::health))
         .route("/metrics", get(service::metrics))
         .route("/openapi.json", get(doc::openapi))

@@ -15,7 +15,7 @@ const ROLES: [&str; 5] = ["designer", "payroll", "auditor", "admin", "participan
 /// Whose statements the `participant` token reads.
 const OWN: &str = "p001";
 
-fn token(role: &str) -> String {
+pub(crate) fn token(role: &str) -> String {
     format!("test-token-{role}")
 }
 
@@ -102,7 +102,8 @@ impl Server {
             .strip_prefix("listening on ")
             .unwrap_or_else(|| panic!("no address: {line:?}; log: {}", std::fs::read_to_string(&log).unwrap()))
             .to_owned();
-        let agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+        // Redirects are answers to look at (the console's), not to follow.
+        let agent = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into();
         Self { child, base, backend, agent, log, _dir: dir }
     }
 
@@ -132,6 +133,28 @@ impl Server {
         // Once more on a failed connection: a service that refuses a request before reading its
         // body (401, 403) closes the connection, and the agent may have pooled it.
         self.send(request()).or_else(|| self.send(request())).expect("the service answers")
+    }
+
+    /// A browser's request: its cookies, a form body when given, and extra headers.
+    pub(crate) fn browse(
+        &self,
+        method: &str,
+        path: &str,
+        cookies: &str,
+        form: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let mut request = ureq::http::Request::builder().method(method).uri(format!("{}{path}", self.base));
+        if !cookies.is_empty() {
+            request = request.header("Cookie", cookies);
+        }
+        if form.is_some() {
+            request = request.header("Content-Type", "application/x-www-form-urlencoded");
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        self.send(request.body(form.unwrap_or_default().as_bytes().to_vec()).unwrap()).expect("the service answers")
     }
 
     /// Sends a request; `None` when the service does not answer (it was killed).

@@ -7,6 +7,7 @@ static GLOBAL: payplan::allocator::Counting = payplan::allocator::Counting;
 mod api;
 mod caps;
 mod cli;
+mod console;
 mod crediting;
 mod designer;
 mod example;

@@ -68,6 +68,11 @@ fn caller(state: &AppState, headers: &HeaderMap) -> Result<Caller, Problem> {
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .ok_or_else(|| Problem::unauthorized("the Authorization header is not `Bearer <token>`"))?;
+    holder(state, token)
+}
+
+/// The holder of `token`, or 401.
+pub fn holder(state: &AppState, token: &str) -> Result<Caller, Problem> {
     let token = state
         .tokens
         .get(&crate::hash::sha256(token.as_bytes()))
@@ -77,18 +82,24 @@ fn caller(state: &AppState, headers: &HeaderMap) -> Result<Caller, Problem> {
 
 /// The caller, or 403 when its role is not one of `roles` (or admin).
 fn permitted(caller: Caller, roles: &[Role], request: &Request) -> Result<Caller, Problem> {
-    if caller.role == Role::Admin || roles.contains(&caller.role) {
-        return Ok(caller);
+    caller.may(roles, &format!("{} {}", request.method(), request.uri().path()))?;
+    Ok(caller)
+}
+
+impl Caller {
+    /// 403 unless the caller's role is one of `roles` (or admin); the message names `what`.
+    pub fn may(&self, roles: &[Role], what: &str) -> Result<(), Problem> {
+        if self.role == Role::Admin || roles.contains(&self.role) {
+            return Ok(());
+        }
+        let allowed: Vec<&str> = roles.iter().map(|r| r.name()).chain(["admin"]).collect();
+        Err(Problem::forbidden(format!(
+            "token {:?} has role {}; {what} needs one of: {}",
+            self.name,
+            self.role.name(),
+            allowed.join(", ")
+        )))
     }
-    let allowed: Vec<&str> = roles.iter().map(|r| r.name()).chain(["admin"]).collect();
-    Err(Problem::forbidden(format!(
-        "token {:?} has role {}; {} {} needs one of: {}",
-        caller.name,
-        caller.role.name(),
-        request.method(),
-        request.uri().path(),
-        allowed.join(", ")
-    )))
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Caller {

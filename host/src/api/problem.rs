@@ -54,6 +54,11 @@ pub struct ProblemItem {
 }
 
 impl Problem {
+    /// What went wrong.
+    pub fn details(&self) -> &ProblemDetails {
+        &self.0
+    }
+
     /// A problem of a status and code with a message.
     pub fn new(status: StatusCode, code: &str, detail: impl Into<String>) -> Self {
         Self(Box::new(ProblemDetails {

@@ -18,6 +18,18 @@ pub fn lines(result: &EvalResult, names: &BTreeMap<String, String>) -> String {
     finish(w)
 }
 
+/// `participant,policy,component,amount,explain`, one row per line of a statement (the
+/// explanation's lines joined by newlines, which CSV quotes).
+pub fn statement(lines: &[payplan_sdk::result::Payout]) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["participant", "policy", "component", "amount", "explain"]).expect("in memory");
+    for p in lines {
+        w.write_record([&p.participant, &p.policy, &p.component, &p.amount.to_string(), &p.explain.join("\n")])
+            .expect("in memory");
+    }
+    finish(w)
+}
+
 /// `participant,name,<policy>…,total`, one row per participant of the period, each policy's sum
 /// in plan order.
 pub fn summary(result: &EvalResult, names: &BTreeMap<String, String>, policies: &[String]) -> String {
