@@ -1,7 +1,8 @@
 //! `payplan serve`: the HTTP service payroll, designers and auditors call (axum on tokio).
 //!
 //! - [`plans`]: publish immutable plan versions, evaluate (recorded, idempotent) and dry-run.
-//! - [`runs`]: read runs and a participant's lines, replay, verify the chain, close a period.
+//! - [`runs`]: read runs and a participant's lines, replay, verify the chain, close a period;
+//!   [`standings`]: where everyone stands in a run, and its champions.
 //! - [`service`]: `/healthz` and `/metrics`; [`doc`]: `/openapi.json`.
 //! - [`auth`] and [`config`]: bearer tokens kept as hashes, each with a role; a role layer on
 //!   each group of routes.
@@ -26,6 +27,7 @@ pub mod problem;
 pub mod responses;
 pub mod runs;
 pub mod service;
+pub mod standings;
 
 use crate::error::Result;
 use crate::eval::CompiledPlan;
@@ -152,9 +154,13 @@ fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
     let run_readers = Router::new()
         .route("/v1/runs", get(runs::list))
         .route("/v1/runs/{run}", get(runs::show))
-        .route("/v1/runs/{run}/result", get(runs::result));
+        .route("/v1/runs/{run}/result", get(runs::result))
+        .route("/v1/runs/{run}/standings", get(standings::standings));
     // A participant token reads its own statements only (the handler checks whose).
-    let statements = Router::new().route("/v1/runs/{run}/participants/{participant}", get(runs::participant));
+    // and, with everyone, the champions wall.
+    let statements = Router::new()
+        .route("/v1/runs/{run}/participants/{participant}", get(runs::participant))
+        .route("/v1/runs/{run}/champions", get(standings::champions));
     let auditors =
         Router::new().route("/v1/runs/{run}/replay", post(runs::replay)).route("/v1/audit/verify", post(runs::verify));
     Router::new()

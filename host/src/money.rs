@@ -37,8 +37,12 @@ impl Currency {
 
 /// A ratio as a percentage with 2 places, rounded half up (`0.96` → `96.00%`): scripts' `pct`.
 pub fn pct(ratio: Decimal) -> String {
-    let percent = Rounding::HalfUp.round(ratio * Decimal::ONE_HUNDRED, 2);
-    format!("{percent}%")
+    format!("{}%", Rounding::HalfUp.round(ratio * Decimal::ONE_HUNDRED, 2))
+}
+
+/// A ratio as the number of a percentage, always 2 places, rounded half up (`1` → `100.00`).
+pub fn percent(ratio: Decimal) -> Decimal {
+    fixed(Rounding::HalfUp.round(ratio * Decimal::ONE_HUNDRED, 2), 2)
 }
 
 #[cfg(test)]

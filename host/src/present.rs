@@ -2,5 +2,6 @@
 //! participant's statement). The engine never uses it; the CLI and the service do.
 
 pub mod csv;
+pub mod standings;
 pub mod statement;
 pub mod table;

@@ -131,6 +131,28 @@ test("payroll reads the runs and a statement whose every number is the API's", a
   await page.context().close();
 });
 
+test("target progress, the PK board and the champions wall show the API's standings", async () => {
+  const page = await signIn("payroll");
+  const standings = await api("GET", `/v1/runs/${run}/standings`, "payroll");
+  await page.goto(`${base}/console/runs/${run}`);
+  await page.getByRole("link", { name: "Target progress" }).click();
+  await page.waitForLoadState("load");
+  const rows = page.locator("table").nth(1).locator("tbody tr");
+  assert.equal(await rows.count(), standings.participants.length);
+  const attainments = (await page.locator("table").nth(1).locator("[data-attainment]").allTextContents()).filter((a) => a !== "–");
+  const sorted = [...attainments].sort((a, b) => parseFloat(b) - parseFloat(a));
+  assert.deepEqual(attainments, sorted, "by attainment, highest first");
+  assert.equal(await page.locator("table").nth(1).locator("[role=img] svg").count(), standings.participants.length);
+  await check(page, "progress");
+  await page.getByRole("link", { name: "Sales" }).first().click();
+  await page.waitForLoadState("load");
+  assert.match(page.url(), /sort=sales/);
+  await page.goto(`${base}/console/runs/${run}/pk`);
+  assert.deepEqual(await page.locator("[data-prize]").allTextContents(), standings.groups.map((g) => g.prize));
+  await check(page, "pk-board");
+  await page.context().close();
+});
+
 test("a participant opens their own statement and no one else's", async () => {
   const page = await signIn("participant");
   await check(page, "participant-home");
@@ -144,6 +166,13 @@ test("a participant opens their own statement and no one else's", async () => {
     assert.equal(response.status(), 403, route);
   }
   await check(page, "participant-forbidden");
+  // The champions wall is everyone's.
+  const wall = await api("GET", `/v1/runs/${run}/champions`, "participant");
+  const response = await page.goto(`${base}/console/runs/${run}/champions`);
+  assert.equal(response.status(), 200);
+  const first = await page.locator("[data-champion]").first().getAttribute("data-champion");
+  assert.equal(first, wall.period.by_sales[0].id);
+  await check(page, "champions");
   await page.context().close();
 });
 

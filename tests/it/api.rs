@@ -455,6 +455,8 @@ fn roles_flow(s: &Server) {
         ("GET", format!("/v1/runs/{seq}"), b"", &["payroll", "auditor"]),
         ("GET", format!("/v1/runs/{seq}/result"), b"", &["payroll", "auditor"]),
         ("GET", format!("/v1/runs/{seq}/participants/{OWN}"), b"", &["payroll", "auditor", "participant"]),
+        ("GET", format!("/v1/runs/{seq}/standings"), b"", &["payroll", "auditor"]),
+        ("GET", format!("/v1/runs/{seq}/champions"), b"", &["payroll", "auditor", "participant"]),
         ("POST", format!("/v1/runs/{seq}/replay"), b"", &["auditor"]),
         ("POST", "/v1/audit/verify".into(), b"", &["auditor"]),
         ("POST", "/v1/periods/nowhere/close".into(), b"{\"run\": 1}", &["payroll"]),
@@ -563,6 +565,50 @@ fn series_flow(s: &Server) {
     s.post(&format!("/v1/plans/{new}/gate"), "designer", br#"{"series": "none"}"#).problem(404, "not_found");
 }
 
+/// Standings and champions: from the engine's facts of the stored period, as the result paid.
+fn standings_flow(s: &Server) {
+    let plan = s.publish_example();
+    let run = s.post(&format!("/v1/plans/{plan}/runs"), "payroll", &example_period()).json();
+    let (seq, result) = (run["run"]["seq"].as_i64().unwrap(), &run["result"]);
+    let st = s.get(&format!("/v1/runs/{seq}/standings"), "auditor").json();
+    assert_eq!(st["tiers"], json!(["80.00", "100.00", "120.00"]), "the commission's tiers");
+    let p001 = st["participants"].as_array().unwrap().iter().find(|p| p["id"] == "p001").unwrap();
+    assert_eq!(
+        (&p001["sales"], &p001["attainment"], &p001["deviation"]),
+        (&json!("500000.00"), &json!("100.00"), &json!("0.00"))
+    );
+    // The PK's groups by attainment, ranks from 1, and the prizes the run paid in its lines.
+    assert_eq!(st["pk_metric"], "attainment");
+    let groups = st["groups"].as_array().unwrap();
+    assert_eq!(groups[0]["rank"], 1);
+    let prizes: rust_decimal::Decimal =
+        groups.iter().map(|g| g["prize"].as_str().unwrap().parse::<rust_decimal::Decimal>().unwrap()).sum();
+    let paid: rust_decimal::Decimal = result["payouts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["policy"] == "pk")
+        .map(|l| l["amount"].as_str().unwrap().parse::<rust_decimal::Decimal>().unwrap())
+        .sum();
+    assert_eq!(prizes, paid);
+    // The champions wall, which a participant may see: the top seller first.
+    let wall = s.get(&format!("/v1/runs/{seq}/champions"), "participant").json();
+    assert_eq!(wall["periods"], json!(["2026-03"]));
+    let best = st["participants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .max_by(|a, b| {
+            let sales = |p: &Value| p["sales"].as_str().unwrap().parse::<rust_decimal::Decimal>().unwrap();
+            sales(a).cmp(&sales(b)).then(b["id"].as_str().cmp(&a["id"].as_str()))
+        })
+        .unwrap();
+    assert_eq!(wall["period"]["by_sales"][0]["id"], best["id"]);
+    assert_eq!(wall["period"]["by_sales"][0]["curve"], json!([best["sales"]]));
+    assert!(wall["period"]["by_sales"].as_array().unwrap().len() <= 5);
+    s.get(&format!("/v1/runs/{seq}/standings"), "participant").problem(403, "forbidden");
+}
+
 /// A flow: a name and what it does to a server.
 type Flow = (&'static str, fn(&Server));
 
@@ -573,6 +619,7 @@ const FLOWS: &[Flow] = &[
     ("idempotency", idempotency_flow),
     ("bad inputs", bad_inputs_flow),
     ("roles", roles_flow),
+    ("standings", standings_flow),
     ("designer", designer_flow),
     ("series", series_flow),
 ];

@@ -198,3 +198,50 @@ fn the_console_speaks_the_browsers_language_and_switches() {
     let away = s.browse("GET", "/console/lang/en?back=//evil.example/", &session, None, &[]);
     assert_eq!(away.header("location"), Some("/console"));
 }
+
+#[test]
+fn the_boards_show_the_standings_the_api_gives() {
+    let s = Server::start();
+    let seq = record_example(&s);
+    let st = s.get(&format!("/v1/runs/{seq}/standings"), "payroll").json();
+    let session = sign_in(&s, "payroll");
+    // Target progress, by attainment (the default sort), each with its bar and the tier lines.
+    let progress = text(&s.browse("GET", &format!("/console/runs/{seq}/progress"), &session, None, &[]));
+    let mut want: Vec<(rust_decimal::Decimal, String)> = st["participants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| Some((p["attainment"].as_str()?.parse().unwrap(), p["id"].as_str().unwrap().to_owned())))
+        .collect();
+    want.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    // The teams' table comes first.
+    let teams = st["teams"].as_array().unwrap().len();
+    let shown: Vec<String> =
+        marked(&progress, "data-attainment").into_iter().skip(teams).filter(|a| a != "–").collect();
+    assert_eq!(shown, want.iter().map(|w| format!("{:.2}%", w.0)).collect::<Vec<_>>());
+    assert!(progress.contains("80.00%, 100.00%, 120.00%"), "the tier lines");
+    assert!(progress.matches("<svg").count() >= want.len(), "a bar each");
+    // By sales, highest first.
+    let by_sales = text(&s.browse("GET", &format!("/console/runs/{seq}/progress?sort=sales"), &session, None, &[]));
+    let sales: Vec<rust_decimal::Decimal> =
+        marked(&by_sales, "data-sales").iter().map(|x| x.parse().unwrap()).collect();
+    assert!(sales.windows(2).all(|w| w[0] >= w[1]), "{sales:?}");
+    // The PK board: the groups in the API's order, with its prizes.
+    let pk = text(&s.browse("GET", &format!("/console/runs/{seq}/pk"), &session, None, &[]));
+    let prizes: Vec<String> =
+        st["groups"].as_array().unwrap().iter().map(|g| g["prize"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(marked(&pk, "data-prize"), prizes);
+    // The champions wall, which a participant may open (and not the boards).
+    let wall = s.get(&format!("/v1/runs/{seq}/champions"), "payroll").json();
+    let participant = sign_in(&s, "participant");
+    let page = s.browse("GET", &format!("/console/runs/{seq}/champions"), &participant, None, &[]);
+    assert_eq!(page.status, 200);
+    let page = text(&page);
+    let first = wall["period"]["by_sales"][0]["id"].as_str().unwrap();
+    assert!(page.contains(&format!("data-champion=\"{first}\"")), "{page}");
+    assert!(page.contains("role=\"img\""), "each champion's curve");
+    for board in ["progress", "pk"] {
+        let refused = s.browse("GET", &format!("/console/runs/{seq}/{board}"), &participant, None, &[]);
+        assert_eq!(refused.status, 403, "{board}");
+    }
+}

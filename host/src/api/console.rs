@@ -4,6 +4,7 @@
 //! not: runs by period, a run's participants, a statement (printable, and as CSV), replay and
 //! verify for auditors. A `participant` token sees only its own statements.
 
+mod charts;
 mod session;
 mod text;
 
@@ -13,12 +14,14 @@ use super::extract::Params;
 use super::problem::Problem;
 use super::runs::{self, RunInfo, RunsQuery, Statement};
 use super::{AppState, blocking};
+use crate::present::standings::{Champion, Standing};
 use axum::Router;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use maud::{DOCTYPE, Markup, html};
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+use rust_decimal::Decimal;
 use serde::Deserialize;
 use session::{FORM_CSRF, LANG, SESSION, Visitor};
 use std::sync::Arc;
@@ -42,6 +45,9 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/console/runs/{run}", get(run_page))
         .route("/console/runs/{run}/participants/{participant}", get(statement_page))
         .route("/console/runs/{run}/participants/{participant}/csv", get(statement_csv))
+        .route("/console/runs/{run}/progress", get(progress_page))
+        .route("/console/runs/{run}/pk", get(pk_page))
+        .route("/console/runs/{run}/champions", get(champions_page))
         .route("/console/runs/{run}/replay", post(replay))
         .route("/console/audit/verify", post(verify))
 }
@@ -56,7 +62,7 @@ fn frame(v: &Visitor, title: &str, body: Markup) -> Markup {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · " (lang.t(Key::Console)) }
-                style { (maud::PreEscaped(STYLE)) }
+                style { (PreEscaped(STYLE)) }
             }
             body {
                 header {
@@ -86,7 +92,8 @@ header{background:#12355b;padding:.5rem 1rem}nav{display:flex;gap:1rem;align-ite
 nav a,nav .who{color:#fff}nav form{margin:0}main{padding:1rem}\
 table{border-collapse:collapse;margin:1rem 0}th,td{border:1px solid #bbb;padding:.3rem .6rem;text-align:left;vertical-align:top}\
 td.money,th.money{text-align:right;font-variant-numeric:tabular-nums}.stale{color:#8a4b00}\
-.explain{white-space:pre-line;font-size:.9em;color:#333}\
+.explain{white-space:pre-line;font-size:.9em;color:#333}.chart svg{vertical-align:middle}\
+.podium li{margin:.3rem 0}\
 @media print{header,form,.noprint{display:none}main{padding:0}a{color:inherit;text-decoration:none}}";
 
 /// A page, or an error as a page with its status.
@@ -174,13 +181,17 @@ async fn own_statements(v: &Visitor, state: &Arc<AppState>, caller: &Caller) -> 
     }
     let body = html! {
         table {
-            thead { tr { th scope="col" { (lang.t(Key::Run)) } th scope="col" { (lang.t(Key::Period)) } th scope="col" class="money" { (lang.t(Key::Total)) } } }
+            thead { tr {
+                th scope="col" { (lang.t(Key::Run)) } th scope="col" { (lang.t(Key::Period)) }
+                th scope="col" class="money" { (lang.t(Key::Total)) } th scope="col" { (lang.t(Key::Champions)) }
+            } }
             tbody {
                 @for (run, total) in &rows {
                     tr {
                         td { a href={ "/console/runs/" (run.record.seq) "/participants/" (own) } { (run.record.seq) } }
                         td { (run.record.period) }
                         td class="money" { (total) }
+                        td { a href={ "/console/runs/" (run.record.seq) "/champions" } { (lang.t(Key::Champions)) " " (run.record.period) } }
                     }
                 }
             }
@@ -371,6 +382,11 @@ async fn run_page(
         let body = html! {
             p { (lang.t(Key::Period)) ": " (result.period) " · " (lang.t(Key::Plan)) ": " (result.plan.id) " " (result.plan.version)
                 " · " (lang.t(Key::Total)) ": " (result.totals.amount) }
+            p class="noprint" {
+                a href={ "/console/runs/" (seq) "/progress" } { (lang.t(Key::Progress)) } " · "
+                a href={ "/console/runs/" (seq) "/champions" } { (lang.t(Key::Champions)) } " · "
+                a href={ "/console/runs/" (seq) "/pk" } { (lang.t(Key::PkBoard)) }
+            }
             @if auditor {
                 div class="noprint" {
                     form method="post" action={ "/console/runs/" (seq) "/replay" } {
@@ -536,6 +552,161 @@ async fn verify(v: Visitor, State(state): State<Arc<AppState>>, Form(form): Form
             @if !report.problems.is_empty() { ul { @for problem in &report.problems { li { (problem) } } } }
         };
         Ok((lang.t(Key::Verify).to_owned(), body))
+    }
+    .await;
+    page(&v, drawn)
+}
+
+/// A percentage as the API writes it, as a number (0 when absent).
+fn percent(text: Option<&str>) -> Decimal {
+    text.and_then(|t| t.parse().ok()).unwrap_or_default()
+}
+
+/// An SVG chart with its text alternative.
+fn chart(label: &str, svg: String) -> Markup {
+    html! { span class="chart" role="img" aria-label=(label) { (PreEscaped(svg)) } }
+}
+
+#[derive(Deserialize)]
+struct Sorting {
+    page: Option<usize>,
+    sort: Option<String>,
+}
+
+async fn progress_page(
+    v: Visitor,
+    State(state): State<Arc<AppState>>,
+    Path(run): Path<String>,
+    Query(q): Query<Sorting>,
+) -> Response {
+    let caller = signed_in!(v);
+    let drawn = async {
+        caller.may(RUN_READERS, "target progress")?;
+        let axum::Json(st) = super::standings::standings(State(state.clone()), Path(run.clone())).await?;
+        let lang = v.lang;
+        let tiers: Vec<Decimal> = st.tiers.iter().map(|t| percent(Some(t))).collect();
+        let sort = q.sort.as_deref().unwrap_or("attainment");
+        let mut people = st.participants.clone();
+        let key = |s: &Standing| match sort {
+            "sales" => s.sales.0,
+            "deviation" => s.deviation.map_or(Decimal::MIN, |d| d.0),
+            _ => s.attainment.as_deref().map_or(Decimal::MIN, |a| percent(Some(a))),
+        };
+        if sort != "id" {
+            people.sort_by(|a, b| key(b).cmp(&key(a)).then(a.id.cmp(&b.id)));
+        }
+        let (page_no, pages, rows) = paged(&people, q.page);
+        let base = format!("/console/runs/{run}/progress");
+        let table = |rows: &[Standing], who: Key, sortable: bool| {
+            html! {
+                table {
+                    thead { tr {
+                        @for (column, label) in [("id", who), ("sales", Key::Sales)] {
+                            th scope="col" { @if sortable { a href={ (base) "?sort=" (column) } { (lang.t(label)) } } @else { (lang.t(label)) } }
+                        }
+                        th scope="col" class="money" { (lang.t(Key::Target)) }
+                        th scope="col" class="money" { @if sortable { a href={ (base) "?sort=attainment" } { (lang.t(Key::Attainment)) } } @else { (lang.t(Key::Attainment)) } }
+                        th scope="col" class="money" { @if sortable { a href={ (base) "?sort=deviation" } { (lang.t(Key::Deviation)) } } @else { (lang.t(Key::Deviation)) } }
+                        th scope="col" { (lang.t(Key::Progress)) }
+                    } }
+                    tbody {
+                        @for s in rows {
+                            tr {
+                                td { (s.id) @if let Some(name) = &s.name { " · " (name) } }
+                                td class="money" data-sales { (s.sales.0) }
+                                td class="money" { @if let Some(t) = s.target { (t.0) } @else { "–" } }
+                                td class="money" data-attainment { @if let Some(a) = &s.attainment { (a) "%" } @else { "–" } }
+                                td class="money" { @if let Some(d) = s.deviation { (d.0) } @else { "–" } }
+                                td { (chart(&format!("{}: {}%", s.id, s.attainment.as_deref().unwrap_or("–")), charts::attainment_bar(s.attainment.as_deref().map(|a| percent(Some(a))), &tiers))) }
+                            }
+                        }
+                    }
+                }
+            }
+        };
+        let body = html! {
+            p { (lang.t(Key::TierLines)) ": " @for (i, t) in st.tiers.iter().enumerate() { @if i > 0 { ", " } (t) "%" } }
+            @if !st.teams.is_empty() { h2 { (lang.t(Key::Teams)) } (table(&st.teams, Key::Team, false)) }
+            h2 { (lang.t(Key::Participants)) }
+            (table(rows, Key::Participant, true))
+            (pager(lang, &base, page_no, pages))
+        };
+        Ok((format!("{} · {}", lang.t(Key::Progress), st.period), body))
+    }
+    .await;
+    page(&v, drawn)
+}
+
+async fn pk_page(v: Visitor, State(state): State<Arc<AppState>>, Path(run): Path<String>) -> Response {
+    let caller = signed_in!(v);
+    let drawn = async {
+        caller.may(RUN_READERS, "the PK board")?;
+        let axum::Json(st) = super::standings::standings(State(state.clone()), Path(run)).await?;
+        let lang = v.lang;
+        let body = html! {
+            p { (lang.t(Key::RankedBy)) ": " (st.pk_metric) }
+            table {
+                thead { tr {
+                    th scope="col" { (lang.t(Key::Rank)) } th scope="col" { (lang.t(Key::Group)) }
+                    th scope="col" class="money" { (lang.t(Key::Members)) } th scope="col" class="money" { (lang.t(Key::Sales)) }
+                    th scope="col" class="money" { (lang.t(Key::Target)) } th scope="col" class="money" { (lang.t(Key::Attainment)) }
+                    th scope="col" class="money" { (lang.t(Key::Prize)) }
+                } }
+                tbody {
+                    @for g in &st.groups {
+                        tr {
+                            td data-rank { @if g.tied { "=" } (g.rank) }
+                            td { (g.id) }
+                            td class="money" { (g.members) }
+                            td class="money" { (g.standing.sales.0) }
+                            td class="money" { @if let Some(t) = g.standing.target { (t.0) } @else { "–" } }
+                            td class="money" { @if let Some(a) = &g.standing.attainment { (a) "%" } @else { "–" } }
+                            td class="money" data-prize { (g.prize.0) }
+                        }
+                    }
+                }
+            }
+        };
+        Ok((format!("{} · {}", lang.t(Key::PkBoard), st.period), body))
+    }
+    .await;
+    page(&v, drawn)
+}
+
+async fn champions_page(v: Visitor, State(state): State<Arc<AppState>>, Path(run): Path<String>) -> Response {
+    let caller = signed_in!(v);
+    let drawn = async {
+        // Anyone who may see the wall through the API: run readers and participants.
+        caller.may(&[Payroll, Auditor, Participant], "the champions wall")?;
+        let axum::Json(wall) = super::standings::champions(State(state.clone()), Path(run)).await?;
+        let lang = v.lang;
+        let podium = |title: Key, champions: &[Champion]| {
+            html! {
+                section {
+                    h3 { (lang.t(title)) }
+                    ol class="podium" {
+                        @for c in champions {
+                            li data-champion=(c.standing.id) {
+                                strong { (c.standing.id) } @if let Some(name) = &c.standing.name { " · " (name) }
+                                " " span class="money" { (c.standing.sales.0) }
+                                @if let Some(a) = &c.standing.attainment { " · " (a) "%" }
+                                " " (chart(&format!("{} {}", c.standing.id, wall.periods.join(" ")), charts::curve(&c.curve.iter().map(|m| m.0).collect::<Vec<_>>())))
+                            }
+                        }
+                    }
+                }
+            }
+        };
+        let body = html! {
+            h2 { (lang.t(Key::ThisPeriod)) }
+            (podium(Key::BySales, &wall.period.by_sales))
+            (podium(Key::ByAttainment, &wall.period.by_attainment))
+            h2 { (lang.t(Key::ThisQuarter)) }
+            (podium(Key::BySales, &wall.quarter.by_sales))
+            (podium(Key::ByAttainment, &wall.quarter.by_attainment))
+            p { (lang.t(Key::Periods)) ": " (wall.periods.join(", ")) }
+        };
+        Ok((lang.t(Key::Champions).to_owned(), body))
     }
     .await;
     page(&v, drawn)

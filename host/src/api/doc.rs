@@ -1,6 +1,6 @@
 //! `/openapi.json`: the OpenAPI 3.1 document, generated from the handlers' annotations.
 
-use super::{gate, plans, problem, runs, service};
+use super::{gate, plans, problem, runs, service, standings};
 use axum::Json;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -12,6 +12,7 @@ use utoipa::{Modify, OpenApi};
     paths(
         plans::publish, plans::list, plans::show, plans::evaluate, plans::dry_run, gate::gate,
         runs::list, runs::show, runs::result, runs::participant, runs::replay, runs::verify, runs::close,
+        standings::standings, standings::champions,
         service::health, service::metrics, openapi,
     ),
     components(schemas(problem::ProblemDetails, problem::ProblemItem)),
