@@ -146,7 +146,8 @@ fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
     let designers = Router::new()
         .route("/v1/plans", post(plans::publish))
         .route("/v1/plans/{plan}/dry-run", post(plans::dry_run))
-        .route("/v1/plans/{plan}/gate", post(gate::gate));
+        .route("/v1/plans/{plan}/gate", post(gate::gate))
+        .route("/v1/runs/{run}/whatif", get(gate::whatif));
     let plan_readers = Router::new().route("/v1/plans", get(plans::list)).route("/v1/plans/{plan}", get(plans::show));
     let payroll = Router::new()
         .route("/v1/plans/{plan}/runs", post(plans::evaluate))

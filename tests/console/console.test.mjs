@@ -191,12 +191,29 @@ test("an auditor replays a run and verifies the chain", async () => {
   await page.context().close();
 });
 
-test("a designer lands on the plans, an admin on the runs", async () => {
+test("a designer lands on the plans and opens the what-if of two versions", async () => {
+  const plan = fs.readFileSync(path.join(repo, "examples/plan.toml"), "utf8").replace("{ at = 1.20, rate = 0.08 }", "{ at = 1.20, rate = 0.09 }");
+  const files = {};
+  for (const [, name] of plan.matchAll(/^script = "(.*)"$/gm)) {
+    files[name] = { text: fs.readFileSync(path.join(repo, "examples", name), "utf8") };
+  }
+  const richer = (await api("POST", "/v1/plans", "designer", JSON.stringify({ plan, files }))).hash;
   const designer = await signIn("designer");
   assert.match(designer.url(), /\/console\/plans$/);
   assert.ok((await designer.content()).includes("example"), "the published example plan is listed");
   await check(designer, "plans");
+  await designer.getByLabel("Run").fill(String(run));
+  await designer.getByLabel("Plan", { exact: true }).selectOption(richer);
+  await designer.getByRole("button", { name: "Compare" }).click();
+  await designer.waitForLoadState("load");
+  const w = await api("GET", `/v1/runs/${run}/whatif?plan=${richer}`, "designer");
+  assert.equal(await designer.locator("[data-total-delta]").textContent(), w.totals.delta);
+  assert.ok(w.gainers > 0);
+  await check(designer, "whatif");
   await designer.context().close();
+});
+
+test("an admin lands on the runs", async () => {
   const admin = await signIn("admin");
   assert.match(admin.url(), /\/console\/runs$/);
   await admin.context().close();

@@ -456,6 +456,7 @@ fn roles_flow(s: &Server) {
         ("GET", format!("/v1/runs/{seq}/result"), b"", &["payroll", "auditor"]),
         ("GET", format!("/v1/runs/{seq}/participants/{OWN}"), b"", &["payroll", "auditor", "participant"]),
         ("GET", format!("/v1/runs/{seq}/standings"), b"", &["payroll", "auditor"]),
+        ("GET", format!("/v1/runs/{seq}/whatif?plan={plan}"), b"", &["designer"]),
         ("GET", format!("/v1/runs/{seq}/champions"), b"", &["payroll", "auditor", "participant"]),
         ("POST", format!("/v1/runs/{seq}/replay"), b"", &["auditor"]),
         ("POST", "/v1/audit/verify".into(), b"", &["auditor"]),
@@ -607,6 +608,22 @@ fn standings_flow(s: &Server) {
     assert_eq!(wall["period"]["by_sales"][0]["curve"], json!([best["sales"]]));
     assert!(wall["period"]["by_sales"].as_array().unwrap().len() <= 5);
     s.get(&format!("/v1/runs/{seq}/standings"), "participant").problem(403, "forbidden");
+
+    // What-if: the run's period under a version with a higher top rate, against what it paid.
+    let richer = example_plan().replace("{ at = 1.20, rate = 0.08 }", "{ at = 1.20, rate = 0.09 }");
+    let b = s.publish(&richer, &example_files()).json()["hash"].as_str().unwrap().to_owned();
+    let w = s.get(&format!("/v1/runs/{seq}/whatif?plan={b}"), "designer").json();
+    assert_eq!(w["totals"]["a"], result["totals"]["amount"]);
+    assert!(w["gainers"].as_u64().unwrap() > 0 && w["losers"] == 0, "{w}");
+    assert!(
+        w["largest_movers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["delta"].as_str().unwrap().parse::<f64>().unwrap() > 0.0)
+    );
+    s.get(&format!("/v1/runs/{seq}/whatif?plan=sha256:nope"), "designer").problem(404, "not_found");
+    s.get(&format!("/v1/runs/{seq}/whatif"), "designer").problem(400, "invalid_query");
 }
 
 /// A flow: a name and what it does to a server.

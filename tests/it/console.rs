@@ -245,3 +245,26 @@ fn the_boards_show_the_standings_the_api_gives() {
         assert_eq!(refused.status, 403, "{board}");
     }
 }
+
+#[test]
+fn a_designer_compares_two_plan_versions_on_a_recorded_period() {
+    let s = Server::start();
+    let seq = record_example(&s);
+    let richer = crate::api::example_plan().replace("{ at = 1.20, rate = 0.08 }", "{ at = 1.20, rate = 0.09 }");
+    let b = s.publish(&richer, &crate::api::example_files()).json()["hash"].as_str().unwrap().to_owned();
+    let w = s.get(&format!("/v1/runs/{seq}/whatif?plan={b}"), "designer").json();
+    let session = sign_in(&s, "designer");
+    let plans = text(&s.browse("GET", "/console/plans", &session, None, &[]));
+    assert!(plans.contains("action=\"/console/whatif\"") && plans.contains(&format!("value=\"{b}\"")), "{plans}");
+    let page = s.browse("GET", &format!("/console/whatif?run={seq}&plan={b}"), &session, None, &[]);
+    assert_eq!(page.status, 200, "{}", text(&page));
+    let page = text(&page);
+    assert_eq!(marked(&page, "data-total-delta"), [w["totals"]["delta"].as_str().unwrap()]);
+    let movers: Vec<&str> =
+        w["largest_movers"].as_array().unwrap().iter().map(|m| m["delta"].as_str().unwrap()).collect();
+    assert_eq!(marked(&page, "data-delta")[..movers.len()], movers[..]);
+    assert!(page.contains("<svg"), "the histogram");
+    // Payroll may not.
+    let payroll = sign_in(&s, "payroll");
+    assert_eq!(s.browse("GET", &format!("/console/whatif?run={seq}&plan={b}"), &payroll, None, &[]).status, 403);
+}

@@ -41,6 +41,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/console/sign-out", post(sign_out))
         .route("/console/lang/{lang}", get(switch_language))
         .route("/console/plans", get(plans_page))
+        .route("/console/whatif", get(whatif_page))
         .route("/console/runs", get(runs_page))
         .route("/console/runs/{run}", get(run_page))
         .route("/console/runs/{run}/participants/{participant}", get(statement_page))
@@ -158,6 +159,7 @@ async fn plans_page(v: Visitor, State(state): State<Arc<AppState>>) -> Response 
                     }
                 }
             }
+            @if caller.may(&[Designer], "").is_ok() && !plans.is_empty() { (whatif_form(lang, None, &plans)) }
         };
         Ok((lang.t(Key::Plans).to_owned(), body))
     }
@@ -295,12 +297,13 @@ fn paged<T>(rows: &[T], page: Option<usize>) -> (usize, usize, &[T]) {
 }
 
 fn pager(lang: Lang, base: &str, page: usize, pages: usize) -> Markup {
+    let base = if base.contains('?') { format!("{base}&") } else { format!("{base}?") };
     html! {
         @if pages > 1 {
             nav class="noprint" aria-label=(lang.t(Key::Page)) {
-                @if page > 1 { a href={ (base) "?page=" (page - 1) } rel="prev" { (lang.t(Key::Previous)) } " " }
+                @if page > 1 { a href={ (base) "page=" (page - 1) } rel="prev" { (lang.t(Key::Previous)) } " " }
                 (lang.t(Key::Page)) " " (page) " / " (pages)
-                @if page < pages { " " a href={ (base) "?page=" (page + 1) } rel="next" { (lang.t(Key::Next)) } }
+                @if page < pages { " " a href={ (base) "page=" (page + 1) } rel="next" { (lang.t(Key::Next)) } }
             }
         }
     }
@@ -629,7 +632,7 @@ async fn progress_page(
             @if !st.teams.is_empty() { h2 { (lang.t(Key::Teams)) } (table(&st.teams, Key::Team, false)) }
             h2 { (lang.t(Key::Participants)) }
             (table(rows, Key::Participant, true))
-            (pager(lang, &base, page_no, pages))
+            (pager(lang, &format!("{base}?sort={sort}"), page_no, pages))
         };
         Ok((format!("{} · {}", lang.t(Key::Progress), st.period), body))
     }
@@ -707,6 +710,84 @@ async fn champions_page(v: Visitor, State(state): State<Arc<AppState>>, Path(run
             p { (lang.t(Key::Periods)) ": " (wall.periods.join(", ")) }
         };
         Ok((lang.t(Key::Champions).to_owned(), body))
+    }
+    .await;
+    page(&v, drawn)
+}
+
+/// The what-if form: a recorded run, and the plan version to pay its period with.
+fn whatif_form(lang: Lang, run: Option<&str>, plans: &[crate::store::PlanVersion]) -> Markup {
+    html! {
+        h2 { (lang.t(Key::WhatIf)) }
+        form method="get" action="/console/whatif" class="noprint" {
+            label for="run" { (lang.t(Key::Run)) } " "
+            input id="run" name="run" type="number" min="1" required value=[run];
+            " "
+            label for="plan" { (lang.t(Key::Plan)) } " "
+            select id="plan" name="plan" {
+                @for plan in plans { option value=(plan.hash) { (plan.id) " " (plan.version) " · " (plan.hash[..19]) } }
+            }
+            " "
+            button type="submit" { (lang.t(Key::Compare)) }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct WhatIf {
+    run: String,
+    plan: String,
+    page: Option<usize>,
+}
+
+async fn whatif_page(v: Visitor, State(state): State<Arc<AppState>>, Query(q): Query<WhatIf>) -> Response {
+    let caller = signed_in!(v);
+    let drawn = async {
+        caller.may(&[Designer], "the what-if")?;
+        let query = super::gate::WhatIfQuery { plan: q.plan.clone() };
+        let axum::Json(w) = super::gate::whatif(State(state.clone()), Path(q.run.clone()), Params(query)).await?;
+        let axum::Json(plans) = super::plans::list(State(state.clone())).await?;
+        let lang = v.lang;
+        let deltas: Vec<Decimal> = w.participants.iter().map(|c| c.delta).collect();
+        let (svg, bins) = charts::histogram(&deltas);
+        let movers = |changes: &[crate::design::whatif::Change]| {
+            html! {
+                table {
+                    thead { tr {
+                        th scope="col" { (lang.t(Key::Participant)) } th scope="col" class="money" { "A" }
+                        th scope="col" class="money" { "B" } th scope="col" class="money" { (lang.t(Key::Delta)) }
+                    } }
+                    tbody { @for c in changes { tr {
+                        td { (c.participant) } td class="money" { (c.a) } td class="money" { (c.b) }
+                        td class="money" data-delta { (c.delta) }
+                    } } }
+                }
+            }
+        };
+        let (page_no, pages, rows) = paged(&w.participants, q.page);
+        let body = html! {
+            p { (lang.t(Key::Period)) ": " (w.period) " · A: " (w.a.id) " " (w.a.version) " · B: " (w.b.id) " " (w.b.version) }
+            p data-totals {
+                (lang.t(Key::Total)) " A " span data-total-a { (w.totals.a) } " · B " span data-total-b { (w.totals.b) }
+                " · " (lang.t(Key::Delta)) " " span data-total-delta { (w.totals.delta) }
+                " · " (lang.t(Key::Gainers)) " " (w.gainers) " · " (lang.t(Key::Losers)) " " (w.losers)
+            }
+            @if !bins.is_empty() {
+                h2 { (lang.t(Key::Histogram)) }
+                (chart(&lang.t(Key::Histogram).to_string(), svg))
+                table {
+                    thead { tr { th scope="col" { (lang.t(Key::Delta)) } th scope="col" class="money" { (lang.t(Key::Participants)) } } }
+                    tbody { @for (lo, hi, n) in &bins { tr { td { (lo.round_dp(2)) " … " (hi.round_dp(2)) } td class="money" { (n) } } } }
+                }
+            }
+            h2 { (lang.t(Key::LargestMovers)) }
+            (movers(&w.largest_movers))
+            h2 { (lang.t(Key::Participants)) }
+            (movers(rows))
+            (pager(lang, &format!("/console/whatif?run={}&plan={}", q.run, q.plan), page_no, pages))
+            (whatif_form(lang, Some(&q.run), &plans))
+        };
+        Ok((lang.t(Key::WhatIf).to_owned(), body))
     }
     .await;
     page(&v, drawn)

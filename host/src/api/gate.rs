@@ -1,16 +1,20 @@
-//! The publish gate for designers: what a plan version would have paid on a series' closed
-//! periods, against what they paid (series.md, "The publish gate").
+//! Comparisons for designers: the publish gate (what a plan version would have paid on a
+//! series' closed periods, against what they paid: series.md, "The publish gate") and the
+//! what-if of a plan version on a recorded run's period.
 
-use super::extract::JsonBody;
+use super::extract::{JsonBody, Params};
 use super::problem::{Problem, ProblemDetails};
 use super::responses::{BadJson, Denied, Missing};
 use super::{AppState, blocking};
 use crate::design::gate::{self, Gate};
+use crate::design::whatif::{self, Comparison};
+use crate::halt::Halt;
 use axum::Json;
 use axum::extract::{Path, State};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+use utoipa::IntoParams;
 use utoipa::ToSchema;
 
 /// What to gate the plan version on.
@@ -62,6 +66,43 @@ pub async fn gate(
         let gate = gate::gate(state.store.as_ref(), &compiled, request.series.as_deref(), last, &state.pool)?;
         let within_limit = request.max_increase.map(|max| gate.increase_percent.is_none_or(|p| p <= max));
         Ok(Json(GateResponse { gate, within_limit }))
+    })
+    .await
+}
+
+/// `?plan=`: the plan version to compare the run with.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct WhatIfQuery {
+    /// The plan version's hash (`sha256:…`).
+    pub plan: String,
+}
+
+/// What a plan version would pay on a recorded run's period, against what the run paid
+/// (per participant and policy, the largest movers). Records nothing.
+#[utoipa::path(get, path = "/v1/runs/{run}/whatif", tag = "plans", operation_id = "whatif",
+    security(("bearer" = [])),
+    params(("run" = i64, Path, description = "The run number", example = 1), WhatIfQuery),
+    responses(
+        (status = 200, description = "The run's result (A) against the version's (B)", body = Comparison),
+        Denied, Missing, super::responses::BadQuery, super::responses::BadPeriod,
+    ))]
+pub async fn whatif(
+    State(state): State<Arc<AppState>>,
+    Path(run): Path<String>,
+    Params(query): Params<WhatIfQuery>,
+) -> Result<Json<Comparison>, Problem> {
+    let seq: i64 =
+        run.parse().map_err(|_| Problem::from(crate::error::Error::NotFound { what: format!("run {run:?}") }))?;
+    blocking(&state, move |state| {
+        let stored = crate::audit::stored_run(state.store.as_ref(), seq)?;
+        let bytes = state
+            .store
+            .blob(&stored.stored.record.period_blob)?
+            .ok_or_else(|| crate::error::Error::Store { message: format!("run {seq}: its period is missing") })?;
+        let (_, b, _) = super::plans::evaluated(state, &query.plan, &bytes, &Halt::never())?;
+        Ok(Json(whatif::compare(&stored.result, &b)))
     })
     .await
 }

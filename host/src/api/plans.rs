@@ -299,7 +299,7 @@ pub async fn dry_run(
 const RELEASE_AFTER_BYTES: usize = 1 << 20;
 
 /// The plan version compiled, and the period in `body` evaluated against it.
-fn evaluated(state: &AppState, plan: &str, body: &[u8], halt: &Halt) -> crate::Result<Evaluated> {
+pub(super) fn evaluated(state: &AppState, plan: &str, body: &[u8], halt: &Halt) -> crate::Result<Evaluated> {
     let compiled = state.compiled(plan)?;
     let input = state
         .pool
@@ -324,7 +324,7 @@ fn evaluated(state: &AppState, plan: &str, body: &[u8], halt: &Halt) -> crate::R
 }
 
 /// A plan version, what it computed, and the history runs it was computed from.
-type Evaluated = (Arc<CompiledPlan>, EvalResult, Vec<crate::store::RunRef>);
+pub(super) type Evaluated = (Arc<CompiledPlan>, EvalResult, Vec<crate::store::RunRef>);
 
 /// 201 with the run's location (and a mark when it answers a retry).
 fn run_created(body: RunResponse, replayed: bool) -> Response {

@@ -61,6 +61,39 @@ pub(super) fn curve(points: &[Decimal]) -> String {
     svg
 }
 
+/// How many bars a histogram has.
+const BINS: usize = 10;
+
+/// A histogram of `values` (per-participant deltas): `BINS` equal bins from the least to the
+/// greatest, as SVG, and each bin's range and count (its text, printed beside it).
+pub(super) fn histogram(values: &[Decimal]) -> (String, Vec<(Decimal, Decimal, usize)>) {
+    let (Some(low), Some(high)) = (values.iter().min().copied(), values.iter().max().copied()) else {
+        return (String::new(), Vec::new());
+    };
+    let width = ((high - low) / Decimal::from(BINS as u64)).max(Decimal::new(1, 2));
+    let mut bins: Vec<(Decimal, Decimal, usize)> = (0..BINS)
+        .map(|i| (low + width * Decimal::from(i as u64), low + width * Decimal::from(i as u64 + 1), 0))
+        .collect();
+    for v in values {
+        let i = ((*v - low) / width).floor().to_usize().unwrap_or(0).min(BINS - 1);
+        bins[i].2 += 1;
+    }
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (360, 120)).into_drawing_area();
+        let _ = root.fill(&WHITE);
+        let most = bins.iter().map(|b| b.2).max().unwrap_or(1).max(1) as u32;
+        if let Ok(mut chart) = ChartBuilder::on(&root).margin(4).build_cartesian_2d(0..BINS as u32, 0..most) {
+            let bars = bins.iter().enumerate().map(|(i, b)| {
+                Rectangle::new([(i as u32, 0), (i as u32 + 1, b.2 as u32)], RGBColor(18, 53, 91).filled())
+            });
+            let _ = chart.draw_series(bars);
+        }
+        let _ = root.present();
+    }
+    (svg, bins)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,6 +107,17 @@ mod tests {
         assert!(bar.contains("#1F7A3D") || bar.to_lowercase().contains("#1f7a3d"), "green at 100%: {bar}");
         let none = attainment_bar(None, &tiers);
         assert_eq!(none.matches("<rect").count(), 1, "only the background without a target: {none}");
+    }
+
+    #[test]
+    fn a_histogram_counts_every_value_once() {
+        let values: Vec<Decimal> = [-5, 0, 1, 2, 2, 3, 10].into_iter().map(Decimal::from).collect();
+        let (svg, bins) = histogram(&values);
+        assert_eq!(bins.iter().map(|b| b.2).sum::<usize>(), values.len());
+        assert_eq!((bins[0].0, bins[9].1), (Decimal::from(-5), Decimal::from(10)));
+        assert_eq!(bins[9].2, 1, "the greatest value is in the last bin");
+        assert_eq!(svg.matches("<rect").count(), 1 + 10, "the background and a bar each");
+        assert_eq!(histogram(&[]).1.len(), 0);
     }
 
     #[test]
