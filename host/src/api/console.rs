@@ -774,7 +774,7 @@ async fn whatif_page(v: Visitor, State(state): State<Arc<AppState>>, Query(q): Q
             }
             @if !bins.is_empty() {
                 h2 { (lang.t(Key::Histogram)) }
-                (chart(&lang.t(Key::Histogram).to_string(), svg))
+                (chart(lang.t(Key::Histogram), svg))
                 table {
                     thead { tr { th scope="col" { (lang.t(Key::Delta)) } th scope="col" class="money" { (lang.t(Key::Participants)) } } }
                     tbody { @for (lo, hi, n) in &bins { tr { td { (lo.round_dp(2)) " … " (hi.round_dp(2)) } td class="money" { (n) } } } }
