@@ -8,7 +8,11 @@
 //! It reports throughput and latency percentiles, and fails unless every request succeeded and
 //! the store holds exactly one run per successful request.
 //!
-//! `PAYPLAN_LOAD_CLIENTS=8 PAYPLAN_LOAD_SECONDS=10 cargo bench --bench service`
+//! 3. The console: a generated period of `PAYPLAN_CONSOLE_PEOPLE` participants (default 2000; the
+//!    issue's size is 10000) recorded, then each page timed end to end (the faster of three after
+//!    a warm-up). It fails unless every page answers 200.
+//!
+//! `PAYPLAN_LOAD_CLIENTS=8 PAYPLAN_LOAD_SECONDS=10 PAYPLAN_CONSOLE_PEOPLE=10000 cargo bench --bench service`
 
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
@@ -173,11 +177,50 @@ fn main() {
         assert_eq!(errors, 0, "every request must succeed");
         assert_eq!(recorded, all.len(), "exactly one recorded run per successful request");
     }
+    console(&client, &version, env_number("PAYPLAN_CONSOLE_PEOPLE", 2000));
     let verified = client.post("/v1/audit/verify", b"", None);
     assert_eq!(serde_json::from_slice::<Value>(&verified.1).unwrap()["ok"], true, "the chain verifies after the load");
 
     Command::new("kill").args(["-TERM", &service.0.id().to_string()]).status().unwrap();
     assert!(service.0.wait().unwrap().success(), "the service stops cleanly");
+}
+
+/// Records a generated period of `people` participants and times each console page on it.
+fn console(client: &Client, version: &str, people: u64) {
+    let mut period = Vec::new();
+    let shape = payplan::input::generate::Shape { participants: people, deals_per: 20, seed: 5 };
+    payplan::input::generate::write_period(&mut period, shape).unwrap();
+    let (status, body) = client.post(&format!("/v1/plans/{version}/runs"), &period, Some("console-period"));
+    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+    let run = serde_json::from_slice::<Value>(&body).unwrap()["run"]["seq"].as_i64().unwrap();
+    println!("  console pages, a run of {people} participants ({:.1} MB period):", period.len() as f64 / 1e6);
+    let pages = [
+        ("runs", "/console/runs".to_owned()),
+        ("run", format!("/console/runs/{run}")),
+        ("statement", format!("/console/runs/{run}/participants/p0000001")),
+        ("statement CSV", format!("/console/runs/{run}/participants/p0000001/csv")),
+        ("target progress", format!("/console/runs/{run}/progress")),
+        ("PK board", format!("/console/runs/{run}/pk")),
+        ("champions wall", format!("/console/runs/{run}/champions")),
+        ("what-if", format!("/console/whatif?run={run}&plan={version}")),
+    ];
+    for (name, path) in pages {
+        let mut best = Duration::MAX;
+        for _ in 0..4 {
+            let clock = Instant::now();
+            let mut response = client
+                .agent
+                .get(format!("{}{path}", client.base))
+                .header("Cookie", format!("payplan_session={TOKEN}"))
+                .call()
+                .expect("the service answers");
+            let status = response.status().as_u16();
+            let body = response.body_mut().with_config().limit(1 << 30).read_to_vec().unwrap();
+            assert_eq!(status, 200, "{path}: {}", String::from_utf8_lossy(&body));
+            best = best.min(clock.elapsed());
+        }
+        println!("    {name:<16} {:>8.1} ms", best.as_secs_f64() * 1e3);
+    }
 }
 
 /// The service's process, killed if the check fails half-way.

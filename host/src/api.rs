@@ -51,6 +51,36 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 /// Compiled plans kept in memory, by hash; beyond this many the cache starts again.
 const COMPILED_PLANS: usize = 64;
 
+/// Runs' standings kept in memory (a run never changes, so neither do they).
+const STANDINGS: usize = 16;
+
+/// Values kept in memory by key, made once each; past `capacity` the cache starts again.
+struct Cache<V> {
+    capacity: usize,
+    values: Mutex<HashMap<String, Arc<V>>>,
+}
+
+impl<V> Cache<V> {
+    fn new(capacity: usize) -> Self {
+        Self { capacity, values: Mutex::default() }
+    }
+
+    /// The value of `key`, made by `make` when it is not kept (two callers may both make it).
+    fn get_or(&self, key: &str, make: impl FnOnce() -> Result<V>) -> Result<Arc<V>> {
+        let values = || self.values.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(value) = values().get(key) {
+            return Ok(value.clone());
+        }
+        let value = Arc::new(make()?);
+        let mut values = values();
+        if values.len() >= self.capacity {
+            values.clear();
+        }
+        values.insert(key.to_owned(), value.clone());
+        Ok(value)
+    }
+}
+
 /// What every handler shares.
 pub struct AppState {
     /// The audit store.
@@ -61,7 +91,8 @@ pub struct AppState {
     pub tokens: BTreeMap<String, Token>,
     /// The service's metrics.
     pub metrics: Arc<Metrics>,
-    compiled: Mutex<HashMap<String, Arc<CompiledPlan>>>,
+    compiled: Cache<CompiledPlan>,
+    standings: Cache<crate::present::standings::Standings>,
 }
 
 impl AppState {
@@ -73,32 +104,27 @@ impl AppState {
             pool: crate::runtime::thread_pool(threads),
             tokens: config.tokens_by_hash()?,
             metrics: Arc::default(),
-            compiled: Mutex::default(),
+            compiled: Cache::new(COMPILED_PLANS),
+            standings: Cache::new(STANDINGS),
         })
     }
 
     /// A published plan version, compiled (once per process).
     fn compiled(&self, hash: &str) -> Result<Arc<CompiledPlan>> {
-        let cache = || self.compiled.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(plan) = cache().get(hash) {
-            return Ok(plan.clone());
-        }
-        let version =
-            self.store.plan(hash)?.ok_or_else(|| crate::Error::NotFound { what: format!("plan version {hash}") })?;
-        let plan = crate::audit::stored_plan(
-            self.store.as_ref(),
-            &version.plan_file,
-            &version.plan_blob,
-            &version.scripts,
-            &format!("plan version {hash}"),
-        )?;
-        let compiled = Arc::new(CompiledPlan::new(plan)?);
-        let mut cache = cache();
-        if cache.len() >= COMPILED_PLANS {
-            cache.clear();
-        }
-        cache.insert(hash.to_owned(), compiled.clone());
-        Ok(compiled)
+        self.compiled.get_or(hash, || {
+            let version = self
+                .store
+                .plan(hash)?
+                .ok_or_else(|| crate::Error::NotFound { what: format!("plan version {hash}") })?;
+            let plan = crate::audit::stored_plan(
+                self.store.as_ref(),
+                &version.plan_file,
+                &version.plan_blob,
+                &version.scripts,
+                &format!("plan version {hash}"),
+            )?;
+            CompiledPlan::new(plan)
+        })
     }
 }
 

@@ -106,6 +106,15 @@ fn a_statement_shows_every_number_the_api_gives_and_its_csv_the_same_lines() {
         assert!(!amounts.is_empty(), "{who} is paid in the example");
         assert_eq!(marked(&page, "data-amount"), amounts, "{who}");
         assert_eq!(marked(&page, "data-total"), [api["total"].as_str().unwrap()], "{who}");
+        // The facts behind the lines, as the standings give them.
+        let st = s.get(&format!("/v1/runs/{seq}/standings"), "payroll").json();
+        let own = st["participants"].as_array().unwrap().iter().find(|p| p["id"] == who).unwrap();
+        assert_eq!(marked(&page, "data-fact=\"sales\""), [own["sales"].as_str().unwrap()], "{who}");
+        assert_eq!(
+            marked(&page, "data-fact=\"attainment\""),
+            [format!("{}%", own["attainment"].as_str().unwrap())],
+            "{who}"
+        );
         for line in api["payouts"].as_array().unwrap() {
             let first = line["explain"][0].as_str().unwrap();
             let escaped = first.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");

@@ -94,7 +94,7 @@ nav a,nav .who{color:#fff}nav form{margin:0}main{padding:1rem}\
 table{border-collapse:collapse;margin:1rem 0}th,td{border:1px solid #bbb;padding:.3rem .6rem;text-align:left;vertical-align:top}\
 td.money,th.money{text-align:right;font-variant-numeric:tabular-nums}.stale{color:#8a4b00}\
 .explain{white-space:pre-line;font-size:.9em;color:#333}.chart svg{vertical-align:middle}\
-.podium li{margin:.3rem 0}\
+.podium li{margin:.3rem 0}.facts{display:grid;grid-template-columns:max-content auto;gap:.2rem 1rem}.facts dd{margin:0}\
 @media print{header,form,.noprint{display:none}main{padding:0}a{color:inherit;text-decoration:none}}";
 
 /// A page, or an error as a page with its status.
@@ -431,9 +431,28 @@ async fn statement_page(
     let drawn = async {
         let seq = run.parse::<i64>().map_err(|_| crate::error::Error::NotFound { what: format!("run {run:?}") })?;
         let s = statement(&state, &caller, seq, &participant).await?;
+        // The facts behind the lines: the participant's own standing, their team's, their group's.
+        let axum::Json(st) = super::standings::standings(State(state.clone()), Path(run.clone())).await?;
+        let own = st.participants.iter().find(|p| p.id == s.participant);
+        let team = own.and_then(|o| o.team.as_ref()).and_then(|t| st.teams.iter().find(|x| &x.id == t));
+        let group = own.and_then(|o| o.group.as_ref()).and_then(|g| st.groups.iter().find(|x| &x.id == g));
         let lang = v.lang;
         let body = html! {
-            p { (lang.t(Key::Run)) " " (s.run) }
+            p { (lang.t(Key::Run)) " " (s.run) " · " (lang.t(Key::Period)) " " (st.period) }
+            @if let Some(o) = own {
+                dl class="facts" {
+                    dt { (lang.t(Key::Sales)) } dd data-fact="sales" { (o.sales.0) }
+                    dt { (lang.t(Key::Target)) } dd data-fact="target" { @if let Some(t) = o.target { (t.0) } @else { "–" } }
+                    dt { (lang.t(Key::Attainment)) } dd data-fact="attainment" { @if let Some(a) = &o.attainment { (a) "%" } @else { "–" } }
+                    dt { (lang.t(Key::Deviation)) } dd { @if let Some(d) = o.deviation { (d.0) } @else { "–" } }
+                    @if let Some(t) = team {
+                        dt { (lang.t(Key::Team)) } dd { (t.id) " · " (t.sales.0) @if let Some(a) = &t.attainment { " · " (a) "%" } }
+                    }
+                    @if let Some(g) = group {
+                        dt { (lang.t(Key::Group)) } dd data-fact="group" { (g.id) " · " (lang.t(Key::Rank)) " " @if g.tied { "=" } (g.rank) " / " (st.groups.len()) }
+                    }
+                }
+            }
             table {
                 thead { tr {
                     th scope="col" { (lang.t(Key::Policy)) } th scope="col" { (lang.t(Key::Component)) }

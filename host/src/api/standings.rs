@@ -47,8 +47,11 @@ pub async fn standings(
 ) -> Result<Json<Standings>, Problem> {
     let seq = seq(&run)?;
     blocking(&state, move |state| {
-        let (facts, plan, result) = run_facts(state, seq)?;
-        Ok(Json(standings::standings(&facts, &plan, &result)))
+        let kept = state.standings.get_or(&seq.to_string(), || {
+            let (facts, plan, result) = run_facts(state, seq)?;
+            Ok(standings::standings(&facts, &plan, &result))
+        })?;
+        Ok(Json(Standings::clone(&kept)))
     })
     .await
 }

@@ -39,6 +39,12 @@ pub struct Standing {
     /// Display name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// A participant's team.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub team: Option<String>,
+    /// A participant's group.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
     /// Credited sales.
     pub sales: Money,
     /// Effective target; absent when there is none (or it is 0).
@@ -105,6 +111,8 @@ fn standing(id: &str, name: Option<&str>, sales: Decimal, target: Option<Decimal
     Standing {
         id: id.to_owned(),
         name: name.map(str::to_owned),
+        team: None,
+        group: None,
         sales: Money(fixed(sales, places)),
         target: target.map(|t| Money(fixed(t, places))),
         attainment: target.map(|t| percent(sales / t).to_string()),
@@ -119,7 +127,11 @@ pub fn standings(facts: &Facts, plan: &Plan, result: &EvalResult) -> Standings {
         .participants
         .iter()
         .zip(&facts.people)
-        .map(|(p, person)| standing(&p.id, p.name.as_deref(), person.sales, person.target, places))
+        .map(|(p, person)| Standing {
+            team: p.team.clone(),
+            group: p.group.clone(),
+            ..standing(&p.id, p.name.as_deref(), person.sales, person.target, places)
+        })
         .collect();
     let teams = facts
         .teams
