@@ -108,18 +108,7 @@ fn periods(sizes: &str, dir: &Path) {
         // Each runtime runs TIMED_RUNS times, the rounds interleaved; the faster run is reported.
         for _ in 0..TIMED_RUNS {
             for config in CONFIGS {
-                let output = run(config);
-                assert!(output.status.success(), "{config}: {}", String::from_utf8_lossy(&output.stderr));
-                let line = String::from_utf8(output.stdout).unwrap();
-                let r: BTreeMap<String, String> = line
-                    .split_whitespace()
-                    .filter_map(|kv| kv.split_once('='))
-                    .map(|(k, v)| (k.into(), v.into()))
-                    .collect();
-                let total = |r: &BTreeMap<String, String>| r["total"].parse::<f64>().unwrap();
-                if runs.get(config).is_none_or(|best| total(&r) < total(best)) {
-                    runs.insert(config, r);
-                }
+                keep_faster(&mut runs, config, run(config));
             }
         }
         for config in CONFIGS {
@@ -166,6 +155,21 @@ fn periods(sizes: &str, dir: &Path) {
             println!("{n:>9} scaling from {m} ({:.0}x the people): {}", n as f64 / *m as f64, each.join(", "));
         }
         previous = Some((n, runs));
+    }
+}
+
+/// Keeps a child's figures (`key=value` on its output) for `config` when its run is the faster.
+fn keep_faster(runs: &mut Runs, config: &'static str, output: std::process::Output) {
+    assert!(output.status.success(), "{config}: {}", String::from_utf8_lossy(&output.stderr));
+    let r: BTreeMap<String, String> = String::from_utf8(output.stdout)
+        .unwrap()
+        .split_whitespace()
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.into(), v.into()))
+        .collect();
+    let total = |r: &BTreeMap<String, String>| r["total"].parse::<f64>().unwrap();
+    if runs.get(config).is_none_or(|best| total(&r) < total(best)) {
+        runs.insert(config, r);
     }
 }
 
@@ -235,7 +239,7 @@ fn series_bench(n: u64, dir: &Path) {
     payplan::input::generate::write_month(&mut out, shape, 12, false).unwrap();
     drop(out);
     let configs = ["alone", "quarter", "year"];
-    let mut runs: BTreeMap<&str, BTreeMap<String, String>> = BTreeMap::new();
+    let mut runs = Runs::new();
     for _ in 0..TIMED_RUNS {
         for config in configs {
             let output = Command::new(std::env::current_exe().unwrap())
@@ -244,17 +248,7 @@ fn series_bench(n: u64, dir: &Path) {
                 .arg(if config == "alone" { &alone } else { &file })
                 .output()
                 .unwrap();
-            assert!(output.status.success(), "{config}: {}", String::from_utf8_lossy(&output.stderr));
-            let r: BTreeMap<String, String> = String::from_utf8(output.stdout)
-                .unwrap()
-                .split_whitespace()
-                .filter_map(|kv| kv.split_once('='))
-                .map(|(k, v)| (k.into(), v.into()))
-                .collect();
-            let total = |r: &BTreeMap<String, String>| r["total"].parse::<f64>().unwrap();
-            if runs.get(config).is_none_or(|best| total(&r) < total(best)) {
-                runs.insert(config, r);
-            }
+            keep_faster(&mut runs, config, output);
         }
     }
     println!(
@@ -302,10 +296,8 @@ fn series_child(config: &str, store: &str, file: &Path) {
     let store = payplan::store::open(store).unwrap();
     let cpu_before = cpu_seconds();
     let started = Instant::now();
-    let bytes = std::fs::read(file).unwrap();
-    let input = pool.install(|| payplan::input::parse_period(&bytes)).unwrap();
+    let input = read_period(file, &pool);
     let parsed = started.elapsed();
-    drop(bytes);
     let clock = Instant::now();
     let history = compiled.needs_history(&input.period).then(|| payplan::series::read(store.as_ref(), &input.period));
     let history = history.transpose().unwrap();
@@ -374,10 +366,8 @@ fn child(config: &str, file: &Path) {
     let compiled = plan_for(config);
     let cpu_before = cpu_seconds();
     let started = Instant::now();
-    let bytes = std::fs::read(file).unwrap();
-    let input = pool.install(|| payplan::input::parse_period(&bytes)).unwrap();
+    let input = read_period(file, &pool);
     let parsed = started.elapsed();
-    drop(bytes);
     let deals = input.period.deals.len();
     let clock = Instant::now();
     let (result, timings) = compiled.evaluate_timed(input, &pool, &payplan::halt::Halt::never()).unwrap();
@@ -409,6 +399,12 @@ fn child(config: &str, file: &Path) {
         total.as_secs_f64(),
         steps.join(",")
     );
+}
+
+/// A period file read and validated.
+fn read_period(file: &Path, pool: &rayon::ThreadPool) -> payplan::input::Input {
+    let bytes = std::fs::read(file).unwrap();
+    pool.install(|| payplan::input::parse_period(&bytes)).unwrap()
 }
 
 /// CPU seconds this process has spent so far, (user, system), from `/proc/self/stat` (Linux

@@ -429,7 +429,7 @@ async fn statement_page(
 ) -> Response {
     let caller = signed_in!(v);
     let drawn = async {
-        let seq = run.parse::<i64>().map_err(|_| crate::error::Error::NotFound { what: format!("run {run:?}") })?;
+        let seq = runs::seq(&run)?;
         let s = statement(&state, &caller, seq, &participant).await?;
         // The facts behind the lines: the participant's own standing, their team's, their group's.
         let axum::Json(st) = super::standings::standings(State(state.clone()), Path(run.clone())).await?;
@@ -503,8 +503,9 @@ async fn statement_csv(
     Path((run, participant)): Path<(String, String)>,
 ) -> Response {
     let caller = signed_in!(v);
-    let Ok(seq) = run.parse::<i64>() else {
-        return page(&v, Err(crate::error::Error::NotFound { what: format!("run {run:?}") }.into()));
+    let seq = match runs::seq(&run) {
+        Ok(seq) => seq,
+        Err(problem) => return page(&v, Err(problem)),
     };
     match statement(&state, &caller, seq, &participant).await {
         Ok(s) => {

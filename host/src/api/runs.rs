@@ -135,7 +135,7 @@ pub struct Closed {
 }
 
 /// A run number from the path; anything else names no run.
-fn seq(text: &str) -> Result<i64, Problem> {
+pub(super) fn seq(text: &str) -> Result<i64, Problem> {
     text.parse().map_err(|_| Problem::from(Error::NotFound { what: format!("run {text:?}") }))
 }
 

@@ -4,9 +4,10 @@
 
 use super::problem::Problem;
 use super::responses::{Denied, Missing};
+use super::runs::seq;
 use super::{AppState, blocking};
 use crate::audit;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::facts::Facts;
 use crate::present::standings::{self, Champions, Standings};
 use axum::Json;
@@ -30,10 +31,6 @@ fn run_facts(state: &AppState, seq: i64) -> Result<(Facts, crate::plan::Plan, pa
     let input = audit::stored_period(state.store.as_ref(), &run.stored)?;
     let facts = Facts::new(input, plan.rounding, &state.pool)?;
     Ok((facts, plan, run.result))
-}
-
-fn seq(text: &str) -> std::result::Result<i64, Problem> {
-    text.parse().map_err(|_| Problem::from(Error::NotFound { what: format!("run {text:?}") }))
 }
 
 /// Get everyone's standing in a run: sales against target, the PK's groups ranked.
