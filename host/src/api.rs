@@ -174,7 +174,10 @@ fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/v1/plans/{plan}/dry-run", post(plans::dry_run))
         .route("/v1/plans/{plan}/gate", post(gate::gate))
         .route("/v1/runs/{run}/whatif", get(gate::whatif));
-    let plan_readers = Router::new().route("/v1/plans", get(plans::list)).route("/v1/plans/{plan}", get(plans::show));
+    let plan_readers = Router::new()
+        .route("/v1/plans", get(plans::list))
+        .route("/v1/plans/{plan}", get(plans::show))
+        .route("/v1/plans/{plan}/policies", get(plans::policies));
     let payroll = Router::new()
         .route("/v1/plans/{plan}/runs", post(plans::evaluate))
         .route("/v1/periods/{period}/close", post(runs::close));

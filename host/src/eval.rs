@@ -59,6 +59,11 @@ impl CompiledPlan {
         Ok(Self { plan, policies })
     }
 
+    /// The compiled policies, in plan order.
+    pub fn policies(&self) -> &[Box<dyn Policy>] {
+        &self.policies
+    }
+
     /// A plan whose policies are given already built (the benchmark's native rules).
     pub fn with_policies(plan: Plan, policies: Vec<Box<dyn Policy>>) -> Self {
         Self { plan, policies }

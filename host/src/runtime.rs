@@ -23,6 +23,11 @@ pub trait Policy: Send + Sync {
     fn location(&self) -> Location;
     /// Runs the policy; `pool` is where per-participant work may run in parallel.
     fn run(&self, env: &Env, pool: &rayon::ThreadPool) -> Result<Output>;
+    /// The params it declares (a script's `fn params()`), in its order; none when it declares
+    /// none.
+    fn declared(&self) -> &[crate::plan::params::Declared] {
+        &[]
+    }
 }
 
 /// What a policy sees: the facts, the plan's rounding, and what earlier policies produced.

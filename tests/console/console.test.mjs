@@ -202,6 +202,12 @@ test("a designer lands on the plans and opens the what-if of two versions", asyn
   assert.match(designer.url(), /\/console\/plans$/);
   assert.ok((await designer.content()).includes("example"), "the published example plan is listed");
   await check(designer, "plans");
+  await designer.locator(`a[href="/console/plans/${richer}"]`).click();
+  await designer.waitForLoadState("load");
+  const policies = await api("GET", `/v1/plans/${richer}/policies`, "designer");
+  assert.deepEqual(await designer.locator("[data-policy]").evaluateAll((s) => s.map((x) => x.dataset.policy)), policies.map((p) => p.id));
+  await check(designer, "plan");
+  await designer.goBack();
   await designer.getByLabel("Run").fill(String(run));
   await designer.getByLabel("Plan", { exact: true }).selectOption(richer);
   await designer.getByRole("button", { name: "Compare" }).click();

@@ -448,6 +448,7 @@ fn roles_flow(s: &Server) {
     let routes: Vec<(&str, String, &[u8], &[&str])> = vec![
         ("GET", "/v1/plans".into(), b"", &["designer", "payroll", "auditor"]),
         ("GET", format!("/v1/plans/{plan}"), b"", &["designer", "payroll", "auditor"]),
+        ("GET", format!("/v1/plans/{plan}/policies"), b"", &["designer", "payroll", "auditor"]),
         ("POST", format!("/v1/plans/{plan}/dry-run"), &period, &["designer"]),
         ("POST", format!("/v1/plans/{plan}/gate"), b"{}", &["designer"]),
         ("POST", format!("/v1/plans/{plan}/runs"), &period, &["payroll"]),
@@ -608,6 +609,14 @@ fn standings_flow(s: &Server) {
     assert_eq!(wall["period"]["by_sales"][0]["curve"], json!([best["sales"]]));
     assert!(wall["period"]["by_sales"].as_array().unwrap().len() <= 5);
     s.get(&format!("/v1/runs/{seq}/standings"), "participant").problem(403, "forbidden");
+
+    // A version's policies, each param with its declared doc.
+    let policies = s.get(&format!("/v1/plans/{plan}/policies"), "designer").json();
+    let commission = &policies[0];
+    assert_eq!((&commission["id"], &commission["declared"][0]["name"]), (&json!("commission"), &json!("tiers")));
+    assert!(commission["declared"][0]["doc"].as_str().unwrap().contains("ratio of the target"), "{commission}");
+    assert_eq!(commission["declared"][0]["required"], true);
+    assert_eq!(commission["params"]["method"], "whole");
 
     // What-if: the run's period under a version with a higher top rate, against what it paid.
     let richer = example_plan().replace("{ at = 1.20, rate = 0.08 }", "{ at = 1.20, rate = 0.09 }");

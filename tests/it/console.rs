@@ -273,6 +273,9 @@ fn a_designer_compares_two_plan_versions_on_a_recorded_period() {
         w["largest_movers"].as_array().unwrap().iter().map(|m| m["delta"].as_str().unwrap()).collect();
     assert_eq!(marked(&page, "data-delta")[..movers.len()], movers[..]);
     assert!(page.contains("<svg"), "the histogram");
+    // A version's page: each policy's params with their declared docs.
+    let version = text(&s.browse("GET", &format!("/console/plans/{b}"), &session, None, &[]));
+    assert!(version.contains("data-policy=\"commission\"") && version.contains("ratio of the target"), "{version}");
     // Payroll may not.
     let payroll = sign_in(&s, "payroll");
     assert_eq!(s.browse("GET", &format!("/console/whatif?run={seq}&plan={b}"), &payroll, None, &[]).status, 403);

@@ -41,6 +41,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/console/sign-out", post(sign_out))
         .route("/console/lang/{lang}", get(switch_language))
         .route("/console/plans", get(plans_page))
+        .route("/console/plans/{plan}", get(plan_page))
         .route("/console/whatif", get(whatif_page))
         .route("/console/runs", get(runs_page))
         .route("/console/runs/{run}", get(run_page))
@@ -154,7 +155,7 @@ async fn plans_page(v: Visitor, State(state): State<Arc<AppState>>) -> Response 
                     @for plan in &plans {
                         tr {
                             td { (plan.id) } td { (plan.version) } td { (plan.published_by) } td { (plan.published_at) }
-                            td { code { (plan.hash) } }
+                            td { a href={ "/console/plans/" (plan.hash) } { code { (plan.hash) } } }
                         }
                     }
                 }
@@ -808,6 +809,47 @@ async fn whatif_page(v: Visitor, State(state): State<Arc<AppState>>, Query(q): Q
             (whatif_form(lang, Some(&q.run), &plans))
         };
         Ok((lang.t(Key::WhatIf).to_owned(), body))
+    }
+    .await;
+    page(&v, drawn)
+}
+
+async fn plan_page(v: Visitor, State(state): State<Arc<AppState>>, Path(plan): Path<String>) -> Response {
+    let caller = signed_in!(v);
+    let drawn = async {
+        caller.may(&[Designer, Payroll, Auditor], "a plan's page")?;
+        let axum::Json(version) = super::plans::show(State(state.clone()), Path(plan.clone())).await?;
+        let axum::Json(policies) = super::plans::policies(State(state.clone()), Path(plan)).await?;
+        let lang = v.lang;
+        let body = html! {
+            p { (lang.t(Key::PublishedBy)) " " (version.published_by) " · " (version.published_at) " · " code { (version.hash) } }
+            @for policy in &policies {
+                section data-policy=(policy.id) {
+                    h2 { (policy.id) }
+                    p { code { (policy.file) } @if let Some(a) = &policy.accumulate { " · accumulate = " (a) } }
+                    @if policy.declared.is_empty() {
+                        pre { (serde_json::to_string_pretty(&policy.params).unwrap_or_default()) }
+                    } @else {
+                        table {
+                            thead { tr {
+                                th scope="col" { (lang.t(Key::Param)) } th scope="col" { (lang.t(Key::Kind)) }
+                                th scope="col" { (lang.t(Key::Value)) } th scope="col" { (lang.t(Key::Explanation)) }
+                            } }
+                            tbody { @for d in &policy.declared { tr {
+                                td { code { (d.name) } @if d.required { " *" } }
+                                td { (d.kind) }
+                                td { @match policy.params.get(&d.name) {
+                                    Some(value) => { code { (value.to_string()) } }
+                                    None => { "–" }
+                                } }
+                                td data-doc { (d.doc) }
+                            } } }
+                        }
+                    }
+                }
+            }
+        };
+        Ok((format!("{} {} {}", lang.t(Key::Plan), version.id, version.version), body))
     }
     .await;
     page(&v, drawn)

@@ -10,7 +10,7 @@ use utoipa::{Modify, OpenApi};
 #[openapi(
     info(title = "payplan", description = "Evaluate incentive plans, record runs, replay and verify them."),
     paths(
-        plans::publish, plans::list, plans::show, plans::evaluate, plans::dry_run, gate::gate, gate::whatif,
+        plans::publish, plans::list, plans::show, plans::policies, plans::evaluate, plans::dry_run, gate::gate, gate::whatif,
         runs::list, runs::show, runs::result, runs::participant, runs::replay, runs::verify, runs::close,
         standings::standings, standings::champions,
         service::health, service::metrics, openapi,

@@ -20,7 +20,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use payplan_sdk::result::EvalResult;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -358,4 +358,73 @@ fn request_hash(plan: &str, adjust: bool, body: &[u8]) -> String {
         bytes.extend_from_slice(part);
     }
     crate::hash::sha256(&bytes)
+}
+
+/// A plan version's policy as designers read it: its file, the params the plan gives it, and
+/// each param it declares with its doc.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PolicyInfo {
+    /// The policy id.
+    pub id: String,
+    /// Its script or plugin, as the plan names it.
+    pub file: String,
+    /// `[policy.params]` as the plan gives them.
+    #[schema(value_type = Object)]
+    pub params: serde_json::Map<String, serde_json::Value>,
+    /// `accumulate`, when it accumulates.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accumulate: Option<String>,
+    /// Each param the policy declares (a script's `fn params()`), in its order.
+    pub declared: Vec<ParamInfo>,
+}
+
+/// One declared param.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ParamInfo {
+    /// Its key.
+    pub name: String,
+    /// What it must be: `number`, `string`, `bool`, `list` or `table`.
+    pub kind: String,
+    /// Whether the plan must give it.
+    pub required: bool,
+    /// What it does.
+    pub doc: String,
+}
+
+/// A plan version's policies, with each param's declared doc.
+#[utoipa::path(get, path = "/v1/plans/{plan}/policies", tag = "plans", operation_id = "plan_policies",
+    security(("bearer" = [])),
+    params(("plan" = String, Path, description = "The plan version's hash (`sha256:…`)")),
+    responses((status = 200, description = "Its policies in plan order", body = Vec<PolicyInfo>), Denied, Missing))]
+pub async fn policies(
+    State(state): State<Arc<AppState>>,
+    Path(plan): Path<String>,
+) -> Result<Json<Vec<PolicyInfo>>, Problem> {
+    blocking(&state, move |state| {
+        let compiled = state.compiled(&plan)?;
+        let infos = compiled
+            .plan
+            .policies
+            .iter()
+            .zip(compiled.policies())
+            .map(|(spec, policy)| PolicyInfo {
+                id: spec.id.clone(),
+                file: spec.source.file().to_string_lossy().into_owned(),
+                params: spec.params.clone(),
+                accumulate: spec.accumulate.map(|a| format!("{a:?}").to_lowercase()),
+                declared: policy
+                    .declared()
+                    .iter()
+                    .map(|d| ParamInfo {
+                        name: d.name.clone(),
+                        kind: d.kind.name().to_owned(),
+                        required: d.required,
+                        doc: d.doc.clone(),
+                    })
+                    .collect(),
+            })
+            .collect();
+        Ok(Json(infos))
+    })
+    .await
 }

@@ -36,7 +36,8 @@ impl ParamKind {
         })
     }
 
-    fn name(self) -> &'static str {
+    /// The kind as declarations and messages name it.
+    pub fn name(self) -> &'static str {
         match self {
             Self::Number => "number",
             Self::String => "string",

@@ -90,6 +90,7 @@ pub struct RhaiPolicy {
     has_check: bool,
     params: Map,
     params_json: serde_json::Map<String, serde_json::Value>,
+    declarations: Vec<crate::plan::params::Declared>,
 }
 
 impl RhaiPolicy {
@@ -171,6 +172,7 @@ impl RhaiPolicy {
             entry,
             params: map,
             params_json: params.clone(),
+            declarations,
         })
     }
 
@@ -272,6 +274,10 @@ fn location(file: &std::path::Path, position: Position) -> Location {
 impl Policy for RhaiPolicy {
     fn id(&self) -> &str {
         &self.id
+    }
+
+    fn declared(&self) -> &[crate::plan::params::Declared] {
+        &self.declarations
     }
 
     fn location(&self) -> Location {
