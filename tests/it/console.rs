@@ -280,3 +280,41 @@ fn a_designer_compares_two_plan_versions_on_a_recorded_period() {
     let payroll = sign_in(&s, "payroll");
     assert_eq!(s.browse("GET", &format!("/console/whatif?run={seq}&plan={b}"), &payroll, None, &[]).status, 403);
 }
+
+#[test]
+fn a_designer_gates_a_version_on_the_closed_periods_of_a_series() {
+    let s = Server::start();
+    let script = std::fs::read_to_string(crate::support::repo().join("policies/tiered_commission.rhai")).unwrap();
+    let plan = |rate: &str| {
+        let text = format!(
+            "id = \"quarterly\"\nversion = \"{rate}\"\ncurrency = \"CNY\"\n[[policy]]\nid = \"commission\"\n\
+             script = \"tiered_commission.rhai\"\naccumulate = \"quarter\"\n[policy.params]\n\
+             tiers = [ {{ at = 0.5, rate = {rate} }} ]\n"
+        );
+        s.publish(&text, &[("tiered_commission.rhai", script.as_str())]).json()["hash"].as_str().unwrap().to_owned()
+    };
+    let (paid, new) = (plan("0.03"), plan("0.04"));
+    let mut r = crate::properties::Rng::new(8);
+    for m in 0..2 {
+        let period = crate::series::month(&mut r, m, 4).to_string();
+        let run = s.post(&format!("/v1/plans/{paid}/runs"), "payroll", period.as_bytes()).json();
+        let body = format!("{{\"run\": {}}}", run["run"]["seq"]);
+        let closed = s.post(
+            &format!("/v1/periods/{}/close", run["result"]["period"].as_str().unwrap()),
+            "payroll",
+            body.as_bytes(),
+        );
+        assert_eq!(closed.status, 200);
+    }
+    let api = s.post(&format!("/v1/plans/{new}/gate"), "designer", b"{}").json();
+    let session = sign_in(&s, "designer");
+    let plans = text(&s.browse("GET", "/console/plans", &session, None, &[]));
+    assert!(plans.contains("action=\"/console/gate\""), "the gate's form");
+    let page = s.browse("GET", &format!("/console/gate?plan={new}&series="), &session, None, &[]);
+    assert_eq!(page.status, 200, "{}", text(&page));
+    let page = text(&page);
+    assert_eq!(marked(&page, "data-gate-delta"), [api["totals"]["delta"].as_str().unwrap()]);
+    for period in ["2026-01", "2026-02"] {
+        assert!(page.contains(&format!("data-period=\"{period}\"")), "{period}");
+    }
+}

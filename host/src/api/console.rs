@@ -43,6 +43,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/console/plans", get(plans_page))
         .route("/console/plans/{plan}", get(plan_page))
         .route("/console/whatif", get(whatif_page))
+        .route("/console/gate", get(gate_page))
         .route("/console/runs", get(runs_page))
         .route("/console/runs/{run}", get(run_page))
         .route("/console/runs/{run}/participants/{participant}", get(statement_page))
@@ -160,7 +161,10 @@ async fn plans_page(v: Visitor, State(state): State<Arc<AppState>>) -> Response 
                     }
                 }
             }
-            @if caller.may(&[Designer], "").is_ok() && !plans.is_empty() { (whatif_form(lang, None, &plans)) }
+            @if caller.may(&[Designer], "").is_ok() && !plans.is_empty() {
+                (whatif_form(lang, None, &plans))
+                (gate_form(lang, &plans))
+            }
         };
         Ok((lang.t(Key::Plans).to_owned(), body))
     }
@@ -850,6 +854,72 @@ async fn plan_page(v: Visitor, State(state): State<Arc<AppState>>, Path(plan): P
             }
         };
         Ok((format!("{} {} {}", lang.t(Key::Plan), version.id, version.version), body))
+    }
+    .await;
+    page(&v, drawn)
+}
+
+/// The gate form: the plan version to pay a series' closed periods with.
+fn gate_form(lang: Lang, plans: &[crate::store::PlanVersion]) -> Markup {
+    html! {
+        h2 { (lang.t(Key::Gate)) }
+        form method="get" action="/console/gate" class="noprint" {
+            label for="gate-plan" { (lang.t(Key::Plan)) } " "
+            select id="gate-plan" name="plan" {
+                @for plan in plans { option value=(plan.hash) { (plan.id) " " (plan.version) " · " (plan.hash[..19]) } }
+            }
+            " "
+            label for="gate-series" { (lang.t(Key::Series)) } " "
+            input id="gate-series" name="series" type="text";
+            " "
+            button type="submit" { (lang.t(Key::Compare)) }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct GateForm {
+    plan: String,
+    series: Option<String>,
+}
+
+async fn gate_page(v: Visitor, State(state): State<Arc<AppState>>, Query(q): Query<GateForm>) -> Response {
+    let caller = signed_in!(v);
+    let drawn = async {
+        caller.may(&[Designer], "the gate")?;
+        let series = q.series.filter(|s| !s.trim().is_empty());
+        let request = super::gate::GateRequest { series, last: None, max_increase: None };
+        let axum::Json(g) =
+            super::gate::gate(State(state.clone()), Path(q.plan.clone()), super::extract::JsonBody(request)).await?;
+        let g = g.gate;
+        let lang = v.lang;
+        let body = html! {
+            p { (lang.t(Key::Series)) " " (g.series) " · " (lang.t(Key::Total)) " A " (g.totals.a) " · B " (g.totals.b)
+                " · " (lang.t(Key::Delta)) " " span data-gate-delta { (g.totals.delta) }
+                @if let Some(p) = g.increase_percent { " (" (p) "%)" } }
+            table {
+                thead { tr {
+                    th scope="col" { (lang.t(Key::Period)) } th scope="col" class="money" { "A" }
+                    th scope="col" class="money" { "B" } th scope="col" class="money" { (lang.t(Key::Delta)) }
+                    th scope="col" class="money" { (lang.t(Key::Gainers)) } th scope="col" class="money" { (lang.t(Key::Losers)) }
+                } }
+                tbody { @for p in &g.periods { tr data-period=(p.period) {
+                    td { (p.period) } td class="money" { (p.totals.a) } td class="money" { (p.totals.b) }
+                    td class="money" { (p.totals.delta) } td class="money" { (p.gainers) } td class="money" { (p.losers) }
+                } } }
+            }
+            h2 { (lang.t(Key::LargestMovers)) }
+            table {
+                thead { tr {
+                    th scope="col" { (lang.t(Key::Participant)) } th scope="col" class="money" { "A" }
+                    th scope="col" class="money" { "B" } th scope="col" class="money" { (lang.t(Key::Delta)) }
+                } }
+                tbody { @for c in &g.largest_movers { tr {
+                    td { (c.participant) } td class="money" { (c.a) } td class="money" { (c.b) } td class="money" { (c.delta) }
+                } } }
+            }
+        };
+        Ok((lang.t(Key::Gate).to_owned(), body))
     }
     .await;
     page(&v, drawn)

@@ -102,6 +102,10 @@ impl Lang {
             Key::Statements => ("Your statements", "我的结算单"),
             Key::Language => ("中文", "English"),
             Key::Error => ("Error", "错误"),
+            Key::Gate => {
+                ("Publish gate: the new version on the periods already paid", "发布闸门：新版本在已发放周期上的结果")
+            }
+            Key::Series => ("Series", "系列"),
             Key::Param => ("Param", "参数"),
             Key::Kind => ("Kind", "类型"),
             Key::Value => ("Value", "取值"),
@@ -198,6 +202,8 @@ pub(super) enum Key {
     Statements,
     Language,
     Error,
+    Gate,
+    Series,
     Param,
     Kind,
     Value,
