@@ -52,6 +52,7 @@ before(async () => {
   fs.writeFileSync(path.join(dir, "payplan.toml"), config);
   server = spawn(binary, ["--store", path.join(dir, "s.db"), "serve", "--listen", "127.0.0.1:0", "--config", path.join(dir, "payplan.toml")], {
     stdio: ["ignore", "pipe", "inherit"],
+    env: { ...process.env, RUST_LOG: "warn" },
   });
   const first = await new Promise((resolve, reject) => {
     readline.createInterface({ input: server.stdout }).once("line", resolve);
@@ -208,9 +209,9 @@ test("a designer lands on the plans and opens the what-if of two versions", asyn
   assert.deepEqual(await designer.locator("[data-policy]").evaluateAll((s) => s.map((x) => x.dataset.policy)), policies.map((p) => p.id));
   await check(designer, "plan");
   await designer.goBack();
-  await designer.getByLabel("Run").fill(String(run));
-  await designer.getByLabel("Plan", { exact: true }).selectOption(richer);
-  await designer.getByRole("button", { name: "Compare" }).click();
+  await designer.locator("#run").fill(String(run));
+  await designer.locator("#plan").selectOption(richer);
+  await designer.locator("form[action='/console/whatif'] button").click();
   await designer.waitForLoadState("load");
   const w = await api("GET", `/v1/runs/${run}/whatif?plan=${richer}`, "designer");
   assert.equal(await designer.locator("[data-total-delta]").textContent(), w.totals.delta);
