@@ -9,8 +9,9 @@
 //! the store holds exactly one run per successful request.
 //!
 //! 3. The console: a generated period of `PAYPLAN_CONSOLE_PEOPLE` participants (default 2000; the
-//!    issue's size is 10000) recorded, then each page timed end to end (the faster of three after
-//!    a warm-up). It fails unless every page answers 200.
+//!    issue's size is 10000) recorded, then each page timed end to end: its first view, and the
+//!    fastest of three more (a run's standings are kept once made). It fails unless every page
+//!    answers 200.
 //!
 //! `PAYPLAN_LOAD_CLIENTS=8 PAYPLAN_LOAD_SECONDS=10 PAYPLAN_CONSOLE_PEOPLE=10000 cargo bench --bench service`
 
@@ -205,7 +206,7 @@ fn console(client: &Client, version: &str, people: u64) {
         ("what-if", format!("/console/whatif?run={run}&plan={version}")),
     ];
     for (name, path) in pages {
-        let mut best = Duration::MAX;
+        let mut times = Vec::new();
         for _ in 0..4 {
             let clock = Instant::now();
             let mut response = client
@@ -217,9 +218,11 @@ fn console(client: &Client, version: &str, people: u64) {
             let status = response.status().as_u16();
             let body = response.body_mut().with_config().limit(1 << 30).read_to_vec().unwrap();
             assert_eq!(status, 200, "{path}: {}", String::from_utf8_lossy(&body));
-            best = best.min(clock.elapsed());
+            times.push(clock.elapsed());
         }
-        println!("    {name:<16} {:>8.1} ms", best.as_secs_f64() * 1e3);
+        let best = times[1..].iter().min().expect("three views after the first");
+        let ms = |d: &Duration| d.as_secs_f64() * 1e3;
+        println!("    {name:<16} first {:>8.1} ms, then {:>8.1} ms", ms(&times[0]), ms(best));
     }
 }
 
