@@ -564,7 +564,8 @@ fn series_flow(s: &Server) {
     let periods: Vec<&str> = g["periods"].as_array().unwrap().iter().map(|p| p["period"].as_str().unwrap()).collect();
     assert_eq!(periods, ["Q1-2026-01", "Q1-2026-02"]);
     assert_eq!(g["within_limit"], json!(g["totals"]["delta"].as_str().unwrap().parse::<f64>().unwrap() <= 0.0));
-    s.post(&format!("/v1/plans/{new}/gate"), "designer", br#"{"series": "none"}"#).problem(404, "not_found");
+    let none = s.post(&format!("/v1/plans/{new}/gate"), "designer", br#"{"series": "none"}"#).problem(409, "conflict");
+    assert!(none["detail"].as_str().unwrap().contains("no period of series \"none\" is closed yet"), "{none}");
 }
 
 /// Standings and champions: from the engine's facts of the stored period, as the result paid.

@@ -52,7 +52,7 @@ pub struct GateResponse {
     request_body = GateRequest,
     responses(
         (status = 200, description = "Each closed period: paid, what the version pays, and the changes", body = GateResponse),
-        (status = 409, description = "The store holds several series and the request names none", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, description = "The store holds several series and the request names none, or the series has no closed period yet", body = ProblemDetails, content_type = "application/problem+json"),
         Denied, Missing, BadJson,
     ))]
 pub async fn gate(

@@ -51,7 +51,10 @@ pub fn gate(
             all.dedup();
             match &all[..] {
                 [one] => one.clone(),
-                [] => return Err(Error::NotFound { what: "a closed period of a series".into() }),
+                [] => {
+                    let message = "no period of a series is closed yet: there is nothing to gate on".into();
+                    return Err(Error::Conflict { message });
+                }
                 many => {
                     let message = format!("the store holds the series {}: say which one", many.join(", "));
                     return Err(Error::Conflict { message });
@@ -61,7 +64,9 @@ pub fn gate(
     };
     let mut periods: Vec<Past> = closed.into_iter().filter(|p| series_of(p).as_deref() == Some(id.as_str())).collect();
     if periods.is_empty() {
-        return Err(Error::NotFound { what: format!("a closed period of series {id:?}") });
+        return Err(Error::Conflict {
+            message: format!("no period of series {id:?} is closed yet: there is nothing to gate on"),
+        });
     }
     periods.sort_by_key(|p| p.input.period.period.start);
 
