@@ -19,7 +19,7 @@ use crate::runtime::{Env, Output, Policy};
 use crate::series::{self, History};
 use payplan_sdk::result::{EvalResult, Money, Payout, PlanRef, Score, Totals};
 use rust_decimal::Decimal;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -195,7 +195,7 @@ impl CompiledPlan {
         let mut outputs = Arc::try_unwrap(earlier).unwrap_or_else(|shared| (*shared).clone());
         // The absent join the period's payees now, after the policies (which do not see them), so
         // the plan's caps and draws count their lines as anyone's.
-        let mut payees = Payees { facts: &facts, absent: Vec::new() };
+        let mut payees = Payees { facts: &facts, absent: Vec::new(), index: HashMap::new() };
         for (id, p, mut line) in absent {
             line.who = payees.add(id);
             outputs[p].lines.push(line);
@@ -273,20 +273,21 @@ fn plan_lines(
 /// people of an accumulating policy's window who are not in it, by the indices after those.
 struct Payees<'a> {
     facts: &'a Facts,
+    /// The absent, in the order of their first line.
     absent: Vec<String>,
+    /// Each absent person's index, for the lines after their first (a year's window may pay
+    /// many leavers, each on several lines).
+    index: HashMap<String, usize>,
 }
 
 impl Payees<'_> {
     /// The index of an absent person, given on their first line.
     fn add(&mut self, id: String) -> usize {
-        let n = self.facts.participants.len();
-        match self.absent.iter().position(|a| *a == id) {
-            Some(i) => n + i,
-            None => {
-                self.absent.push(id);
-                n + self.absent.len() - 1
-            }
-        }
+        let next = self.facts.participants.len() + self.absent.len();
+        *self.index.entry(id).or_insert_with_key(|id| {
+            self.absent.push(id.clone());
+            next
+        })
     }
 
     fn len(&self) -> usize {

@@ -119,6 +119,19 @@ pub enum Accumulate {
     Quarter,
 }
 
+impl Accumulate {
+    /// Every window, as plans name it.
+    const ALL: [Self; 2] = [Self::Series, Self::Quarter];
+
+    /// The window's name in a plan (`accumulate = "…"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Series => "series",
+            Self::Quarter => "quarter",
+        }
+    }
+}
+
 /// A policy's code.
 #[derive(Debug, Clone)]
 pub enum Source {
@@ -280,14 +293,16 @@ impl Reader<'_> {
         let cap = self.amount(entry, "cap")?;
         let accumulate = match entry.get("accumulate") {
             None => None,
-            Some(item) => match self.string(entry, "accumulate", None)?.as_str() {
-                "series" => Some(Accumulate::Series),
-                "quarter" => Some(Accumulate::Quarter),
-                other => {
-                    let why = format!("accumulate {other:?} is not one of series, quarter");
-                    return Err(self.error(item.span(), why));
+            Some(item) => {
+                let name = self.string(entry, "accumulate", None)?;
+                match Accumulate::ALL.into_iter().find(|a| a.name() == name) {
+                    Some(window) => Some(window),
+                    None => {
+                        let why = format!("accumulate {name:?} is not one of series, quarter");
+                        return Err(self.error(item.span(), why));
+                    }
                 }
-            },
+            }
         };
         Ok(PolicySpec { id, source, params, cap, accumulate, at: self.positions(entry) })
     }

@@ -126,11 +126,11 @@ macro_rules! signed_in {
     };
 }
 
-async fn home(v: Visitor, State(state): State<Arc<AppState>>) -> Response {
+async fn home(v: Visitor, State(state): State<Arc<AppState>>, Query(q): Query<Paging>) -> Response {
     let caller = signed_in!(v);
     match caller.role {
         Participant => {
-            let drawn = own_statements(&v, &state, &caller).await;
+            let drawn = own_statements(&v, &state, &caller, q.page).await;
             page(&v, drawn)
         }
         Designer => Redirect::to("/console/plans").into_response(),
@@ -172,13 +172,21 @@ async fn plans_page(v: Visitor, State(state): State<Arc<AppState>>) -> Response 
     page(&v, drawn)
 }
 
-/// A participant's home: the runs they have a statement in, newest first.
-async fn own_statements(v: &Visitor, state: &Arc<AppState>, caller: &Caller) -> Result<(String, Markup), Problem> {
+/// A participant's home: the runs they have a statement in, newest first, a page of runs at a
+/// time (each run's result is read to find the statement).
+async fn own_statements(
+    v: &Visitor,
+    state: &Arc<AppState>,
+    caller: &Caller,
+    page: Option<usize>,
+) -> Result<(String, Markup), Problem> {
     let own = caller.participant.clone().unwrap_or_default();
-    let runs = all_runs(state).await?;
+    let mut runs = all_runs(state).await?;
+    runs.reverse();
+    let (page_no, pages, shown) = paged(&runs, page);
     let lang = v.lang;
     let mut rows = Vec::new();
-    for run in runs.iter().rev() {
+    for run in shown {
         let seq = run.record.seq;
         // The participant's own statement, as the API gives it to them; none: not in that run.
         let statement = statement(state, caller, seq, &own).await.ok();
@@ -203,6 +211,7 @@ async fn own_statements(v: &Visitor, state: &Arc<AppState>, caller: &Caller) -> 
                 }
             }
         }
+        (pager(lang, "/console", page_no, pages))
     };
     Ok((lang.t(Key::Statements).to_owned(), body))
 }

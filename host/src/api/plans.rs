@@ -411,7 +411,7 @@ pub async fn policies(
                 id: spec.id.clone(),
                 file: spec.source.file().to_string_lossy().into_owned(),
                 params: spec.params.clone(),
-                accumulate: spec.accumulate.map(|a| format!("{a:?}").to_lowercase()),
+                accumulate: spec.accumulate.map(|a| a.name().to_owned()),
                 declared: policy
                     .declared()
                     .iter()
