@@ -51,33 +51,58 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 /// Compiled plans kept in memory, by hash; beyond this many the cache starts again.
 const COMPILED_PLANS: usize = 64;
 
-/// Runs' standings kept in memory (a run never changes, so neither do they).
-const STANDINGS: usize = 16;
+/// Runs' facts kept in memory (a run never changes, so neither do they), weighed in participants
+/// and credits: a year of 10,000-participant months with 20 deals each fits.
+const KEPT_FACTS: usize = 4_000_000;
 
-/// Values kept in memory by key, made once each; past `capacity` the cache starts again.
+/// What-if comparisons kept in memory (a run and a plan version never change; one paid against
+/// a history is not kept, as the history may change), in lines.
+const COMPARISONS: usize = 400_000;
+
+/// Values kept in memory by key, made once each; past `capacity` (in the values' weights) the
+/// cache starts again.
 struct Cache<V> {
     capacity: usize,
-    values: Mutex<HashMap<String, Arc<V>>>,
+    weigh: fn(&V) -> usize,
+    values: Mutex<(usize, HashMap<String, Arc<V>>)>,
 }
 
 impl<V> Cache<V> {
-    fn new(capacity: usize) -> Self {
-        Self { capacity, values: Mutex::default() }
+    fn new(capacity: usize, weigh: fn(&V) -> usize) -> Self {
+        Self { capacity, weigh, values: Mutex::default() }
     }
 
     /// The value of `key`, made by `make` when it is not kept (two callers may both make it).
     fn get_or(&self, key: &str, make: impl FnOnce() -> Result<V>) -> Result<Arc<V>> {
-        let values = || self.values.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(value) = values().get(key) {
-            return Ok(value.clone());
+        if let Some(value) = self.get(key) {
+            return Ok(value);
         }
         let value = Arc::new(make()?);
-        let mut values = values();
-        if values.len() >= self.capacity {
-            values.clear();
-        }
-        values.insert(key.to_owned(), value.clone());
+        self.keep(key, value.clone());
         Ok(value)
+    }
+
+    fn values(&self) -> std::sync::MutexGuard<'_, (usize, HashMap<String, Arc<V>>)> {
+        self.values.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The value kept for `key`.
+    fn get(&self, key: &str) -> Option<Arc<V>> {
+        self.values().1.get(key).cloned()
+    }
+
+    /// Keeps `value` for `key`.
+    fn keep(&self, key: &str, value: Arc<V>) {
+        let weight = (self.weigh)(&value).max(1);
+        let mut values = self.values();
+        let (total, kept) = &mut *values;
+        if *total + weight > self.capacity {
+            kept.clear();
+            *total = 0;
+        }
+        if kept.insert(key.to_owned(), value).is_none() {
+            *total += weight;
+        }
     }
 }
 
@@ -92,7 +117,8 @@ pub struct AppState {
     /// The service's metrics.
     pub metrics: Arc<Metrics>,
     compiled: Cache<CompiledPlan>,
-    standings: Cache<crate::present::standings::Standings>,
+    kept: Cache<standings::Kept>,
+    comparisons: Cache<crate::design::whatif::Comparison>,
 }
 
 impl AppState {
@@ -104,8 +130,9 @@ impl AppState {
             pool: crate::runtime::thread_pool(threads),
             tokens: config.tokens_by_hash()?,
             metrics: Arc::default(),
-            compiled: Cache::new(COMPILED_PLANS),
-            standings: Cache::new(STANDINGS),
+            compiled: Cache::new(COMPILED_PLANS, |_| 1),
+            kept: Cache::new(KEPT_FACTS, standings::Kept::weight),
+            comparisons: Cache::new(COMPARISONS, |c| c.lines.len() + c.participants.len()),
         })
     }
 
@@ -190,6 +217,7 @@ fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
     // and, with everyone, the champions wall.
     let statements = Router::new()
         .route("/v1/runs/{run}/participants/{participant}", get(runs::participant))
+        .route("/v1/runs/{run}/participants/{participant}/credits", get(standings::participant_credits))
         .route("/v1/runs/{run}/champions", get(standings::champions));
     let auditors =
         Router::new().route("/v1/runs/{run}/replay", post(runs::replay)).route("/v1/audit/verify", post(runs::verify));

@@ -4,5 +4,5 @@
 mod history;
 mod view;
 
-pub use history::{History, Past, read, recorded};
+pub use history::{History, Past, effective, read, recorded};
 pub use view::window_view;

@@ -117,6 +117,8 @@ test("payroll reads the runs and a statement whose every number is the API's", a
     const amounts = await page.locator("[data-amount]").allTextContents();
     assert.deepEqual(amounts, statement.payouts.map((p) => p.amount), who);
     assert.deepEqual(await page.locator("[data-total]").allTextContents(), [statement.total], who);
+    const credits = await api("GET", `/v1/runs/${run}/participants/${who}/credits`, "payroll");
+    assert.deepEqual(await page.locator("[data-credit]").allTextContents(), credits.credits.map((c) => c.credit), who);
     for (const line of statement.payouts) {
       assert.ok((await page.content()).includes(line.component), `${who}: ${line.component}`);
     }
@@ -217,6 +219,33 @@ test("a designer lands on the plans and opens the what-if of two versions", asyn
   assert.equal(await designer.locator("[data-total-delta]").textContent(), w.totals.delta);
   assert.ok(w.gainers > 0);
   await check(designer, "whatif");
+
+  // The gate: a quarter's first two months paid and closed under the series plan, then a
+  // version with a higher cap gated on them from the plans page.
+  const seriesPlan = (version) => {
+    const text = fs.readFileSync(path.join(repo, "examples/series/plan.toml"), "utf8").replace('version = "1"', `version = "${version}"`);
+    const scripts = {};
+    for (const [, name] of text.matchAll(/^script = "(.*)"$/gm)) {
+      scripts[name] = { text: fs.readFileSync(path.join(repo, "examples/series", name), "utf8") };
+    }
+    return JSON.stringify({ plan: version === "1" ? text : text.replace("period = 12000", "period = 20000"), files: scripts });
+  };
+  const paid = (await api("POST", "/v1/plans", "designer", seriesPlan("1"))).hash;
+  const higher = (await api("POST", "/v1/plans", "designer", seriesPlan("2"))).hash;
+  for (const month of ["2026-01", "2026-02"]) {
+    const body = fs.readFileSync(path.join(repo, `examples/series/${month}.json`));
+    const recorded = await api("POST", `/v1/plans/${paid}/runs`, "payroll", body);
+    await api("POST", `/v1/periods/${month}/close`, "payroll", JSON.stringify({ run: recorded.run.seq }));
+  }
+  await designer.goto(base + "/console/plans");
+  await designer.locator("#gate-plan").selectOption(higher);
+  await designer.locator("#gate-series").fill("FY2026");
+  await designer.locator("form[action='/console/gate'] button").click();
+  await designer.waitForLoadState("load");
+  const g = await api("POST", `/v1/plans/${higher}/gate`, "designer", JSON.stringify({ series: "FY2026" }));
+  assert.equal(await designer.locator("[data-gate-delta]").textContent(), g.totals.delta);
+  assert.deepEqual(await designer.locator("[data-period]").evaluateAll((r) => r.map((x) => x.dataset.period)), g.periods.map((p) => p.period));
+  await check(designer, "gate");
   await designer.context().close();
 });
 

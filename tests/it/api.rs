@@ -456,6 +456,7 @@ fn roles_flow(s: &Server) {
         ("GET", format!("/v1/runs/{seq}"), b"", &["payroll", "auditor"]),
         ("GET", format!("/v1/runs/{seq}/result"), b"", &["payroll", "auditor"]),
         ("GET", format!("/v1/runs/{seq}/participants/{OWN}"), b"", &["payroll", "auditor", "participant"]),
+        ("GET", format!("/v1/runs/{seq}/participants/{OWN}/credits"), b"", &["payroll", "auditor", "participant"]),
         ("GET", format!("/v1/runs/{seq}/standings"), b"", &["payroll", "auditor"]),
         ("GET", format!("/v1/runs/{seq}/whatif?plan={plan}"), b"", &["designer"]),
         ("GET", format!("/v1/runs/{seq}/champions"), b"", &["payroll", "auditor", "participant"]),
@@ -610,6 +611,28 @@ fn standings_flow(s: &Server) {
     assert_eq!(wall["period"]["by_sales"][0]["curve"], json!([best["sales"]]));
     assert!(wall["period"]["by_sales"].as_array().unwrap().len() <= 5);
     s.get(&format!("/v1/runs/{seq}/standings"), "participant").problem(403, "forbidden");
+
+    // A participant's credits: whole deals, a split's share and an overlay's, summing to the
+    // sales of their standing.
+    let decimal = |v: &Value| v.as_str().unwrap().parse::<rust_decimal::Decimal>().unwrap();
+    for who in ["p002", "p005", "p012"] {
+        let c = s.get(&format!("/v1/runs/{seq}/participants/{who}/credits"), "payroll").json();
+        let standing = st["participants"].as_array().unwrap().iter().find(|p| p["id"] == who).unwrap();
+        assert_eq!(c["sales"], standing["sales"], "{who}");
+        let sum: rust_decimal::Decimal = c["credits"].as_array().unwrap().iter().map(|l| decimal(&l["credit"])).sum();
+        assert_eq!(sum, decimal(&c["sales"]), "{who}: {c}");
+    }
+    let p005 = s.get(&format!("/v1/runs/{seq}/participants/p005/credits"), "payroll").json();
+    let d003 = p005["credits"].as_array().unwrap().iter().find(|l| l["deal"] == "d003").unwrap();
+    assert_eq!(
+        d003,
+        &json!({"deal": "d003", "closed_on": "2026-03-06", "amount": "260000.00", "how": "split", "share": "0.4", "credit": "104000.00"})
+    );
+    let p012 = s.get(&format!("/v1/runs/{seq}/participants/p012/credits"), "auditor").json();
+    let d011 = p012["credits"].as_array().unwrap().iter().find(|l| l["deal"] == "d011").unwrap();
+    assert_eq!((&d011["how"], &d011["share"], &d011["credit"]), (&json!("overlay"), &json!("0.1"), &json!("41000.00")));
+    s.get(&format!("/v1/runs/{seq}/participants/nobody/credits"), "payroll").problem(404, "not_found");
+    s.get(&format!("/v1/runs/{seq}/participants/p002/credits"), "participant").problem(403, "forbidden");
 
     // A version's policies, each param with its declared doc.
     let policies = s.get(&format!("/v1/plans/{plan}/policies"), "designer").json();

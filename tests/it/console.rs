@@ -96,7 +96,7 @@ fn a_statement_shows_every_number_the_api_gives_and_its_csv_the_same_lines() {
     let s = Server::start();
     let seq = record_example(&s);
     let session = sign_in(&s, "payroll");
-    for who in ["p001", "p002", "p003"] {
+    for who in ["p001", "p002", "p005"] {
         let api: Value = s.get(&format!("/v1/runs/{seq}/participants/{who}"), "payroll").json();
         let page = s.browse("GET", &format!("/console/runs/{seq}/participants/{who}"), &session, None, &[]);
         assert_eq!(page.status, 200);
@@ -115,6 +115,13 @@ fn a_statement_shows_every_number_the_api_gives_and_its_csv_the_same_lines() {
             [format!("{}%", own["attainment"].as_str().unwrap())],
             "{who}"
         );
+        // The deals that credit them, as the API's credits give them.
+        let credits = s.get(&format!("/v1/runs/{seq}/participants/{who}/credits"), "payroll").json();
+        let each: Vec<&str> =
+            credits["credits"].as_array().unwrap().iter().map(|c| c["credit"].as_str().unwrap()).collect();
+        assert!(!each.is_empty(), "{who} has deals in the example");
+        assert_eq!(marked(&page, "data-credit"), each, "{who}");
+        assert_eq!(marked(&page, "data-credits-total"), [own["sales"].as_str().unwrap()], "{who}");
         for line in api["payouts"].as_array().unwrap() {
             let first = line["explain"][0].as_str().unwrap();
             let escaped = first.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");

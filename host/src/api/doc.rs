@@ -12,7 +12,7 @@ use utoipa::{Modify, OpenApi};
     paths(
         plans::publish, plans::list, plans::show, plans::policies, plans::evaluate, plans::dry_run, gate::gate, gate::whatif,
         runs::list, runs::show, runs::result, runs::participant, runs::replay, runs::verify, runs::close,
-        standings::standings, standings::champions,
+        standings::standings, standings::participant_credits, standings::champions,
         service::health, service::metrics, openapi,
     ),
     components(schemas(problem::ProblemDetails, problem::ProblemItem)),

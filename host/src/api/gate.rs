@@ -96,13 +96,22 @@ pub async fn whatif(
     let seq: i64 =
         run.parse().map_err(|_| Problem::from(crate::error::Error::NotFound { what: format!("run {run:?}") }))?;
     blocking(&state, move |state| {
+        let key = format!("{seq} {}", query.plan);
+        if let Some(kept) = state.comparisons.get(&key) {
+            return Ok(Json(Comparison::clone(&kept)));
+        }
         let stored = crate::audit::stored_run(state.store.as_ref(), seq)?;
         let bytes = state
             .store
             .blob(&stored.stored.record.period_blob)?
             .ok_or_else(|| crate::error::Error::Store { message: format!("run {seq}: its period is missing") })?;
-        let (_, b, _) = super::plans::evaluated(state, &query.plan, &bytes, &Halt::never())?;
-        Ok(Json(whatif::compare(&stored.result, &b)))
+        let (_, b, history) = super::plans::evaluated(state, &query.plan, &bytes, &Halt::never())?;
+        let comparison = whatif::compare(&stored.result, &b);
+        // Paid against a history, the version's result may change when the history does.
+        if history.is_empty() {
+            state.comparisons.keep(&key, Arc::new(comparison.clone()));
+        }
+        Ok(Json(comparison))
     })
     .await
 }

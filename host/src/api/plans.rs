@@ -239,12 +239,13 @@ pub async fn evaluate(
     // the blocking thread then stops, and records nothing.
     let stop = StopOnDrop::default();
     let halt = stop.0.clone();
-    blocking(&state, move |state| {
+    let large = body.len() > WARM_AFTER_BYTES;
+    let (response, recorded) = blocking(&state, move |state| {
         if let Some(request) = &request
             && let Some(seq) = crate::store::replayed(request, state.store.request(&request.scope, &request.key)?)?
         {
             let run = audit::stored_run(state.store.as_ref(), seq)?;
-            return Ok(run_created(RunResponse { run: RunInfo::from(run.stored), result: run.result }, true));
+            return Ok((run_created(RunResponse { run: RunInfo::from(run.stored), result: run.result }, true), None));
         }
         let clock = Instant::now();
         let (compiled, result, basis) = match evaluated(state, &plan, &body, &halt) {
@@ -262,9 +263,20 @@ pub async fn evaluate(
         })?;
         state.metrics.evaluation(true, clock.elapsed().as_secs_f64());
         tracing::info!(run = stored.record.seq, period = %result.period, plan = %plan, "recorded");
-        Ok(run_created(RunResponse { run: RunInfo::from(stored), result }, false))
+        let seq = stored.record.seq;
+        Ok((run_created(RunResponse { run: RunInfo::from(stored), result }, false), Some(seq)))
     })
-    .await
+    .await?;
+    // A large run's facts (its standings, credits, champions' figures) are made now, in the
+    // background, so that the console's first view of it does not wait for them.
+    if let Some(seq) = recorded.filter(|_| large) {
+        tokio::task::spawn_blocking(move || {
+            if let Err(e) = super::standings::kept(&state, seq) {
+                tracing::warn!(run = seq, error = %e, "the run's facts could not be made");
+            }
+        });
+    }
+    Ok(response)
 }
 
 /// The answer for work whose request was given up (nobody reads it): logged, and nothing recorded.
@@ -297,6 +309,10 @@ pub async fn dry_run(
 
 /// A period body from this size on is large: its evaluation's freed memory is handed back.
 const RELEASE_AFTER_BYTES: usize = 1 << 20;
+
+/// Periods larger than this have their facts made when recorded (a smaller one's take
+/// milliseconds at the first view that needs them).
+const WARM_AFTER_BYTES: usize = 1 << 20;
 
 /// The plan version compiled, and the period in `body` evaluated against it.
 pub(super) fn evaluated(state: &AppState, plan: &str, body: &[u8], halt: &Halt) -> crate::Result<Evaluated> {

@@ -1,37 +1,65 @@
-//! Where everyone stands in a recorded run (target progress, the PK board) and the champions of
-//! its period and quarter, from the engine's facts of the stored period: what the console's
-//! boards show.
+//! Where everyone stands in a recorded run (target progress, the PK board), a participant's
+//! credits in it, and the champions of its period and quarter, from the engine's facts of the
+//! stored period: what the console's boards and statements show. The facts of a run are made
+//! once (when the service records it, in the background, or at the first view) and kept.
 
+use super::auth::Caller;
 use super::problem::Problem;
 use super::responses::{Denied, Missing};
 use super::runs::seq;
 use super::{AppState, blocking};
 use crate::audit;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::facts::Facts;
-use crate::present::standings::{self, Champions, Standings};
+use crate::present::credits::{self, CreditLine};
+use crate::present::standings::{self, Champions, PeriodFigures, Standings};
 use axum::Json;
 use axum::extract::{Path, State};
+use payplan_sdk::result::Money;
+use rayon::prelude::*;
+use serde::Serialize;
 use std::sync::Arc;
+use utoipa::ToSchema;
 
 /// How many champions each podium shows.
 const PODIUM: usize = 5;
 
-/// A run's stored period as facts, with its stored plan and result.
-fn run_facts(state: &AppState, seq: i64) -> Result<(Facts, crate::plan::Plan, payplan_sdk::result::EvalResult)> {
-    let run = audit::stored_run(state.store.as_ref(), seq)?;
-    let record = &run.stored.record;
-    let plan = audit::stored_plan(
-        state.store.as_ref(),
-        &record.plan_file,
-        &record.plan_blob,
-        &record.scripts,
-        &format!("run {seq}"),
-    )?;
-    // Without the canonical hash beside the facts: the standings never show it.
-    let input = audit::stored_period(state.store.as_ref(), &run.stored)?;
-    let facts = Facts::derived(input, plan.rounding)?;
-    Ok((facts, plan, run.result))
+/// What is kept of a run's facts: its standings, its figures for the champions wall, and each
+/// participant's credits (in the order of the standings' participants).
+pub(super) struct Kept {
+    pub(super) standings: Standings,
+    figures: PeriodFigures,
+    credits: Vec<Vec<CreditLine>>,
+}
+
+impl Kept {
+    /// Its weight in the cache: participants and credits.
+    pub(super) fn weight(&self) -> usize {
+        self.credits.iter().map(Vec::len).sum::<usize>() + self.credits.len()
+    }
+}
+
+/// The kept facts of run `seq`, made from its stored period, plan and result when not kept.
+pub(super) fn kept(state: &AppState, seq: i64) -> Result<Arc<Kept>> {
+    state.kept.get_or(&seq.to_string(), || {
+        let run = audit::stored_run(state.store.as_ref(), seq)?;
+        let record = &run.stored.record;
+        let plan = audit::stored_plan(
+            state.store.as_ref(),
+            &record.plan_file,
+            &record.plan_blob,
+            &record.scripts,
+            &format!("run {seq}"),
+        )?;
+        // Without the canonical hash beside the facts: nothing here shows it.
+        let input = audit::stored_period(state.store.as_ref(), &run.stored)?;
+        let facts = Facts::derived(input, plan.rounding)?;
+        Ok(Kept {
+            standings: standings::standings(&facts, &plan, &run.result),
+            figures: PeriodFigures::of(&facts),
+            credits: credits::credits(&facts),
+        })
+    })
 }
 
 /// Get everyone's standing in a run: sales against target, the PK's groups ranked.
@@ -44,12 +72,41 @@ pub async fn standings(
     Path(run): Path<String>,
 ) -> Result<Json<Standings>, Problem> {
     let seq = seq(&run)?;
+    blocking(&state, move |state| Ok(Json(kept(state, seq)?.standings.clone()))).await
+}
+
+/// A participant's credits in a run.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Credits {
+    /// The run.
+    pub run: i64,
+    /// The participant.
+    pub participant: String,
+    /// Their credited sales: the sum of the credits.
+    pub sales: Money,
+    /// Each deal that credits them, by closing date and deal id.
+    pub credits: Vec<CreditLine>,
+}
+
+/// Get the deals that credit one participant in a run, and how (crediting.md).
+#[utoipa::path(get, path = "/v1/runs/{run}/participants/{participant}/credits", tag = "runs", operation_id = "credits",
+    security(("bearer" = [])),
+    params(("run" = i64, Path, description = "The run number", example = 1), ("participant" = String, Path, description = "Participant id", example = "p1")),
+    responses((status = 200, description = "The participant's credits", body = Credits), Denied, Missing))]
+pub async fn participant_credits(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path((run, participant)): Path<(String, String)>,
+) -> Result<Json<Credits>, Problem> {
+    caller.may_read(&participant)?;
+    let seq = seq(&run)?;
     blocking(&state, move |state| {
-        let kept = state.standings.get_or(&seq.to_string(), || {
-            let (facts, plan, result) = run_facts(state, seq)?;
-            Ok(standings::standings(&facts, &plan, &result))
-        })?;
-        Ok(Json(Standings::clone(&kept)))
+        let kept = kept(state, seq)?;
+        let people = &kept.standings.participants;
+        let at = people
+            .binary_search_by(|p| p.id.as_str().cmp(&participant))
+            .map_err(|_| Error::NotFound { what: format!("participant {participant:?} in run {seq}") })?;
+        Ok(Json(Credits { run: seq, sales: people[at].sales, credits: kept.credits[at].clone(), participant }))
     })
     .await
 }
@@ -68,23 +125,19 @@ pub async fn champions(
 ) -> Result<Json<Champions>, Problem> {
     let seq = seq(&run)?;
     blocking(&state, move |state| {
-        let (now, plan, _) = run_facts(state, seq)?;
-        let mut series = Vec::new();
-        if let Some(s) = &now.info.series {
-            let mut earlier: Vec<_> = crate::series::recorded(state.store.as_ref(), &now.info.id)?
+        let now = kept(state, seq)?;
+        let mut earlier = Vec::new();
+        if let Some(series) = &now.figures.series {
+            let runs = crate::series::effective(state.store.as_ref(), &now.figures.id)?;
+            let all: Vec<Arc<Kept>> =
+                runs.par_iter().map(|(run, _)| kept(state, run.record.seq)).collect::<Result<_>>()?;
+            earlier = all
                 .into_iter()
-                .map(|(past, _)| past.input)
-                .filter(|p| {
-                    p.period.period.series.as_ref().is_some_and(|x| x.id == s.id)
-                        && p.period.period.end < now.info.start
-                })
+                .filter(|k| k.figures.series.as_ref() == Some(series) && k.figures.end < now.figures.start)
                 .collect();
-            earlier.sort_by_key(|p| p.period.period.start);
-            for input in earlier {
-                series.push(Facts::derived(input, plan.rounding)?);
-            }
+            earlier.sort_by_key(|k| k.figures.start);
         }
-        series.push(now);
+        let series: Vec<&PeriodFigures> = earlier.iter().chain([&now]).map(|k| &k.figures).collect();
         Ok(Json(standings::champions(&series, PODIUM)))
     })
     .await

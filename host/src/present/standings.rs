@@ -6,7 +6,7 @@
 use crate::facts::Facts;
 use crate::money::{fixed, percent};
 use crate::plan::Plan;
-use chrono::Datelike;
+use chrono::{Datelike, NaiveDate};
 use payplan_sdk::result::{EvalResult, Money};
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -203,21 +203,76 @@ fn tiers(plan: &Plan) -> Vec<String> {
     at.into_iter().map(|a| percent(a).to_string()).collect()
 }
 
+/// What the champions wall needs of one period: its dates, its series, and everyone's sales and
+/// effective target (kept per run, so the wall never reads a stored period twice).
+#[derive(Debug, Clone)]
+pub struct PeriodFigures {
+    /// The period.
+    pub id: String,
+    /// Its first day.
+    pub start: NaiveDate,
+    /// Its last day.
+    pub end: NaiveDate,
+    /// Its series' id.
+    pub series: Option<String>,
+    /// The currency's places.
+    pub places: u32,
+    /// Each participant, by id.
+    pub people: Vec<Figure>,
+}
+
+/// One participant's figures in a period.
+#[derive(Debug, Clone)]
+pub struct Figure {
+    /// Participant id.
+    pub id: String,
+    /// Display name.
+    pub name: Option<String>,
+    /// Credited sales.
+    pub sales: Decimal,
+    /// Effective target.
+    pub target: Option<Decimal>,
+}
+
+impl PeriodFigures {
+    /// The figures of a period's facts.
+    pub fn of(facts: &Facts) -> Self {
+        Self {
+            id: facts.info.id.clone(),
+            start: facts.info.start,
+            end: facts.info.end,
+            series: facts.info.series.as_ref().map(|s| s.id.clone()),
+            places: facts.currency.places(),
+            people: facts
+                .participants
+                .iter()
+                .zip(&facts.people)
+                .map(|(p, person)| Figure {
+                    id: p.id.clone(),
+                    name: p.name.clone(),
+                    sales: person.sales,
+                    target: person.target,
+                })
+                .collect(),
+        }
+    }
+}
+
 /// A participant's sales and effective target in one period.
 type Point = (Decimal, Option<Decimal>);
 
-/// The champions of the last of `series` (its periods' facts, oldest first, this run's last):
+/// The champions of the last of `series` (its periods' figures, oldest first, this run's last):
 /// the top `top` by sales and by attainment, of the period and of its calendar quarter.
-pub fn champions(series: &[Facts], top: usize) -> Champions {
+pub fn champions(series: &[&PeriodFigures], top: usize) -> Champions {
     let now = series.last().expect("the run's own period is in its series");
-    let places = now.currency.places();
-    let quarter_of = |f: &Facts| (f.info.start.year(), f.info.start.month0() / 3);
-    // Each participant of the series: their name and, per period, their facts when they were in it.
+    let places = now.places;
+    let quarter_of = |f: &PeriodFigures| (f.start.year(), f.start.month0() / 3);
+    // Each participant of the series: their name and, per period, their figures when they were in it.
     let mut people: BTreeMap<&str, (Option<&str>, Vec<Option<Point>>)> = BTreeMap::new();
-    for (k, facts) in series.iter().enumerate() {
-        for (p, person) in facts.participants.iter().zip(&facts.people) {
-            let entry = people.entry(&p.id).or_insert_with(|| (None, vec![None; series.len()]));
-            entry.0 = p.name.as_deref().or(entry.0);
+    for (k, figures) in series.iter().enumerate() {
+        for person in &figures.people {
+            let entry = people.entry(&person.id).or_insert_with(|| (None, vec![None; series.len()]));
+            entry.0 = person.name.as_deref().or(entry.0);
             entry.1[k] = Some((person.sales, person.target));
         }
     }
@@ -243,9 +298,5 @@ pub fn champions(series: &[Facts], top: usize) -> Champions {
         rated.sort_by(|a, b| ratio(b).cmp(&ratio(a)).then(a.standing.id.cmp(&b.standing.id)));
         Podium { by_sales, by_attainment: rated.into_iter().take(top).cloned().collect() }
     };
-    Champions {
-        periods: series.iter().map(|f| f.info.id.clone()).collect(),
-        period: podium(false),
-        quarter: podium(true),
-    }
+    Champions { periods: series.iter().map(|f| f.id.clone()).collect(), period: podium(false), quarter: podium(true) }
 }

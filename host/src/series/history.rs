@@ -54,32 +54,41 @@ fn problem(path: &str, message: String) -> Error {
 /// Every period recorded in `store` but `except`, each by its effective run when it is closed
 /// (its latest adjustment, else its final run; `true`) or its latest run when it is open.
 pub fn recorded(store: &dyn Store, except: &str) -> Result<Vec<(Past, bool)>> {
+    // Each period is read and parsed on its own, in parallel; the order is the periods'.
+    effective(store, except)?
+        .par_iter()
+        .map(|(effective, closed)| {
+            let input = audit::stored_period(store, effective)?;
+            let result = audit::stored_run(store, effective.record.seq)?.result;
+            let past = Past { seq: effective.record.seq, record_hash: effective.hash.clone(), input, result };
+            Ok((past, *closed))
+        })
+        .collect()
+}
+
+/// The effective run of every period recorded in `store` but `except` (as [`recorded`] reads
+/// them, from the records alone), by period id, and whether the period is closed.
+pub fn effective(store: &dyn Store, except: &str) -> Result<Vec<(crate::store::Stored, bool)>> {
     let mut by_period: BTreeMap<String, Vec<crate::store::Stored>> = BTreeMap::new();
     for stored in store.runs(None)? {
         if stored.record.period != except {
             by_period.entry(stored.record.period.clone()).or_default().push(stored);
         }
     }
-    // Each period is read and parsed on its own, in parallel; the order is the map's.
-    let by_period: Vec<(String, Vec<crate::store::Stored>)> = by_period.into_iter().collect();
     by_period
-        .par_iter()
-        .map(|(id, runs)| {
-            let last = runs.last().expect("a period listed has runs");
-            let closed = store.closed(id)?;
-            let effective = match closed {
+        .into_iter()
+        .map(|(id, mut runs)| {
+            let closed = store.closed(&id)?;
+            let last = runs.len() - 1;
+            let at = match closed {
                 Some(final_run) => runs
                     .iter()
-                    .rev()
-                    .find(|r| r.record.kind == Kind::Adjustment && r.record.adjusts == Some(final_run))
-                    .or_else(|| runs.iter().find(|r| r.record.seq == final_run))
+                    .rposition(|r| r.record.kind == Kind::Adjustment && r.record.adjusts == Some(final_run))
+                    .or_else(|| runs.iter().position(|r| r.record.seq == final_run))
                     .unwrap_or(last),
                 None => last,
             };
-            let input = audit::stored_period(store, effective)?;
-            let result = audit::stored_run(store, effective.record.seq)?.result;
-            let past = Past { seq: effective.record.seq, record_hash: effective.hash.clone(), input, result };
-            Ok((past, closed.is_some()))
+            Ok((runs.swap_remove(at), closed.is_some()))
         })
         .collect()
 }

@@ -136,6 +136,16 @@ impl Lang {
             Key::BySales => ("By sales", "按销售额"),
             Key::ByAttainment => ("By attainment", "按达成率"),
             Key::Periods => ("Periods", "周期"),
+            Key::Credits => ("Credits", "业绩归属"),
+            Key::Deal => ("Deal", "订单"),
+            Key::ClosedOn => ("Closed on", "成交日期"),
+            Key::How => ("How", "方式"),
+            Key::Credit => ("Credit", "计入业绩"),
+            Key::Whole => ("whole", "全额"),
+            Key::Split => ("split", "分成"),
+            Key::Overlay => ("overlay", "叠加"),
+            Key::Stored => ("Stored", "存储值"),
+            Key::Replayed => ("Replayed", "重放值"),
         };
         match self {
             Self::En => en,
@@ -234,6 +244,16 @@ pub(super) enum Key {
     BySales,
     ByAttainment,
     Periods,
+    Credits,
+    Deal,
+    ClosedOn,
+    How,
+    Credit,
+    Whole,
+    Split,
+    Overlay,
+    Stored,
+    Replayed,
 }
 
 #[cfg(test)]
