@@ -16,6 +16,8 @@
 //!
 //! `PAYPLAN_BENCH_SIZES=0 PAYPLAN_BENCH_SERIES=100000 cargo bench --bench engine`
 
+#[path = "../../tests/it/built_plugins.rs"]
+mod built_plugins;
 mod native;
 
 // The allocator the `payplan` binary uses, so the figures are the binary's.
@@ -99,7 +101,12 @@ fn periods(sizes: &str, dir: &Path) {
         let mb = std::fs::metadata(&file).unwrap().len() as f64 / 1e6;
         let mut runs = Runs::new();
         let run = |config: &str| {
-            Command::new(std::env::current_exe().unwrap()).args(["--child", config]).arg(&file).output().unwrap()
+            Command::new(std::env::current_exe().unwrap())
+                .args(["--child", config])
+                .arg(&file)
+                .env("PAYPLAN_PLUGINS", built_plugins::folder())
+                .output()
+                .unwrap()
         };
         // An untimed run first: on this VM the first process after the period is written pays
         // for fresh memory (its parse measured 2-3x the others', in system time), whichever
@@ -345,7 +352,7 @@ fn plan_for(config: &str) -> CompiledPlan {
             text
         }
         "wasm" => {
-            let wasm = Path::new(env!("PAYPLAN_PLUGINS")).join("group_pk.wasm");
+            let wasm = built_plugins::folder().join("group_pk.wasm");
             example.replace("script = \"../policies/group_pk.rhai\"", &format!("plugin = \"{}\"", wasm.display()))
         }
         _ => example,

@@ -5,6 +5,7 @@
 static GLOBAL: payplan::allocator::Counting = payplan::allocator::Counting;
 
 mod api;
+mod built_plugins;
 mod caps;
 mod cli;
 mod console;

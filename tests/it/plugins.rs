@@ -6,11 +6,11 @@ use crate::reference::Params;
 use crate::support::{evaluate, evaluate_at, plan_text, repo, rows};
 use payplan::Result;
 use payplan_sdk::result::EvalResult;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-/// A plugin built from `plugins/` by the build script.
+/// A plugin built from `plugins/`.
 pub(crate) fn plugin(name: &str) -> PathBuf {
-    Path::new(env!("PAYPLAN_PLUGINS")).join(format!("{name}.wasm"))
+    crate::built_plugins::folder().join(format!("{name}.wasm"))
 }
 
 fn pk_policy(source: &str, params: &Params) -> String {
