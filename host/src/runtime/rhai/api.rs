@@ -210,6 +210,32 @@ fn text(value: &Option<String>) -> Dynamic {
     value.as_deref().map_or(Dynamic::UNIT, |s| Dynamic::from(ImmutableString::from(s)))
 }
 
+/// `rows.match_deals(p)`: every deal crediting `p` matched as [`match_deal`] does, in one call:
+/// `#{credited, hit, unmatched, deals}`, the credit each row took, whether a deal went to it, the
+/// credit no row matched, and the number of deals.
+fn match_deals(rows: &Array, p: &ParticipantRef) -> Fallible<Map> {
+    let mut credited = vec![Decimal::ZERO; rows.len()];
+    let mut hit = vec![false; rows.len()];
+    let mut unmatched = Decimal::ZERO;
+    let deals = &p.person().deals;
+    for credit in deals {
+        let row = match_deal(rows, &p.env.facts.deals[credit.deal])?;
+        match usize::try_from(row) {
+            Ok(i) => {
+                credited[i] += credit.credit;
+                hit[i] = true;
+            }
+            Err(_) => unmatched += credit.credit,
+        }
+    }
+    let mut out = Map::new();
+    out.insert("credited".into(), credited.into_iter().map(Dynamic::from_decimal).collect::<Array>().into());
+    out.insert("hit".into(), hit.into_iter().map(Dynamic::from_bool).collect::<Array>().into());
+    out.insert("unmatched".into(), Dynamic::from_decimal(unmatched));
+    out.insert("deals".into(), Dynamic::from_int(INT::try_from(deals.len()).unwrap_or(INT::MAX)));
+    Ok(out)
+}
+
 /// `rows.match_deal(deal)`: the index of the row that matches the deal with the most keys, or -1
 /// (crediting.md, "Rate tables"). A row is a map with a `rate` and any of `segment`, `kind` and
 /// `attribute`/`value` (one key), each equal to the deal's field as text; two best rows with
@@ -414,6 +440,7 @@ fn register_participant(engine: &mut Engine) {
 
 fn register_deal(engine: &mut Engine) {
     engine.register_fn("match_deal", |rows: &mut Array, deal: DealRef| match_deal(rows, deal.data()));
+    engine.register_fn("match_deals", |rows: &mut Array, p: ParticipantRef| match_deals(rows, &p));
     engine
         .register_type_with_name::<DealRef>("Deal")
         .register_get("id", |d: &mut DealRef| d.data().id.clone())
