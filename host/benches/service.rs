@@ -205,9 +205,9 @@ fn console(client: &Client, version: &str, people: u64) {
         ("champions wall", format!("/console/runs/{run}/champions")),
         ("what-if", format!("/console/whatif?run={run}&plan={version}")),
     ];
+    let ms = |d: &Duration| d.as_secs_f64() * 1e3;
     for (name, path) in pages {
-        let mut times = Vec::new();
-        for _ in 0..4 {
+        let view = || {
             let clock = Instant::now();
             let mut response = client
                 .agent
@@ -218,11 +218,22 @@ fn console(client: &Client, version: &str, people: u64) {
             let status = response.status().as_u16();
             let body = response.body_mut().with_config().limit(1 << 30).read_to_vec().unwrap();
             assert_eq!(status, 200, "{path}: {}", String::from_utf8_lossy(&body));
-            times.push(clock.elapsed());
+            // A page whose figures are still being made says so (the what-if), and is asked again.
+            (clock.elapsed(), body.windows(12).any(|w| w == b"data-pending"))
+        };
+        let started = Instant::now();
+        let (first, mut pending) = view();
+        let mut made = String::new();
+        while pending {
+            std::thread::sleep(Duration::from_millis(20));
+            pending = view().1;
+            if !pending {
+                made =
+                    format!(" (it said its figures were being made; shown {:.0} ms after it)", ms(&started.elapsed()));
+            }
         }
-        let best = times[1..].iter().min().expect("three views after the first");
-        let ms = |d: &Duration| d.as_secs_f64() * 1e3;
-        println!("    {name:<16} first {:>8.1} ms, then {:>8.1} ms", ms(&times[0]), ms(best));
+        let best = (0..3).map(|_| view().0).min().expect("three views after the first");
+        println!("    {name:<16} first {:>8.1} ms, then {:>8.1} ms{made}", ms(&first), ms(&best));
     }
 }
 

@@ -21,6 +21,7 @@ pub mod console;
 pub mod doc;
 pub mod extract;
 pub mod gate;
+pub mod jobs;
 pub mod metrics;
 pub mod plans;
 pub mod problem;
@@ -59,12 +60,29 @@ const KEPT_FACTS: usize = 4_000_000;
 /// a history is not kept, as the history may change), in lines.
 const COMPARISONS: usize = 400_000;
 
-/// Values kept in memory by key, made once each; past `capacity` (in the values' weights) the
-/// cache starts again.
+/// What-ifs the console may be making at once in the background (each evaluates a whole period).
+const WHATIF_JOBS: usize = 8;
+
+/// Runs' totals kept in memory (for the console's list of runs, which would otherwise read each
+/// listed run's whole result).
+const RUN_TOTALS: usize = 100_000;
+
+/// Values kept in memory by key, made once each (a second caller for a key waits for the first
+/// to make it); past `capacity` (in the values' weights) the cache starts again.
 struct Cache<V> {
     capacity: usize,
     weigh: fn(&V) -> usize,
-    values: Mutex<(usize, HashMap<String, Arc<V>>)>,
+    values: Mutex<(usize, Slots<V>)>,
+}
+
+/// Each key's slot.
+type Slots<V> = HashMap<String, Arc<Slot<V>>>;
+
+/// A key's value, empty while it is being made (or after making it failed).
+type Slot<V> = Mutex<Option<Arc<V>>>;
+
+fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl<V> Cache<V> {
@@ -72,37 +90,59 @@ impl<V> Cache<V> {
         Self { capacity, weigh, values: Mutex::default() }
     }
 
-    /// The value of `key`, made by `make` when it is not kept (two callers may both make it).
+    /// The slot of `key`, empty when new.
+    fn slot(&self, key: &str) -> Arc<Slot<V>> {
+        locked(&self.values).1.entry(key.to_owned()).or_default().clone()
+    }
+
+    /// The value of `key`, made by `make` when it is not kept.
     fn get_or(&self, key: &str, make: impl FnOnce() -> Result<V>) -> Result<Arc<V>> {
-        if let Some(value) = self.get(key) {
-            return Ok(value);
+        let slot = self.slot(key);
+        let mut value = locked(&slot);
+        if let Some(value) = &*value {
+            return Ok(value.clone());
         }
-        let value = Arc::new(make()?);
-        self.keep(key, value.clone());
-        Ok(value)
+        let made = match make() {
+            Ok(made) => Arc::new(made),
+            Err(e) => {
+                // Nothing kept for a key that makes nothing (a hostile caller's many keys).
+                let mut values = locked(&self.values);
+                if values.1.get(key).is_some_and(|kept| Arc::ptr_eq(kept, &slot)) {
+                    values.1.remove(key);
+                }
+                return Err(e);
+            }
+        };
+        *value = Some(made.clone());
+        drop(value);
+        self.weigh_in(key, slot, &made);
+        Ok(made)
     }
 
-    fn values(&self) -> std::sync::MutexGuard<'_, (usize, HashMap<String, Arc<V>>)> {
-        self.values.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// The value kept for `key`.
+    /// The value kept for `key` (waiting while it is being made).
     fn get(&self, key: &str) -> Option<Arc<V>> {
-        self.values().1.get(key).cloned()
+        let slot = locked(&self.values).1.get(key)?.clone();
+        locked(&slot).clone()
     }
 
     /// Keeps `value` for `key`.
     fn keep(&self, key: &str, value: Arc<V>) {
-        let weight = (self.weigh)(&value).max(1);
-        let mut values = self.values();
+        let slot = self.slot(key);
+        *locked(&slot) = Some(value.clone());
+        self.weigh_in(key, slot, &value);
+    }
+
+    /// Counts a value made for `key`, starting again when the cache is full.
+    fn weigh_in(&self, key: &str, slot: Arc<Slot<V>>, value: &V) {
+        let weight = (self.weigh)(value).max(1);
+        let mut values = locked(&self.values);
         let (total, kept) = &mut *values;
         if *total + weight > self.capacity {
             kept.clear();
             *total = 0;
+            kept.insert(key.to_owned(), slot);
         }
-        if kept.insert(key.to_owned(), value).is_none() {
-            *total += weight;
-        }
+        *total += weight;
     }
 }
 
@@ -119,6 +159,8 @@ pub struct AppState {
     compiled: Cache<CompiledPlan>,
     kept: Cache<standings::Kept>,
     comparisons: Cache<crate::design::whatif::Comparison>,
+    totals: Cache<rust_decimal::Decimal>,
+    whatifs: jobs::Jobs<crate::design::whatif::Comparison>,
 }
 
 impl AppState {
@@ -133,7 +175,17 @@ impl AppState {
             compiled: Cache::new(COMPILED_PLANS, |_| 1),
             kept: Cache::new(KEPT_FACTS, standings::Kept::weight),
             comparisons: Cache::new(COMPARISONS, |c| c.lines.len() + c.participants.len()),
+            totals: Cache::new(RUN_TOTALS, |_| 1),
+            whatifs: jobs::Jobs::new(WHATIF_JOBS, "what-ifs"),
         })
+    }
+
+    /// The total a recorded run paid, as its stored result says (read once per process).
+    fn total(&self, seq: i64) -> Result<rust_decimal::Decimal> {
+        let total = self.totals.get_or(&seq.to_string(), || {
+            Ok(crate::audit::stored_run(self.store.as_ref(), seq)?.result.totals.amount)
+        })?;
+        Ok(*total)
     }
 
     /// A published plan version, compiled (once per process).
@@ -264,4 +316,57 @@ async fn shutdown() {
         () = terminate => {},
     }
     tracing::info!("shutting down: finishing requests in flight");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_value_is_made_once_and_the_cache_starts_again_past_its_weight() {
+        let cache: Cache<Vec<u8>> = Cache::new(10, Vec::len);
+        let made = std::sync::atomic::AtomicUsize::new(0);
+        let make = |n: usize| {
+            made.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Ok(vec![0; n])
+        };
+        let first = cache.get_or("a", || make(4)).unwrap();
+        assert!(Arc::ptr_eq(&first, &cache.get_or("a", || make(4)).unwrap()), "kept, not made again");
+        cache.get_or("b", || make(6)).unwrap();
+        assert_eq!(made.load(std::sync::atomic::Ordering::SeqCst), 2);
+        assert!(cache.get("a").is_some() && cache.get("b").is_some(), "4 + 6 is within 10");
+        cache.get_or("c", || make(1)).unwrap();
+        assert!(cache.get("a").is_none() && cache.get("b").is_none(), "11 is past 10: started again");
+        assert_eq!(cache.get("c").map(|c| c.len()), Some(1));
+    }
+
+    #[test]
+    fn a_failed_make_keeps_nothing_and_the_next_caller_makes_it() {
+        let cache: Cache<u32> = Cache::new(10, |_| 1);
+        let failed = cache.get_or("a", || Err(crate::Error::NotFound { what: "a".into() }));
+        assert!(failed.is_err());
+        assert!(cache.get("a").is_none());
+        assert!(locked(&cache.values).1.is_empty(), "no empty slot kept");
+        assert_eq!(*cache.get_or("a", || Ok(7)).unwrap(), 7);
+    }
+
+    #[test]
+    fn a_second_caller_waits_for_the_value_being_made() {
+        let cache: Arc<Cache<u32>> = Arc::new(Cache::new(10, |_| 1));
+        let (started, start) = std::sync::mpsc::channel();
+        let maker = {
+            let cache = cache.clone();
+            std::thread::spawn(move || {
+                cache.get_or("a", || {
+                    // The slot is held from here until the value is in it.
+                    started.send(()).unwrap();
+                    Ok(1)
+                })
+            })
+        };
+        start.recv().unwrap();
+        let waited = cache.get_or("a", || Ok(2)).unwrap();
+        assert_eq!(*waited, 1, "the value the first caller made, not a second one");
+        assert_eq!(*maker.join().unwrap().unwrap(), 1);
+    }
 }

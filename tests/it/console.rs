@@ -283,6 +283,29 @@ fn a_designer_compares_two_plan_versions_on_a_recorded_period() {
     // A version's page: each policy's params with their declared docs.
     let version = text(&s.browse("GET", &format!("/console/plans/{b}"), &session, None, &[]));
     assert!(version.contains("data-policy=\"commission\"") && version.contains("ratio of the target"), "{version}");
+    // A version the API has not compared yet: the page makes the comparison in the background,
+    // says so while it is being made, and shows what the API then answers.
+    let poorer = crate::api::example_plan().replace("{ at = 1.20, rate = 0.08 }", "{ at = 1.20, rate = 0.07 }");
+    let c = s.publish(&poorer, &crate::api::example_files()).json()["hash"].as_str().unwrap().to_owned();
+    let url = format!("/console/whatif?run={seq}&plan={c}");
+    let page = (0..600)
+        .map(|_| text(&s.browse("GET", &url, &session, None, &[])))
+        .find(|page| {
+            let pending = page.contains("data-pending");
+            if pending {
+                assert!(
+                    page.contains("role=\"status\"")
+                        && page.contains(&format!("href=\"{}\"", url.replace('&', "&amp;"))),
+                    "{page}"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            !pending
+        })
+        .expect("the comparison is made");
+    let w = s.get(&format!("/v1/runs/{seq}/whatif?plan={c}"), "designer").json();
+    assert_eq!(marked(&page, "data-total-delta"), [w["totals"]["delta"].as_str().unwrap()]);
+    assert!(w["totals"]["delta"].as_str().unwrap().starts_with('-'), "a lower rate pays less");
     // Payroll may not.
     let payroll = sign_in(&s, "payroll");
     assert_eq!(s.browse("GET", &format!("/console/whatif?run={seq}&plan={b}"), &payroll, None, &[]).status, 403);

@@ -93,25 +93,26 @@ pub async fn whatif(
     Path(run): Path<String>,
     Params(query): Params<WhatIfQuery>,
 ) -> Result<Json<Comparison>, Problem> {
-    let seq: i64 =
-        run.parse().map_err(|_| Problem::from(crate::error::Error::NotFound { what: format!("run {run:?}") }))?;
-    blocking(&state, move |state| {
-        let key = format!("{seq} {}", query.plan);
-        if let Some(kept) = state.comparisons.get(&key) {
-            return Ok(Json(Comparison::clone(&kept)));
-        }
-        let stored = crate::audit::stored_run(state.store.as_ref(), seq)?;
-        let bytes = state
-            .store
-            .blob(&stored.stored.record.period_blob)?
-            .ok_or_else(|| crate::error::Error::Store { message: format!("run {seq}: its period is missing") })?;
-        let (_, b, history) = super::plans::evaluated(state, &query.plan, &bytes, &Halt::never())?;
-        let comparison = whatif::compare(&stored.result, &b);
-        // Paid against a history, the version's result may change when the history does.
-        if history.is_empty() {
-            state.comparisons.keep(&key, Arc::new(comparison.clone()));
-        }
-        Ok(Json(comparison))
-    })
-    .await
+    let seq = super::runs::seq(&run)?;
+    blocking(&state, move |state| Ok(Json(Comparison::clone(&*comparison(state, seq, &query.plan)?)))).await
+}
+
+/// Run `seq`'s result (A) against what plan version `plan` pays on its period (B); kept when
+/// it was not paid against a history (a run and a version never change, a history may).
+pub fn comparison(state: &AppState, seq: i64, plan: &str) -> Result<Arc<Comparison>, Problem> {
+    let key = format!("{seq} {plan}");
+    if let Some(kept) = state.comparisons.get(&key) {
+        return Ok(kept);
+    }
+    let stored = crate::audit::stored_run(state.store.as_ref(), seq)?;
+    let bytes = state
+        .store
+        .blob(&stored.stored.record.period_blob)?
+        .ok_or_else(|| crate::error::Error::Store { message: format!("run {seq}: its period is missing") })?;
+    let (_, b, history) = super::plans::evaluated(state, plan, &bytes, &Halt::never())?;
+    let comparison = Arc::new(whatif::compare(&stored.result, &b));
+    if history.is_empty() {
+        state.comparisons.keep(&key, comparison.clone());
+    }
+    Ok(comparison)
 }

@@ -264,6 +264,7 @@ pub async fn evaluate(
         state.metrics.evaluation(true, clock.elapsed().as_secs_f64());
         tracing::info!(run = stored.record.seq, period = %result.period, plan = %plan, "recorded");
         let seq = stored.record.seq;
+        state.totals.keep(&seq.to_string(), Arc::new(result.totals.amount));
         Ok((run_created(RunResponse { run: RunInfo::from(stored), result }, false), Some(seq)))
     })
     .await?;

@@ -16,7 +16,6 @@ use crate::present::standings::{self, Champions, PeriodFigures, Standings};
 use axum::Json;
 use axum::extract::{Path, State};
 use payplan_sdk::result::Money;
-use rayon::prelude::*;
 use serde::Serialize;
 use std::sync::Arc;
 use utoipa::ToSchema;
@@ -129,8 +128,9 @@ pub async fn champions(
         let mut earlier = Vec::new();
         if let Some(series) = &now.figures.series {
             let runs = crate::series::effective(state.store.as_ref(), &now.figures.id)?;
-            let all: Vec<Arc<Kept>> =
-                runs.par_iter().map(|(run, _)| kept(state, run.record.seq)).collect::<Result<_>>()?;
+            // One after another: a run's facts being made elsewhere hold its slot, and may need
+            // the same threads a parallel loop here would block.
+            let all: Vec<Arc<Kept>> = runs.iter().map(|(run, _)| kept(state, run.record.seq)).collect::<Result<_>>()?;
             earlier = all
                 .into_iter()
                 .filter(|k| k.figures.series.as_ref() == Some(series) && k.figures.end < now.figures.start)

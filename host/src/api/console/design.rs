@@ -7,13 +7,14 @@ use super::{chart, charts, paged, pager, view};
 use crate::api;
 use crate::api::AppState;
 use crate::api::config::Role::{Auditor, Designer, Payroll};
-use crate::api::extract::Params;
+use crate::api::jobs::Asked;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use maud::{Markup, html};
+use maud::{Markup, PreEscaped, html};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use std::sync::Arc;
+use std::time::Duration;
 
 pub(super) async fn plans_page(v: Visitor, State(state): State<Arc<AppState>>) -> Response {
     view(v, &[Designer, Payroll, Auditor], "the plans page", async |v, caller| {
@@ -71,12 +72,30 @@ pub(super) struct WhatIf {
     page: Option<usize>,
 }
 
+/// How long the what-if page waits for a comparison being made before it says it is being made
+/// (a comparison evaluates a whole period: a second or more at 10,000 participants).
+const WHATIF_WAIT: Duration = Duration::from_millis(250);
+
 pub(super) async fn whatif_page(v: Visitor, State(state): State<Arc<AppState>>, Query(q): Query<WhatIf>) -> Response {
     view(v, &[Designer], "the what-if", async |v, _caller| {
-        let query = api::gate::WhatIfQuery { plan: q.plan.clone() };
-        let axum::Json(w) = api::gate::whatif(State(state.clone()), Path(q.run.clone()), Params(query)).await?;
-        let axum::Json(plans) = api::plans::list(State(state.clone())).await?;
         let lang = v.lang;
+        let seq = api::runs::seq(&q.run)?;
+        let (worker, plan) = (state.clone(), q.plan.clone());
+        let make = move || api::gate::comparison(&worker, seq, &plan);
+        let w = match state.whatifs.ask(&format!("{seq} {}", q.plan), WHATIF_WAIT, make).await {
+            Asked::Done(w) => w?,
+            Asked::Running => {
+                // Asked again by the page itself in a second (a link without script).
+                let here = format!("/console/whatif?run={seq}&plan={}", q.plan);
+                let body = html! {
+                    p role="status" data-pending { (lang.t(Key::Computing)) }
+                    script { (PreEscaped("setTimeout(function(){location.reload()},1000)")) }
+                    noscript { a href=(here) { (lang.t(Key::Reload)) } }
+                };
+                return Ok((lang.t(Key::WhatIf).to_owned(), body));
+            }
+        };
+        let axum::Json(plans) = api::plans::list(State(state.clone())).await?;
         let deltas: Vec<Decimal> = w.participants.iter().map(|c| c.delta).collect();
         let (svg, bins) = charts::histogram(&deltas);
         let movers = |changes: &[crate::design::whatif::Change]| {

@@ -78,14 +78,14 @@ pub(super) async fn runs_page(v: Visitor, State(state): State<Arc<AppState>>, Qu
         runs.reverse();
         let (page_no, pages, shown) = paged(&runs, q.page);
         let shown = shown.to_vec();
-        // Each shown run's total (from its result, as the API gives it) and whether it is final.
+        // Each shown run's total (its result's, kept once read) and whether it is final.
         let facts = blocking(&state, move |state| {
             shown
                 .into_iter()
                 .map(|run| {
-                    let stored = crate::audit::stored_run(state.store.as_ref(), run.record.seq)?;
+                    let total = state.total(run.record.seq)?;
                     let closed = state.store.closed(&run.record.period)?;
-                    Ok((run, stored.result.totals.amount, closed))
+                    Ok((run, total, closed))
                 })
                 .collect::<Result<Vec<_>, crate::error::Error>>()
                 .map_err(Problem::from)
