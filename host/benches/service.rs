@@ -101,6 +101,13 @@ fn main() {
     let (status, body) = client.post("/v1/plans", json!({ "plan": plan, "files": files }).to_string().as_bytes(), None);
     assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
     let version = serde_json::from_slice::<Value>(&body).unwrap()["hash"].as_str().unwrap().to_owned();
+    // A second version, paying more at the top tier, for the console's what-if.
+    let richer = plan.replace("{ at = 1.20, rate = 0.08 }", "{ at = 1.20, rate = 0.09 }");
+    assert_ne!(richer, plan, "the example plan has the tier the what-if changes");
+    let (status, body) =
+        client.post("/v1/plans", json!({ "plan": richer, "files": files }).to_string().as_bytes(), None);
+    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+    let richer = serde_json::from_slice::<Value>(&body).unwrap()["hash"].as_str().unwrap().to_owned();
 
     // One participant of the example, with their deals and team.
     let example: Value =
@@ -178,7 +185,7 @@ fn main() {
         assert_eq!(errors, 0, "every request must succeed");
         assert_eq!(recorded, all.len(), "exactly one recorded run per successful request");
     }
-    console(&client, &version, env_number("PAYPLAN_CONSOLE_PEOPLE", 2000));
+    console(&client, &version, &richer, env_number("PAYPLAN_CONSOLE_PEOPLE", 2000));
     let verified = client.post("/v1/audit/verify", b"", None);
     assert_eq!(serde_json::from_slice::<Value>(&verified.1).unwrap()["ok"], true, "the chain verifies after the load");
 
@@ -186,8 +193,9 @@ fn main() {
     assert!(service.0.wait().unwrap().success(), "the service stops cleanly");
 }
 
-/// Records a generated period of `people` participants and times each console page on it.
-fn console(client: &Client, version: &str, people: u64) {
+/// Records a generated period of `people` participants under `version` and times each console
+/// page on it (the what-if against `richer`).
+fn console(client: &Client, version: &str, richer: &str, people: u64) {
     let mut period = Vec::new();
     let shape = payplan::input::generate::Shape { participants: people, deals_per: 20, seed: 5 };
     payplan::input::generate::write_period(&mut period, shape).unwrap();
@@ -203,7 +211,7 @@ fn console(client: &Client, version: &str, people: u64) {
         ("target progress", format!("/console/runs/{run}/progress")),
         ("PK board", format!("/console/runs/{run}/pk")),
         ("champions wall", format!("/console/runs/{run}/champions")),
-        ("what-if", format!("/console/whatif?run={run}&plan={version}")),
+        ("what-if", format!("/console/whatif?run={run}&plan={richer}")),
     ];
     let ms = |d: &Duration| d.as_secs_f64() * 1e3;
     for (name, path) in pages {

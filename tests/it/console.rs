@@ -247,6 +247,19 @@ fn the_boards_show_the_standings_the_api_gives() {
     let prizes: Vec<String> =
         st["groups"].as_array().unwrap().iter().map(|g| g["prize"].as_str().unwrap().to_owned()).collect();
     assert_eq!(marked(&pk, "data-prize"), prizes);
+    // Each group's split: its members' PK lines, which add up to its prize.
+    let mut shares = Vec::new();
+    for g in st["groups"].as_array().unwrap() {
+        let split: Vec<&str> = g["split"].as_array().unwrap().iter().map(|m| m["amount"].as_str().unwrap()).collect();
+        let sum: rust_decimal::Decimal = split.iter().map(|a| a.parse::<rust_decimal::Decimal>().unwrap()).sum();
+        assert_eq!(sum, g["prize"].as_str().unwrap().parse().unwrap(), "{g}");
+        shares.extend(split.iter().map(|a| a.to_string()));
+    }
+    assert!(
+        shares.len() > st["groups"].as_array().unwrap().iter().filter(|g| g["prize"] != "0.00").count(),
+        "a prize is split"
+    );
+    assert_eq!(marked(&pk, "data-share"), shares);
     // The champions wall, which a participant may open (and not the boards).
     let wall = s.get(&format!("/v1/runs/{seq}/champions"), "payroll").json();
     let participant = sign_in(&s, "participant");

@@ -74,6 +74,17 @@ pub struct GroupStanding {
     pub standing: Standing,
     /// What the run paid the members in the PK's lines.
     pub prize: Money,
+    /// How the prize was split: each member the PK's lines paid, by id.
+    pub split: Vec<Share>,
+}
+
+/// What one member of a PK group was paid of its prize.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Share {
+    /// The member.
+    pub participant: String,
+    /// The sum of their PK lines.
+    pub amount: Money,
 }
 
 /// The champions of a run's period and of its quarter.
@@ -155,6 +166,17 @@ pub fn standings(facts: &Facts, plan: &Plan, result: &EvalResult) -> Standings {
         .iter()
         .filter(|g| !by_attainment || g.target > Decimal::ZERO)
         .map(|g| {
+            let mut split: Vec<Share> = g
+                .members
+                .iter()
+                .filter_map(|m| {
+                    let id = facts.participants[*m].id.as_str();
+                    prizes
+                        .get(id)
+                        .map(|amount| Share { participant: id.to_owned(), amount: Money(fixed(*amount, places)) })
+                })
+                .collect();
+            split.sort_by(|a, b| a.participant.cmp(&b.participant));
             let prize = g.members.iter().filter_map(|m| prizes.get(facts.participants[*m].id.as_str())).sum();
             let key = if by_attainment { g.sales / g.target } else { g.sales };
             let standing = standing(&g.id, None, g.sales, Some(g.target), places);
@@ -165,6 +187,7 @@ pub fn standings(facts: &Facts, plan: &Plan, result: &EvalResult) -> Standings {
                 members: g.members.len(),
                 standing,
                 prize: Money(fixed(prize, places)),
+                split,
             };
             (key, group)
         })

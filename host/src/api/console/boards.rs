@@ -92,7 +92,7 @@ pub(super) async fn pk_page(v: Visitor, State(state): State<Arc<AppState>>, Path
                     th scope="col" { (lang.t(Key::Rank)) } th scope="col" { (lang.t(Key::Group)) }
                     th scope="col" class="money" { (lang.t(Key::Members)) } th scope="col" class="money" { (lang.t(Key::Sales)) }
                     th scope="col" class="money" { (lang.t(Key::Target)) } th scope="col" class="money" { (lang.t(Key::Attainment)) }
-                    th scope="col" class="money" { (lang.t(Key::Prize)) }
+                    th scope="col" class="money" { (lang.t(Key::Prize)) } th scope="col" { (lang.t(Key::PrizeSplit)) }
                 } }
                 tbody {
                     @for g in &st.groups {
@@ -104,6 +104,10 @@ pub(super) async fn pk_page(v: Visitor, State(state): State<Arc<AppState>>, Path
                             td class="money" { @if let Some(t) = g.standing.target { (t.0) } @else { "–" } }
                             td class="money" { @if let Some(a) = &g.standing.attainment { (a) "%" } @else { "–" } }
                             td class="money" data-prize { (g.prize.0) }
+                            td { @for (i, share) in g.split.iter().enumerate() {
+                                @if i > 0 { " · " }
+                                (share.participant) " " span class="money" data-share { (share.amount.0) }
+                            } }
                         }
                     }
                 }

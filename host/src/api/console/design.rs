@@ -74,7 +74,7 @@ pub(super) struct WhatIf {
 
 /// How long the what-if page waits for a comparison being made before it says it is being made
 /// (a comparison evaluates a whole period: a second or more at 10,000 participants).
-const WHATIF_WAIT: Duration = Duration::from_millis(250);
+const WHATIF_WAIT: Duration = Duration::from_millis(200);
 
 pub(super) async fn whatif_page(v: Visitor, State(state): State<Arc<AppState>>, Query(q): Query<WhatIf>) -> Response {
     view(v, &[Designer], "the what-if", async |v, _caller| {
