@@ -214,18 +214,18 @@ fn text(value: &Option<String>) -> Dynamic {
 /// `#{credited, hit, unmatched, deals}`, the credit each row took, whether a deal went to it, the
 /// credit no row matched, and the number of deals.
 fn match_deals(rows: &Array, p: &ParticipantRef) -> Fallible<Map> {
+    let rows = rate_rows(rows)?;
     let mut credited = vec![Decimal::ZERO; rows.len()];
     let mut hit = vec![false; rows.len()];
     let mut unmatched = Decimal::ZERO;
     let deals = &p.person().deals;
     for credit in deals {
-        let row = match_deal(rows, &p.env.facts.deals[credit.deal])?;
-        match usize::try_from(row) {
-            Ok(i) => {
+        match best_row(&rows, &p.env.facts.deals[credit.deal])? {
+            Some(i) => {
                 credited[i] += credit.credit;
                 hit[i] = true;
             }
-            Err(_) => unmatched += credit.credit,
+            None => unmatched += credit.credit,
         }
     }
     let mut out = Map::new();
@@ -241,48 +241,79 @@ fn match_deals(rows: &Array, p: &ParticipantRef) -> Fallible<Map> {
 /// `attribute`/`value` (one key), each equal to the deal's field as text; two best rows with
 /// different rates are an error naming the deal.
 fn match_deal(rows: &Array, deal: &payplan_sdk::period::Deal) -> Fallible<INT> {
+    let best = best_row(&rate_rows(rows)?, deal)?;
+    Ok(best.map_or(-1, |i| INT::try_from(i).unwrap_or(INT::MAX)))
+}
+
+/// A rate table's row as [`best_row`] reads it: the keys it gives, as text, and its rate.
+struct RateRow {
+    segment: Option<ImmutableString>,
+    kind: Option<ImmutableString>,
+    attribute: Option<(ImmutableString, Option<ImmutableString>)>,
+    rate: Decimal,
+}
+
+/// The rows of a rate table, each read once (a row's key that is not text is written out).
+fn rate_rows(rows: &Array) -> Fallible<Vec<RateRow>> {
+    rows.iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let Some(row) = row.read_lock::<Map>() else { return fail(format!("row {} is not a map", i + 1)) };
+            let given = |key: &str| {
+                let v = row.get(key).filter(|v| !v.is_unit())?;
+                Some(v.clone().into_immutable_string().unwrap_or_else(|_| v.to_string().into()))
+            };
+            Ok(RateRow {
+                segment: given("segment"),
+                kind: given("kind"),
+                attribute: given("attribute").map(|name| (name, given("value"))),
+                rate: number(row.get("rate").unwrap_or(&Dynamic::UNIT), "a row's rate")?,
+            })
+        })
+        .collect()
+}
+
+/// The row that matches `deal` with the most keys, if any (see [`match_deal`]).
+fn best_row(rows: &[RateRow], deal: &payplan_sdk::period::Deal) -> Fallible<Option<usize>> {
     let mut best: Option<(usize, usize, Decimal)> = None;
     for (i, row) in rows.iter().enumerate() {
-        let Some(row) = row.read_lock::<Map>() else { return fail(format!("row {} is not a map", i + 1)) };
-        // A given key's value as text: a string without a copy, anything else written out.
-        let given = |key: &str| {
-            let v = row.get(key).filter(|v| !v.is_unit())?;
-            Some(v.clone().into_immutable_string().unwrap_or_else(|_| v.to_string().into()))
-        };
         let mut keys = 0;
         let mut matches = true;
-        for (key, have) in [("segment", &deal.segment), ("kind", &deal.kind)] {
-            if let Some(want) = given(key) {
+        for (want, have) in [(&row.segment, &deal.segment), (&row.kind, &deal.kind)] {
+            if let Some(want) = want {
                 keys += 1;
                 matches &= have.as_deref() == Some(want.as_str());
             }
         }
-        if let Some(name) = given("attribute") {
+        if let Some((name, want)) = &row.attribute {
             keys += 1;
-            let have =
-                deal.attributes.get(name.as_str()).map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned));
-            matches &= have.is_some_and(|have| given("value").is_some_and(|want| have == want.as_str()));
+            // The deal's attribute as text: a string without a copy, anything else written out.
+            let have = deal
+                .attributes
+                .get(name.as_str())
+                .map(|v| v.as_str().map_or_else(|| std::borrow::Cow::Owned(v.to_string()), std::borrow::Cow::Borrowed));
+            matches &= have.is_some_and(|have| want.as_ref().is_some_and(|want| have == want.as_str()));
         }
         if !matches {
             continue;
         }
-        let rate = number(row.get("rate").unwrap_or(&Dynamic::UNIT), "a row's rate")?;
         match best {
             Some((_, most, _)) if keys < most => {}
             Some((j, most, other)) if keys == most => {
-                if other != rate {
+                if other != row.rate {
                     return fail(format!(
-                        "deal {}: rows {} and {} both match it with {keys} key(s) and different rates ({other}, {rate})",
+                        "deal {}: rows {} and {} both match it with {keys} key(s) and different rates ({other}, {})",
                         deal.id,
                         j + 1,
-                        i + 1
+                        i + 1,
+                        row.rate
                     ));
                 }
             }
-            _ => best = Some((i, keys, rate)),
+            _ => best = Some((i, keys, row.rate)),
         }
     }
-    Ok(best.map_or(-1, |(i, ..)| INT::try_from(i).unwrap_or(INT::MAX)))
+    Ok(best.map(|(i, ..)| i))
 }
 
 /// Splits or overlay as a list of `#{participant, share}`.
