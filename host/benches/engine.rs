@@ -153,6 +153,17 @@ fn periods(sizes: &str, dir: &Path) {
             secs("rhai", "pk") / secs("native", "pk"),
             secs("wasm", "pk") / secs("native", "pk"),
         );
+        // The fixed part (every step but the policies), against hashing the same file.
+        let openssl = openssl_sha256(&file);
+        let fixed: Vec<(&str, f64)> =
+            ["parse", "facts", "assemble", "json"].iter().map(|k| (*k, secs("native", k))).collect();
+        let sum: f64 = fixed.iter().map(|(_, t)| t).sum();
+        let each: Vec<String> = fixed.iter().map(|(k, t)| format!("{k} {t:.3}s")).collect();
+        println!(
+            "{n:>9} fixed part (native): {} = {sum:.3}s; openssl dgst -sha256 {openssl:.3}s; fixed/openssl {:.1}",
+            each.join(" + "),
+            sum / openssl
+        );
         if let Some((m, before)) = &previous {
             let grew = |c: &str, k: &str| secs(c, k) / before[c][k].parse::<f64>().unwrap();
             let each: Vec<String> = CONFIGS
@@ -163,6 +174,19 @@ fn periods(sizes: &str, dir: &Path) {
         }
         previous = Some((n, runs));
     }
+}
+
+/// The faster of two runs of `openssl dgst -sha256` on `file`, in seconds: the yardstick of the
+/// fixed part (reading a file and hashing it at the speed of the CPU's SHA instructions).
+fn openssl_sha256(file: &Path) -> f64 {
+    (0..2)
+        .map(|_| {
+            let clock = Instant::now();
+            let status = Command::new("openssl").args(["dgst", "-sha256"]).arg(file).output().expect("openssl runs");
+            assert!(status.status.success(), "openssl dgst failed");
+            clock.elapsed().as_secs_f64()
+        })
+        .fold(f64::INFINITY, f64::min)
 }
 
 /// Keeps a child's figures (`key=value` on its output) for `config` when its run is the faster.
@@ -379,7 +403,9 @@ fn child(config: &str, file: &Path) {
     let clock = Instant::now();
     let (result, timings) = compiled.evaluate_timed(input, &pool, &payplan::halt::Halt::never()).unwrap();
     let evaluated = clock.elapsed();
+    let clock = Instant::now();
     let json = pool.install(|| to_json(&result));
+    let written = clock.elapsed();
     let total = started.elapsed();
     let cpu = cpu_seconds();
     let (user, sys) = (cpu.0 - cpu_before.0, cpu.1 - cpu_before.1);
@@ -400,9 +426,12 @@ fn child(config: &str, file: &Path) {
     let digest = payplan::hash::sha256(rows.join("\n").as_bytes());
     let peak = peak_kb();
     println!(
-        "parse={} evaluate={} pk={pk} total={} user={user} sys={sys} peak_kb={peak} deals={deals} digest={digest} steps={}",
+        "parse={} evaluate={} facts={} assemble={} json={} pk={pk} total={} user={user} sys={sys} peak_kb={peak} deals={deals} digest={digest} steps={}",
         parsed.as_secs_f64(),
         evaluated.as_secs_f64(),
+        timings.facts.as_secs_f64(),
+        timings.assemble.as_secs_f64(),
+        written.as_secs_f64(),
         total.as_secs_f64(),
         steps.join(",")
     );
