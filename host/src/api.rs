@@ -60,8 +60,9 @@ const KEPT_FACTS: usize = 4_000_000;
 /// a history is not kept, as the history may change), in lines.
 const COMPARISONS: usize = 400_000;
 
-/// What-ifs the console may be making at once in the background (each evaluates a whole period).
-const WHATIF_JOBS: usize = 8;
+/// What-ifs and gates the console may be making at once in the background (each evaluates a
+/// whole period, or a series of them).
+const CONSOLE_JOBS: usize = 8;
 
 /// Runs' totals kept in memory (for the console's list of runs, which would otherwise read each
 /// listed run's whole result).
@@ -161,6 +162,7 @@ pub struct AppState {
     comparisons: Cache<crate::design::whatif::Comparison>,
     totals: Cache<rust_decimal::Decimal>,
     whatifs: jobs::Jobs<crate::design::whatif::Comparison>,
+    gates: jobs::Jobs<crate::design::gate::Gate>,
 }
 
 impl AppState {
@@ -176,7 +178,8 @@ impl AppState {
             kept: Cache::new(KEPT_FACTS, standings::Kept::weight),
             comparisons: Cache::new(COMPARISONS, |c| c.lines.len() + c.participants.len()),
             totals: Cache::new(RUN_TOTALS, |_| 1),
-            whatifs: jobs::Jobs::new(WHATIF_JOBS, "what-ifs"),
+            whatifs: jobs::Jobs::new(CONSOLE_JOBS, "what-ifs"),
+            gates: jobs::Jobs::new(CONSOLE_JOBS, "gates"),
         })
     }
 

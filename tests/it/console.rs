@@ -42,6 +42,23 @@ fn marked(page: &str, attribute: &str) -> Vec<String> {
         .collect()
 }
 
+/// A page whose figures are made in the background (the what-if, the gate), once they are: until
+/// then it answers that they are being made, and links to itself.
+fn made(s: &Server, url: &str, session: &str) -> String {
+    for _ in 0..600 {
+        let page = s.browse("GET", url, session, None, &[]);
+        assert_eq!(page.status, 200, "{}", text(&page));
+        let page = text(&page);
+        if !page.contains("data-pending") {
+            return page;
+        }
+        let link = format!("href=\"{}\"", url.replace('&', "&amp;"));
+        assert!(page.contains("role=\"status\"") && page.contains(&link), "{page}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("{url}: its figures were not made within a minute")
+}
+
 fn record_example(s: &Server) -> i64 {
     let plan = s.publish_example();
     let run = s.post(&format!("/v1/plans/{plan}/runs"), "payroll", &example_period());
@@ -285,9 +302,7 @@ fn a_designer_compares_two_plan_versions_on_a_recorded_period() {
     let session = sign_in(&s, "designer");
     let plans = text(&s.browse("GET", "/console/plans", &session, None, &[]));
     assert!(plans.contains("action=\"/console/whatif\"") && plans.contains(&format!("value=\"{b}\"")), "{plans}");
-    let page = s.browse("GET", &format!("/console/whatif?run={seq}&plan={b}"), &session, None, &[]);
-    assert_eq!(page.status, 200, "{}", text(&page));
-    let page = text(&page);
+    let page = made(&s, &format!("/console/whatif?run={seq}&plan={b}"), &session);
     assert_eq!(marked(&page, "data-total-delta"), [w["totals"]["delta"].as_str().unwrap()]);
     let movers: Vec<&str> =
         w["largest_movers"].as_array().unwrap().iter().map(|m| m["delta"].as_str().unwrap()).collect();
@@ -300,22 +315,7 @@ fn a_designer_compares_two_plan_versions_on_a_recorded_period() {
     // says so while it is being made, and shows what the API then answers.
     let poorer = crate::api::example_plan().replace("{ at = 1.20, rate = 0.08 }", "{ at = 1.20, rate = 0.07 }");
     let c = s.publish(&poorer, &crate::api::example_files()).json()["hash"].as_str().unwrap().to_owned();
-    let url = format!("/console/whatif?run={seq}&plan={c}");
-    let page = (0..600)
-        .map(|_| text(&s.browse("GET", &url, &session, None, &[])))
-        .find(|page| {
-            let pending = page.contains("data-pending");
-            if pending {
-                assert!(
-                    page.contains("role=\"status\"")
-                        && page.contains(&format!("href=\"{}\"", url.replace('&', "&amp;"))),
-                    "{page}"
-                );
-                std::thread::sleep(std::time::Duration::from_millis(100));
-            }
-            !pending
-        })
-        .expect("the comparison is made");
+    let page = made(&s, &format!("/console/whatif?run={seq}&plan={c}"), &session);
     let w = s.get(&format!("/v1/runs/{seq}/whatif?plan={c}"), "designer").json();
     assert_eq!(marked(&page, "data-total-delta"), [w["totals"]["delta"].as_str().unwrap()]);
     assert!(w["totals"]["delta"].as_str().unwrap().starts_with('-'), "a lower rate pays less");
@@ -353,9 +353,7 @@ fn a_designer_gates_a_version_on_the_closed_periods_of_a_series() {
     let session = sign_in(&s, "designer");
     let plans = text(&s.browse("GET", "/console/plans", &session, None, &[]));
     assert!(plans.contains("action=\"/console/gate\""), "the gate's form");
-    let page = s.browse("GET", &format!("/console/gate?plan={new}&series="), &session, None, &[]);
-    assert_eq!(page.status, 200, "{}", text(&page));
-    let page = text(&page);
+    let page = made(&s, &format!("/console/gate?plan={new}&series="), &session);
     assert_eq!(marked(&page, "data-gate-delta"), [api["totals"]["delta"].as_str().unwrap()]);
     for period in ["2026-01", "2026-02"] {
         assert!(page.contains(&format!("data-period=\"{period}\"")), "{period}");

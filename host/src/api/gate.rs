@@ -61,13 +61,18 @@ pub async fn gate(
     JsonBody(request): JsonBody<GateRequest>,
 ) -> Result<Json<GateResponse>, Problem> {
     blocking(&state, move |state| {
-        let compiled = state.compiled(&plan)?;
         let last = request.last.map(|n| n.max(1) as usize);
-        let gate = gate::gate(state.store.as_ref(), &compiled, request.series.as_deref(), last, &state.pool)?;
+        let gate = gated(state, &plan, request.series.as_deref(), last)?;
         let within_limit = request.max_increase.map(|max| gate.increase_percent.is_none_or(|p| p <= max));
         Ok(Json(GateResponse { gate, within_limit }))
     })
     .await
+}
+
+/// What plan version `plan` would have paid on the (`last`) closed periods of `series`.
+pub fn gated(state: &AppState, plan: &str, series: Option<&str>, last: Option<usize>) -> Result<Gate, Problem> {
+    let compiled = state.compiled(plan)?;
+    Ok(gate::gate(state.store.as_ref(), &compiled, series, last, &state.pool)?)
 }
 
 /// `?plan=`: the plan version to compare the run with.

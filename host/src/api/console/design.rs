@@ -72,9 +72,22 @@ pub(super) struct WhatIf {
     page: Option<usize>,
 }
 
-/// How long the what-if page waits for a comparison being made before it says it is being made
-/// (a comparison evaluates a whole period: a second or more at 10,000 participants).
-const WHATIF_WAIT: Duration = Duration::from_millis(200);
+/// How long the what-if and gate pages wait for their comparison before they say it is being
+/// made (a what-if evaluates a whole period: a second or more at 10,000 participants; a gate, a
+/// series of them).
+const WAIT: Duration = Duration::from_millis(200);
+
+/// The page `title` while its figures are being made: it says so, and asks for itself again in
+/// a second (a link, without script).
+fn being_made(v: &Visitor, title: Key) -> (String, Markup) {
+    let lang = v.lang;
+    let body = html! {
+        p role="status" data-pending { (lang.t(Key::Computing)) }
+        script { (PreEscaped("setTimeout(function(){location.reload()},1000)")) }
+        noscript { a href=(v.here) { (lang.t(Key::Reload)) } }
+    };
+    (lang.t(title).to_owned(), body)
+}
 
 pub(super) async fn whatif_page(v: Visitor, State(state): State<Arc<AppState>>, Query(q): Query<WhatIf>) -> Response {
     view(v, &[Designer], "the what-if", async |v, _caller| {
@@ -82,18 +95,9 @@ pub(super) async fn whatif_page(v: Visitor, State(state): State<Arc<AppState>>, 
         let seq = api::runs::seq(&q.run)?;
         let (worker, plan) = (state.clone(), q.plan.clone());
         let make = move || api::gate::comparison(&worker, seq, &plan);
-        let w = match state.whatifs.ask(&format!("{seq} {}", q.plan), WHATIF_WAIT, make).await {
+        let w = match state.whatifs.ask(&format!("{seq} {}", q.plan), WAIT, make).await {
             Asked::Done(w) => w?,
-            Asked::Running => {
-                // Asked again by the page itself in a second (a link without script).
-                let here = format!("/console/whatif?run={seq}&plan={}", q.plan);
-                let body = html! {
-                    p role="status" data-pending { (lang.t(Key::Computing)) }
-                    script { (PreEscaped("setTimeout(function(){location.reload()},1000)")) }
-                    noscript { a href=(here) { (lang.t(Key::Reload)) } }
-                };
-                return Ok((lang.t(Key::WhatIf).to_owned(), body));
-            }
+            Asked::Running => return Ok(being_made(v, Key::WhatIf)),
         };
         let axum::Json(plans) = api::plans::list(State(state.clone())).await?;
         let deltas: Vec<Decimal> = w.participants.iter().map(|c| c.delta).collect();
@@ -205,10 +209,13 @@ pub(super) struct GateForm {
 pub(super) async fn gate_page(v: Visitor, State(state): State<Arc<AppState>>, Query(q): Query<GateForm>) -> Response {
     view(v, &[Designer], "the gate", async |v, _caller| {
         let series = q.series.filter(|s| !s.trim().is_empty());
-        let request = api::gate::GateRequest { series, last: None, max_increase: None };
-        let axum::Json(g) =
-            api::gate::gate(State(state.clone()), Path(q.plan.clone()), api::extract::JsonBody(request)).await?;
-        let g = g.gate;
+        let key = format!("{} {}", q.plan, series.as_deref().unwrap_or(""));
+        let (worker, plan) = (state.clone(), q.plan.clone());
+        let make = move || api::gate::gated(&worker, &plan, series.as_deref(), None).map(Arc::new);
+        let g = match state.gates.ask(&key, WAIT, make).await {
+            Asked::Done(g) => g?,
+            Asked::Running => return Ok(being_made(v, Key::Gate)),
+        };
         let lang = v.lang;
         let body = html! {
             p { (lang.t(Key::Series)) " " (g.series) " · " (lang.t(Key::Total)) " A " (g.totals.a) " · B " (g.totals.b)

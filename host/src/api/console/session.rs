@@ -35,6 +35,8 @@ pub(super) struct Visitor {
     pub(super) jar: CookieJar,
     /// The page asked for, for the language switch to come back to.
     pub(super) path: String,
+    /// The page asked for with its query, for a page that asks again for itself.
+    pub(super) here: String,
 }
 
 impl FromRequestParts<std::sync::Arc<AppState>> for Visitor {
@@ -47,7 +49,8 @@ impl FromRequestParts<std::sync::Arc<AppState>> for Visitor {
         let lang =
             jar.get(LANG).and_then(|c| Lang::from_code(c.value())).unwrap_or_else(|| Lang::from_accept(&parts.headers));
         let path = parts.uri.path().to_owned();
-        Ok(Self { caller, token, lang, tls: over_tls(&parts.headers), jar, path })
+        let here = parts.uri.path_and_query().map_or_else(|| path.clone(), |p| p.as_str().to_owned());
+        Ok(Self { caller, token, lang, tls: over_tls(&parts.headers), jar, path, here })
     }
 }
 

@@ -115,8 +115,8 @@ impl Lang {
             Key::Gainers => ("Paid more", "增加人数"),
             Key::Losers => ("Paid less", "减少人数"),
             Key::Computing => (
-                "Working out what B pays on this run's period; the page shows it when it is ready.",
-                "正在按方案 B 计算本期应付金额，完成后本页自动显示结果。",
+                "Working out what the version pays; the page shows it when it is ready.",
+                "正在按该方案版本计算应付金额，完成后本页自动显示结果。",
             ),
             Key::Reload => ("Reload", "刷新"),
             Key::PrizeSplit => ("Split among members", "组内分配"),
