@@ -57,7 +57,7 @@ fn whatif_form(lang: Lang, run: Option<&str>, plans: &[crate::store::PlanVersion
             " "
             label for="plan" { (lang.t(Key::Plan)) } " "
             select id="plan" name="plan" {
-                @for plan in plans { option value=(plan.hash) { (plan.id) " " (plan.version) " · " (plan.hash[..19]) } }
+                @for plan in plans { option value=(plan.hash) { (plan.id) " " (plan.version) " · " (short(&plan.hash)) } }
             }
             " "
             button type="submit" { (lang.t(Key::Compare)) }
@@ -70,6 +70,12 @@ pub(super) struct WhatIf {
     run: String,
     plan: String,
     page: Option<usize>,
+}
+
+/// A version's hash as the designer's pages name it beside its id and label (two versions may
+/// share a label): `sha256:` and its first 12 digits.
+fn short(hash: &str) -> &str {
+    hash.get(..19).unwrap_or(hash)
 }
 
 /// How long the what-if and gate pages wait for their comparison before they say it is being
@@ -118,7 +124,9 @@ pub(super) async fn whatif_page(v: Visitor, State(state): State<Arc<AppState>>, 
         };
         let (page_no, pages, rows) = paged(&w.participants, q.page);
         let body = html! {
-            p { (lang.t(Key::Period)) ": " (w.period) " · A: " (w.a.id) " " (w.a.version) " · B: " (w.b.id) " " (w.b.version) }
+            p { (lang.t(Key::Period)) ": " (w.period)
+                " · A: " (w.a.id) " " (w.a.version) " " code { (short(&w.a.hash)) }
+                " · B: " (w.b.id) " " (w.b.version) " " code { (short(&w.b.hash)) } }
             p data-totals {
                 (lang.t(Key::Total)) " A " span data-total-a { (w.totals.a) } " · B " span data-total-b { (w.totals.b) }
                 " · " (lang.t(Key::Delta)) " " span data-total-delta { (w.totals.delta) }
@@ -189,7 +197,7 @@ fn gate_form(lang: Lang, plans: &[crate::store::PlanVersion]) -> Markup {
         form method="get" action="/console/gate" class="noprint" {
             label for="gate-plan" { (lang.t(Key::Plan)) } " "
             select id="gate-plan" name="plan" {
-                @for plan in plans { option value=(plan.hash) { (plan.id) " " (plan.version) " · " (plan.hash[..19]) } }
+                @for plan in plans { option value=(plan.hash) { (plan.id) " " (plan.version) " · " (short(&plan.hash)) } }
             }
             " "
             label for="gate-series" { (lang.t(Key::Series)) } " "
