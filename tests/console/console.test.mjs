@@ -8,7 +8,7 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
 import fs from "node:fs";
@@ -29,6 +29,7 @@ let server;
 let base;
 let browser;
 let run;
+let examplePlan;
 
 /** A call to the API as `role`. */
 async function api(method, route, role, body) {
@@ -67,6 +68,7 @@ before(async () => {
   }
   const published = await api("POST", "/v1/plans", "designer", JSON.stringify({ plan, files }));
   const period = fs.readFileSync(path.join(repo, "examples/period-2026-03.json"));
+  examplePlan = published.hash;
   run = (await api("POST", `/v1/plans/${published.hash}/runs`, "payroll", period)).run.seq;
   fs.mkdirSync(shots, { recursive: true });
   browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: ["--no-sandbox"] });
@@ -219,6 +221,25 @@ test("a designer lands on the plans and opens the what-if of two versions", asyn
   assert.equal(await designer.locator("[data-total-delta]").textContent(), w.totals.delta);
   assert.ok(w.gainers > 0);
   await check(designer, "whatif");
+
+  // A large run's what-if is made in the background: while it is, the page says so (a fake clock
+  // holds back its reload while axe reads it), and then it shows the API's figures.
+  const large = execFileSync(binary, ["gen", "--participants", "5000", "--seed", "9"], { maxBuffer: 1 << 28 });
+  const largeRun = (await api("POST", `/v1/plans/${examplePlan}/runs`, "payroll", large)).run.seq;
+  const waiting = await signIn("designer");
+  await waiting.context().clock.install();
+  await waiting.goto(`${base}/console/whatif?run=${largeRun}&plan=${richer}`);
+  if ((await waiting.locator("[data-pending]").count()) > 0) {
+    assert.equal(await waiting.locator("[role=status]").count(), 1);
+    await check(waiting, "whatif-pending");
+  }
+  while ((await waiting.locator("[data-pending]").count()) > 0) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    await waiting.reload();
+  }
+  const wl = await api("GET", `/v1/runs/${largeRun}/whatif?plan=${richer}`, "designer");
+  assert.equal(await waiting.locator("[data-total-delta]").textContent(), wl.totals.delta);
+  await waiting.context().close();
 
   // The gate: a quarter's first two months paid and closed under the series plan, then a
   // version with a higher cap gated on them from the plans page.
