@@ -98,39 +98,47 @@ impl<V> Cache<V> {
 
     /// The value of `key`, made by `make` when it is not kept.
     fn get_or(&self, key: &str, make: impl FnOnce() -> Result<V>) -> Result<Arc<V>> {
+        self.get_or_made(key, || make().map(|made| (made, true)))
+    }
+
+    /// The value of `key`, made by `make` when it is not kept; kept only when `make` says so
+    /// (`true`). A caller that comes while it is being made waits, and gets it if it was kept.
+    fn get_or_made(&self, key: &str, make: impl FnOnce() -> Result<(V, bool)>) -> Result<Arc<V>> {
         let slot = self.slot(key);
         let mut value = locked(&slot);
         if let Some(value) = &*value {
             return Ok(value.clone());
         }
-        let made = match make() {
-            Ok(made) => Arc::new(made),
-            Err(e) => {
-                // Nothing kept for a key that makes nothing (a hostile caller's many keys).
-                let mut values = locked(&self.values);
-                if values.1.get(key).is_some_and(|kept| Arc::ptr_eq(kept, &slot)) {
-                    values.1.remove(key);
-                }
-                return Err(e);
-            }
-        };
-        *value = Some(made.clone());
-        drop(value);
-        self.weigh_in(key, slot, &made);
-        Ok(made)
+        let made = make();
+        if let Ok((made, true)) = made {
+            let made = Arc::new(made);
+            *value = Some(made.clone());
+            drop(value);
+            self.weigh_in(key, slot, &made);
+            return Ok(made);
+        }
+        // Nothing kept for a key that makes nothing (a hostile caller's many keys).
+        let mut values = locked(&self.values);
+        if values.1.get(key).is_some_and(|kept| Arc::ptr_eq(kept, &slot)) {
+            values.1.remove(key);
+        }
+        made.map(|(made, _)| Arc::new(made))
     }
 
     /// The value kept for `key` (waiting while it is being made).
+    #[cfg(test)]
     fn get(&self, key: &str) -> Option<Arc<V>> {
         let slot = locked(&self.values).1.get(key)?.clone();
         locked(&slot).clone()
     }
 
-    /// Keeps `value` for `key`.
+    /// Keeps `value` for `key` (weighed once: a key kept again replaces its value).
     fn keep(&self, key: &str, value: Arc<V>) {
         let slot = self.slot(key);
-        *locked(&slot) = Some(value.clone());
-        self.weigh_in(key, slot, &value);
+        let was_empty = locked(&slot).replace(value.clone()).is_none();
+        if was_empty {
+            self.weigh_in(key, slot, &value);
+        }
     }
 
     /// Counts a value made for `key`, starting again when the cache is full.
@@ -351,6 +359,25 @@ mod tests {
         assert!(cache.get("a").is_none());
         assert!(locked(&cache.values).1.is_empty(), "no empty slot kept");
         assert_eq!(*cache.get_or("a", || Ok(7)).unwrap(), 7);
+    }
+
+    #[test]
+    fn a_value_made_not_to_be_kept_is_given_and_not_kept() {
+        let cache: Cache<u32> = Cache::new(10, |_| 1);
+        assert_eq!(*cache.get_or_made("a", || Ok((3, false))).unwrap(), 3);
+        assert!(locked(&cache.values).1.is_empty(), "no slot kept");
+        assert_eq!(*cache.get_or_made("a", || Ok((4, true))).unwrap(), 4, "made again");
+        assert_eq!(*cache.get_or_made("a", || Ok((5, true))).unwrap(), 4, "then kept");
+    }
+
+    #[test]
+    fn a_key_kept_again_is_weighed_once() {
+        let cache: Cache<u32> = Cache::new(2, |_| 1);
+        cache.keep("a", Arc::new(1));
+        cache.keep("a", Arc::new(2));
+        cache.keep("b", Arc::new(3));
+        assert_eq!(locked(&cache.values).0, 2);
+        assert!(cache.get("a").is_some_and(|a| *a == 2) && cache.get("b").is_some(), "1 + 1 is within 2");
     }
 
     #[test]

@@ -105,19 +105,19 @@ pub async fn whatif(
 /// Run `seq`'s result (A) against what plan version `plan` pays on its period (B); kept when
 /// it was not paid against a history (a run and a version never change, a history may).
 pub fn comparison(state: &AppState, seq: i64, plan: &str) -> Result<Arc<Comparison>, Problem> {
-    let key = format!("{seq} {plan}");
-    if let Some(kept) = state.comparisons.get(&key) {
-        return Ok(kept);
-    }
-    let stored = crate::audit::stored_run(state.store.as_ref(), seq)?;
-    let bytes = state
-        .store
-        .blob(&stored.stored.record.period_blob)?
-        .ok_or_else(|| crate::error::Error::Store { message: format!("run {seq}: its period is missing") })?;
-    let (_, b, history) = super::plans::evaluated(state, plan, &bytes, &Halt::never())?;
-    let comparison = Arc::new(whatif::compare(&stored.result, &b));
-    if history.is_empty() {
-        state.comparisons.keep(&key, comparison.clone());
-    }
-    Ok(comparison)
+    let made = state.comparisons.get_or_made(&whatif_key(seq, plan), || {
+        let stored = crate::audit::stored_run(state.store.as_ref(), seq)?;
+        let bytes = state
+            .store
+            .blob(&stored.stored.record.period_blob)?
+            .ok_or_else(|| crate::error::Error::Store { message: format!("run {seq}: its period is missing") })?;
+        let (_, b, history) = super::plans::evaluated(state, plan, &bytes, &Halt::never())?;
+        Ok((whatif::compare(&stored.result, &b), history.is_empty()))
+    })?;
+    Ok(made)
+}
+
+/// What names the what-if of run `seq` under plan version `plan`, wherever it is kept or made.
+pub fn whatif_key(seq: i64, plan: &str) -> String {
+    format!("{seq} {plan}")
 }

@@ -166,18 +166,20 @@ pub fn standings(facts: &Facts, plan: &Plan, result: &EvalResult) -> Standings {
         .iter()
         .filter(|g| !by_attainment || g.target > Decimal::ZERO)
         .map(|g| {
-            let mut split: Vec<Share> = g
+            let mut paid: Vec<(&str, Decimal)> = g
                 .members
                 .iter()
                 .filter_map(|m| {
                     let id = facts.participants[*m].id.as_str();
-                    prizes
-                        .get(id)
-                        .map(|amount| Share { participant: id.to_owned(), amount: Money(fixed(*amount, places)) })
+                    prizes.get(id).map(|amount| (id, *amount))
                 })
                 .collect();
-            split.sort_by(|a, b| a.participant.cmp(&b.participant));
-            let prize = g.members.iter().filter_map(|m| prizes.get(facts.participants[*m].id.as_str())).sum();
+            paid.sort_unstable_by_key(|(id, _)| *id);
+            let prize: Decimal = paid.iter().map(|(_, amount)| amount).sum();
+            let split = paid
+                .into_iter()
+                .map(|(id, amount)| Share { participant: id.to_owned(), amount: Money(fixed(amount, places)) })
+                .collect();
             let key = if by_attainment { g.sales / g.target } else { g.sales };
             let standing = standing(&g.id, None, g.sales, Some(g.target), places);
             let group = GroupStanding {

@@ -101,7 +101,7 @@ pub(super) async fn whatif_page(v: Visitor, State(state): State<Arc<AppState>>, 
         let seq = api::runs::seq(&q.run)?;
         let (worker, plan) = (state.clone(), q.plan.clone());
         let make = move || api::gate::comparison(&worker, seq, &plan);
-        let w = match state.whatifs.ask(&format!("{seq} {}", q.plan), WAIT, make).await {
+        let w = match state.whatifs.ask(&api::gate::whatif_key(seq, &q.plan), WAIT, make).await {
             Asked::Done(w) => w?,
             Asked::Running => return Ok(being_made(v, Key::WhatIf)),
         };
