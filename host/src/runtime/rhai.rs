@@ -88,7 +88,7 @@ pub struct RhaiPolicy {
     ast: AST,
     entry: Entry,
     has_check: bool,
-    params: Map,
+    params: api::Params,
     params_json: serde_json::Map<String, serde_json::Value>,
     declarations: Vec<crate::plan::params::Declared>,
 }
@@ -170,7 +170,7 @@ impl RhaiPolicy {
             has_check,
             ast,
             entry,
-            params: map,
+            params: api::Params::new(map),
             params_json: params.clone(),
             declarations,
         })
@@ -187,7 +187,6 @@ impl RhaiPolicy {
         let call = Call {
             halt: halt.clone(),
             budget: limits.operations,
-            charged: 0,
             held_before: allocator::held(),
             memory: limits.memory,
         };
@@ -303,7 +302,7 @@ impl Policy for RhaiPolicy {
         };
         let engine = &*engine;
         if self.has_check {
-            self.call(engine, &limits, &env.halt, "check", (Dynamic::from_map(self.params.clone()),))?;
+            self.call(engine, &limits, &env.halt, "check", (Dynamic::from(self.params.clone()),))?;
         }
         let shared = || Arc::new(Shared { env: Arc::new(env.clone()), params: self.params.clone() });
         let mut output = Output::new(&self.id);
