@@ -6,11 +6,14 @@
 
 mod json;
 mod lists;
+mod params;
+mod why;
 
 use crate::facts::Who;
 use crate::runtime::{Env, Line, Output, ScoreLine};
 use chrono::NaiveDate;
 pub use json::{Text, from_json};
+pub use params::Params;
 use payplan_sdk::allocate::allocate;
 use rhai::{Array, Dynamic, Engine, EvalAltResult, INT, ImmutableString, Map, Position};
 use rust_decimal::Decimal;
@@ -34,8 +37,8 @@ pub struct Shared {
     /// Facts, rounding, earlier outputs. Each parallel chunk has its own `Arc`, so that the
     /// handles' reference counts are not one cache line bounced between the cores.
     pub env: Arc<Env>,
-    /// The policy's params as a script map.
-    pub params: Map,
+    /// The policy's params.
+    pub params: Params,
 }
 
 impl Ctx {
@@ -344,6 +347,8 @@ pub fn register(engine: &mut Engine) {
     register_team_and_group(engine);
     register_day(engine);
     engine.register_fn("pct", crate::money::pct);
+    why::register(engine);
+    params::register(engine);
 }
 
 fn register_context(engine: &mut Engine) {
