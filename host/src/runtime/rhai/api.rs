@@ -319,6 +319,29 @@ fn best_row(rows: &[RateRow], deal: &payplan_sdk::period::Deal) -> Fallible<Opti
     Ok(best.map(|(i, ..)| i))
 }
 
+/// `row.row_label(sep)`: a rate table's row named by its keys, `segment A{sep}kind new{sep}channel
+/// partner` (`""` for a row without keys), each value written as interpolation writes it: how
+/// `rate_table.rhai` names a row in its explanations and in `check`. Called on the row in place
+/// (`rates[i].row_label(", ")`), it copies nothing.
+fn row_label(ctx: &rhai::NativeCallContext, row: &mut Map, sep: &str) -> String {
+    let mut label = String::new();
+    let given = |key: &str| row.get(key).filter(|v| !v.is_unit()).cloned();
+    for (key, name) in [("segment", Some("segment")), ("kind", Some("kind")), ("attribute", None)] {
+        let Some(mut value) = given(key) else { continue };
+        if !label.is_empty() {
+            label.push_str(sep);
+        }
+        match name {
+            Some(name) => label.push_str(name),
+            None => why::write_value(ctx, &mut label, &mut value),
+        }
+        label.push(' ');
+        let mut shown = if name.is_some() { value } else { given("value").unwrap_or(Dynamic::UNIT) };
+        why::write_value(ctx, &mut label, &mut shown);
+    }
+    label
+}
+
 /// Splits or overlay as a list of `#{participant, share}`.
 fn shares(list: &[payplan_sdk::period::Share]) -> Array {
     list.iter()
@@ -477,6 +500,7 @@ fn register_participant(engine: &mut Engine) {
 fn register_deal(engine: &mut Engine) {
     engine.register_fn("match_deal", |rows: &mut Array, deal: DealRef| match_deal(rows, deal.data()));
     engine.register_fn("match_deals", |rows: &mut Array, p: ParticipantRef| match_deals(rows, &p));
+    engine.register_fn("row_label", |ctx: rhai::NativeCallContext, row: &mut Map, sep: &str| row_label(&ctx, row, sep));
     engine
         .register_type_with_name::<DealRef>("Deal")
         .register_get("id", |d: &mut DealRef| d.data().id.clone())

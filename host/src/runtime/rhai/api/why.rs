@@ -47,7 +47,7 @@ fn miscount<T>(template: &str) -> Fallible<T> {
 
 /// `value` as interpolation writes it. Numbers and flags are written by their `Display`, which
 /// is what Rhai's `to_string` for them does; other kinds go through `to_string` itself.
-fn write_value(ctx: &NativeCallContext, text: &mut String, value: &mut Dynamic) {
+pub(super) fn write_value(ctx: &NativeCallContext, text: &mut String, value: &mut Dynamic) {
     if let Ok(s) = value.as_immutable_string_ref() {
         text.push_str(&s);
     } else if value.is_unit() {
