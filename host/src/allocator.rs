@@ -34,6 +34,7 @@ fn size(layout: Layout) -> i64 {
 /// Bytes allocated less bytes freed on this thread since it started (see [`Counting`]); a
 /// difference of two readings is what the code between them holds. Always 0 in a program whose
 /// global allocator is not [`Counting`].
+#[inline]
 pub fn held() -> i64 {
     HELD.with(Cell::get)
 }

@@ -13,8 +13,11 @@ fn registered() -> BTreeSet<(String, String)> {
         let (name, rest) = signature.split_once('(').unwrap();
         let receiver = rest.strip_prefix("_: &mut ").map_or("", |r| r.split([',', ')']).next().unwrap());
         let name = name.strip_prefix("get$").unwrap_or(name);
-        if ["to_string", "to_debug"].contains(&name) || !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
-            continue; // printing, and the date operators (documented as a group)
+        if ["to_string", "to_debug"].contains(&name)
+            || name.starts_with("index$")
+            || !name.starts_with(|c: char| c.is_ascii_alphabetic())
+        {
+            continue; // printing, indexing (`params["x"]`), and the date operators (documented as a group)
         }
         members.insert((receiver.to_owned(), name.to_owned()));
     }
@@ -29,8 +32,9 @@ fn section<'a>(doc: &'a str, receiver: &str) -> &'a str {
         "Deal" => "- Deal:",
         "Team" => "- Team:",
         "Group" => "- Group:",
+        "Params" => "- Params",
         "" => "## Deals, teams, groups, dates",
-        "array" => "## Lists",
+        "array" | "map" | "Map" => "## Lists",
         other => panic!("API.md has no section for {other}"),
     };
     let from = doc.find(start).unwrap_or_else(|| panic!("API.md lacks {start:?}"));
