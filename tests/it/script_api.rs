@@ -39,7 +39,13 @@ fn section<'a>(doc: &'a str, receiver: &str) -> &'a str {
     };
     let from = doc.find(start).unwrap_or_else(|| panic!("API.md lacks {start:?}"));
     let rest = &doc[from + start.len()..];
-    let end = rest.find(if start.starts_with("##") { "\n## " } else { "\n" }).unwrap_or(rest.len());
+    // A `##` section runs to the next one; a list item, to the next item or paragraph.
+    let end = if start.starts_with("##") {
+        rest.find("\n## ")
+    } else {
+        [rest.find("\n- "), rest.find("\n\n")].into_iter().flatten().min()
+    };
+    let end = end.unwrap_or(rest.len());
     &rest[..end]
 }
 
