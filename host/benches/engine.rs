@@ -1,10 +1,13 @@
 //! The engine benchmark: generated periods of each size in `PAYPLAN_BENCH_SIZES` (participants,
 //! comma-separated; default 2000, the CI size), ~20 deals each, the example plan's nine standard
-//! policies, run as (a) Rhai scripts, (b) the same rules as native Rust (the floor), and (c) with
-//! `group_pk` as the WASM plugin. Each run is a child process, so its peak memory is its own.
-//! All three must emit the same lines and scores, or the benchmark fails. Each runs twice per
-//! size and the faster run is reported. A fourth run, `rhai-min`, is the interpreter's floor: nine
-//! policies of one line each (`floor.rhai`: a tier rate on sales, no explanation).
+//! policies, run as (a) Rhai scripts, (b) the same rules in Rust run natively (`plugins/standard`,
+//! the floor), (c) with `group_pk` as its WASM plugin and (d) all nine as their WASM plugins (the
+//! same Rust built for `wasm32-unknown-unknown`, ABI version 2). Each run is a child process, so
+//! its peak memory is its own. All must emit the same lines and scores, or the benchmark fails.
+//! Each runs twice per size and the faster run is reported. Another run, `rhai-min`, is the
+//! interpreter's floor: nine policies of one line each (`floor.rhai`: a tier rate on sales, no
+//! explanation). One table per size: every step of every configuration side by side, then the
+//! ratios.
 //!
 //! `PAYPLAN_BENCH_SIZES=10000,100000,1000000 cargo bench --bench engine`
 //!
@@ -18,7 +21,6 @@
 
 #[path = "../../tests/it/built_plugins.rs"]
 mod built_plugins;
-mod native;
 
 // The allocator the `payplan` binary uses, so the figures are the binary's.
 #[global_allocator]
@@ -32,7 +34,20 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-const CONFIGS: [&str; 4] = ["rhai", "native", "wasm", "rhai-min"];
+const CONFIGS: [&str; 5] = ["rhai", "native", "wasm", "wasm-all", "rhai-min"];
+
+/// The standard policies, by their scripts' names.
+const STANDARD: [&str; 9] = [
+    "tiered_commission",
+    "excess_pool",
+    "team_bonus",
+    "mentor_bonus",
+    "group_pk",
+    "scorecard",
+    "performance_bonus",
+    "manager_override",
+    "rate_table",
+];
 
 /// Timed runs of each runtime per size. On this VM noise only adds time (nearly all of it system
 /// time for fresh memory: the same run has measured 2.3 s and 4.8 s), so the faster of two runs
@@ -70,23 +85,8 @@ fn main() {
     }
 }
 
-/// The three runtimes on a period of each size.
+/// Every configuration on a period of each size.
 fn periods(sizes: &str, dir: &Path) {
-    println!(
-        "{:>9} {:>10} {:>7} {:>8} {:>10} {:>9} {:>8} {:>9} {:>8} {:>8} {:>8} {:>12}",
-        "people",
-        "deals",
-        "JSON MB",
-        "runtime",
-        "parse+val",
-        "evaluate",
-        "pk",
-        "total",
-        "user",
-        "sys",
-        "peak MB",
-        "deals/s"
-    );
     // The previous size's runs, for the scaling line.
     let mut previous: Option<(u64, Runs)> = None;
     for n in sizes.split(',').map(|s| s.trim().parse::<u64>().expect("sizes are numbers")) {
@@ -118,62 +118,94 @@ fn periods(sizes: &str, dir: &Path) {
                 keep_faster(&mut runs, config, run(config));
             }
         }
-        for config in CONFIGS {
-            let r = &runs[config];
-            let secs = |k: &str| r[k].parse::<f64>().unwrap();
-            let deals: f64 = r["deals"].parse().unwrap();
-            println!(
-                "{n:>9} {:>10} {mb:>7.1} {config:>8} {:>9.3}s {:>8.3}s {:>7.3}s {:>8.3}s {:>7.2}s {:>7.2}s {:>8.0} {:>12.0}",
-                r["deals"],
-                secs("parse"),
-                secs("evaluate"),
-                secs("pk"),
-                secs("total"),
-                secs("user"),
-                secs("sys"),
-                secs("peak_kb") / 1024.0,
-                deals / secs("total"),
-            );
-        }
-        for (config, r) in &runs {
-            println!("{n:>9} {config:>8} evaluate by step: {}", r["steps"].replace([',', ':'], " "));
-        }
+        let openssl = openssl_sha256(&file);
+        table(n, mb, &runs, openssl);
         let secs = |c: &str, k: &str| runs[c][k].parse::<f64>().unwrap();
-        for config in ["native", "wasm"] {
+        for config in ["native", "wasm", "wasm-all"] {
             assert_eq!(
                 runs[config]["digest"], runs["rhai"]["digest"],
                 "{config} and rhai disagree on the lines at {n} participants"
             );
         }
         println!(
-            "{n:>9} ratios: evaluate rhai/native {:.1}, total rhai/native {:.2}, rhai-min/native {:.2}; group_pk rhai/native {:.1}, wasm/native {:.1}; lines agree",
-            secs("rhai", "evaluate") / secs("native", "evaluate"),
+            "ratios: total rhai/native {:.2}, rhai-min/native {:.2}, wasm-all/native {:.2}; evaluate rhai/native {:.1}; \
+             group_pk wasm/native {:.2}, rhai/native {:.1}; lines agree",
             secs("rhai", "total") / secs("native", "total"),
             secs("rhai-min", "total") / secs("native", "total"),
-            secs("rhai", "pk") / secs("native", "pk"),
+            secs("wasm-all", "total") / secs("native", "total"),
+            secs("rhai", "evaluate") / secs("native", "evaluate"),
             secs("wasm", "pk") / secs("native", "pk"),
+            secs("rhai", "pk") / secs("native", "pk"),
         );
         // The fixed part (every step but the policies), against hashing the same file.
-        let openssl = openssl_sha256(&file);
-        let fixed: Vec<(&str, f64)> =
-            ["parse", "facts", "assemble", "json"].iter().map(|k| (*k, secs("native", k))).collect();
-        let sum: f64 = fixed.iter().map(|(_, t)| t).sum();
-        let each: Vec<String> = fixed.iter().map(|(k, t)| format!("{k} {t:.3}s")).collect();
+        let fixed: f64 = ["parse", "facts", "assemble", "json"].iter().map(|k| secs("native", k)).sum();
         println!(
-            "{n:>9} fixed part (native): {} = {sum:.3}s; openssl dgst -sha256 {openssl:.3}s; fixed/openssl {:.1}",
-            each.join(" + "),
-            sum / openssl
+            "fixed part (native: parse + facts + assemble + json) {fixed:.3}s; openssl dgst -sha256 {openssl:.3}s; fixed/openssl {:.1}",
+            fixed / openssl
         );
         if let Some((m, before)) = &previous {
             let grew = |c: &str, k: &str| secs(c, k) / before[c][k].parse::<f64>().unwrap();
             let each: Vec<String> = CONFIGS
                 .iter()
-                .map(|c| format!("{c} total x{:.1} (user CPU x{:.1})", grew(c, "total"), grew(c, "user")))
+                .map(|c| format!("{c} x{:.1} (user CPU x{:.1})", grew(c, "total"), grew(c, "user")))
                 .collect();
-            println!("{n:>9} scaling from {m} ({:.0}x the people): {}", n as f64 / *m as f64, each.join(", "));
+            println!("scaling from {m} ({:.0}x the people), total: {}", n as f64 / *m as f64, each.join(", "));
         }
+        println!();
         previous = Some((n, runs));
     }
+}
+
+/// One size's table: a row per step and figure, a column per configuration.
+fn table(n: u64, mb: f64, runs: &Runs, openssl: f64) {
+    println!(
+        "{n} participants, {} deals, {mb:.1} MB of JSON (openssl dgst -sha256 {openssl:.3}s)",
+        runs["native"]["deals"]
+    );
+    print!("{:<18}", "step (s)");
+    for config in CONFIGS {
+        print!("{config:>10}");
+    }
+    println!();
+    // The steps as the children timed them: parse, facts, each policy, assemble, json.
+    let steps: Vec<(String, BTreeMap<&str, f64>)> = {
+        let mut steps: Vec<(String, BTreeMap<&str, f64>)> = Vec::new();
+        for config in CONFIGS {
+            let each = runs[config]["steps"].split(',').filter_map(|s| s.split_once(':'));
+            let each = [("parse", runs[config]["parse"].as_str())].into_iter().chain(each);
+            let each = each.chain([("json", runs[config]["json"].as_str())]);
+            for (k, (step, t)) in each.enumerate() {
+                // rhai-min's policies have names of their own: a row by position.
+                let name = if config == "rhai-min" && step.starts_with("rule") {
+                    steps[k].0.clone()
+                } else {
+                    step.to_string()
+                };
+                if k >= steps.len() {
+                    steps.push((name, BTreeMap::new()));
+                }
+                steps[k].1.insert(config, t.parse().unwrap());
+            }
+        }
+        steps
+    };
+    let row = |name: &str, value: &dyn Fn(&str) -> String| {
+        print!("{name:<18}");
+        for config in CONFIGS {
+            print!("{:>10}", value(config));
+        }
+        println!();
+    };
+    for (step, by) in &steps {
+        row(step, &|c| by.get(c).map_or("-".into(), |t| format!("{t:.3}")));
+    }
+    let figure = |k: &'static str, scale: f64, places: usize| {
+        move |c: &str| format!("{:.places$}", runs[c][k].parse::<f64>().unwrap() / scale)
+    };
+    row("total", &figure("total", 1.0, 3));
+    row("user CPU", &figure("user", 1.0, 2));
+    row("system CPU", &figure("sys", 1.0, 2));
+    row("peak MB", &figure("peak_kb", 1024.0, 0));
 }
 
 /// The faster of two runs of `openssl dgst -sha256` on `file`, in seconds: the yardstick of the
@@ -223,8 +255,12 @@ fn series_plan(config: &str) -> CompiledPlan {
         text.insert_str(first, "[caps]\nperiod = 50000\n\n[draws]\nrecovery_rate = 0.5\n\n");
     }
     let plan: Plan = plan::parse(&file, &text, |p| std::fs::read(p).map_err(|e| e.to_string())).unwrap();
-    let policies = plan.policies.iter().map(native::Native::of).collect();
-    CompiledPlan::with_policies(plan, policies)
+    native(plan)
+}
+
+/// The plan with each standard policy's rule in Rust (`plugins/standard`) run natively.
+fn native(plan: Plan) -> CompiledPlan {
+    payplan::runtime::native::plan(plan, payplan_standard::rule).unwrap()
 }
 
 /// Months 1–11 of a series of `n` participants recorded and closed, then month 12 each way.
@@ -375,20 +411,25 @@ fn plan_for(config: &str) -> CompiledPlan {
             }
             text
         }
-        "wasm" => {
-            let wasm = built_plugins::folder().join("group_pk.wasm");
-            example.replace("script = \"../policies/group_pk.rhai\"", &format!("plugin = \"{}\"", wasm.display()))
-        }
+        "wasm" => as_plugins(&example, &["group_pk"]),
+        "wasm-all" => as_plugins(&example, &STANDARD),
         _ => example,
     };
     let plan: Plan = plan::parse(&file, &text, |p| std::fs::read(p).map_err(|e| e.to_string())).unwrap();
     match config {
-        "native" => {
-            let policies = plan.policies.iter().map(native::Native::of).collect();
-            CompiledPlan::with_policies(plan, policies)
-        }
+        "native" => native(plan),
         _ => CompiledPlan::new(plan).unwrap(),
     }
+}
+
+/// The plan text with each of these standard policies' scripts replaced by its plugin.
+fn as_plugins(plan: &str, names: &[&str]) -> String {
+    names.iter().fold(plan.to_string(), |text, name| {
+        let wasm = built_plugins::folder().join(format!("{name}.wasm"));
+        let script = format!("script = \"../policies/{name}.rhai\"");
+        assert!(text.contains(&script), "the example plan runs {name}");
+        text.replace(&script, &format!("plugin = \"{}\"", wasm.display()))
+    })
 }
 
 /// One run, end to end: period JSON file to result JSON, timed by step.

@@ -1,9 +1,10 @@
 //! Policies: one trait, [`Policy`], whatever runs the rule. `rhai` runs scripts, `wasm` runs
-//! plugins; both emit the same [`Output`].
+//! plugins, `native` runs rules compiled in; all emit the same [`Output`].
 //!
 //! A policy is a function from (the period's facts, its params, the results of earlier policies)
 //! to money lines and scores. The evaluator rounds, checks and orders what it emits.
 
+pub mod native;
 pub mod rhai;
 pub mod wasm;
 

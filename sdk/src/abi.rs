@@ -31,6 +31,8 @@
 //!
 //! A plugin is written with [`export_policy!`](crate::export_policy) and needs no `unsafe`.
 
+pub mod v2;
+
 use crate::allocate::allocate;
 use crate::period::{Attributes, Metric};
 use crate::rounding::Rounding;

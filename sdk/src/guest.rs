@@ -3,6 +3,7 @@
 #![allow(unsafe_code)]
 
 use crate::abi::{PolicyInput, PolicyOutput, Reply};
+use crate::view::Out;
 
 /// A policy function: the input, to lines and scores or a reason.
 pub type PolicyFn = fn(&PolicyInput) -> Result<PolicyOutput, String>;
@@ -32,6 +33,63 @@ pub fn evaluate(ptr: u32, len: u32, policy: PolicyFn) -> u64 {
     let out = serde_json::to_vec(&reply).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}").into_bytes());
     let out = std::mem::ManuallyDrop::new(out.into_boxed_slice());
     ((out.as_ptr() as usize as u64) << 32) | out.len() as u64
+}
+
+/// Reads an ABI version 2 input the host wrote at `ptr`, runs `rule` over it, and returns the
+/// binary reply's buffer as `(ptr << 32) | len`.
+#[doc(hidden)]
+pub fn evaluate_v2(ptr: u32, len: u32, rule: impl FnOnce(&crate::abi::v2::Input<'_>) -> Result<Out, String>) -> u64 {
+    use crate::abi::v2;
+    // SAFETY: as in `evaluate`.
+    let bytes = unsafe { Vec::from_raw_parts(ptr as usize as *mut u8, len as usize, len as usize) };
+    let reply = v2::Input::read(&bytes).and_then(|input| rule(&input));
+    drop(bytes);
+    let out = std::mem::ManuallyDrop::new(v2::encode_reply(&reply).into_boxed_slice());
+    ((out.as_ptr() as usize as u64) << 32) | out.len() as u64
+}
+
+/// Exports a rule written against [`View`](crate::view::View) as a plugin of ABI version 2
+/// ([`abi::v2`](crate::abi::v2)), with the sections it reads besides the participants, teams and
+/// groups ([`reads`](crate::abi::v2::reads)):
+///
+/// ```ignore
+/// use payplan_sdk::view::{Out, Params, View};
+///
+/// pub fn spot_bonus<V: View>(view: &V, params: &Params) -> Result<Out, String> {
+///     let mut out = Out::default();
+///     // … out.pay(who, "spot", amount, vec![why]) …
+///     Ok(out)
+/// }
+///
+/// payplan_sdk::export_rule!(spot_bonus, reads = 0);
+/// ```
+#[macro_export]
+macro_rules! export_rule {
+    ($rule:path, reads = $reads:expr) => {
+        #[doc(hidden)]
+        #[unsafe(no_mangle)]
+        pub extern "C" fn payplan_reads() -> u32 {
+            $reads
+        }
+
+        #[doc(hidden)]
+        #[unsafe(no_mangle)]
+        pub extern "C" fn payplan_abi_version() -> u32 {
+            $crate::abi::v2::VERSION
+        }
+
+        #[doc(hidden)]
+        #[unsafe(no_mangle)]
+        pub extern "C" fn payplan_alloc(len: u32) -> u32 {
+            $crate::guest::alloc(len)
+        }
+
+        #[doc(hidden)]
+        #[unsafe(no_mangle)]
+        pub extern "C" fn payplan_evaluate(ptr: u32, len: u32) -> u64 {
+            $crate::guest::evaluate_v2(ptr, len, |input| $rule(input, &input.params))
+        }
+    };
 }
 
 /// Exports a policy function as a payplan plugin:

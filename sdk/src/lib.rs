@@ -4,6 +4,7 @@
 //! - [`result`]: what an evaluation owes and why (payouts, scores, totals, hashes).
 //! - [`allocate`] and [`rounding`]: the one exact implementation of the money helpers, used by
 //!   the host and by plugins alike.
+//! - [`view`]: a policy written once against the facts, run natively or as a plugin.
 //! - [`abi`]: the WASM plugin contract (exports, memory ownership, encoding, errors, version),
 //!   and [`export_policy!`] to write a plugin without `unsafe`.
 //! - [`exact`]: serde helpers that carry decimals exactly: written as strings, read from a
@@ -18,5 +19,6 @@ pub mod guest;
 pub mod period;
 pub mod result;
 pub mod rounding;
+pub mod view;
 
 pub use rust_decimal::Decimal;

@@ -158,8 +158,54 @@ fn a_plugin_past_the_deadline_is_stopped_by_the_wall_clock() {
 #[test]
 fn a_plugin_of_another_abi_version_is_refused_at_load() {
     let pays = module("", &paying("a", "1"), "");
-    let other = pays.replace("(result i32) i32.const 1)", "(result i32) i32.const 2)");
-    refused(&other, "speaks plugin ABI version 2; this host speaks version 1", &pays);
+    let other = pays.replace("(result i32) i32.const 1)", "(result i32) i32.const 3)");
+    refused(&other, "speaks plugin ABI version 3; this host speaks versions 1 and 2", &pays);
+}
+
+/// A module speaking ABI v2 (reading no sections) that replies with these bytes.
+fn module_v2(reply: &[u8]) -> String {
+    let text: String = reply.iter().map(|b| format!("\\{b:02x}")).collect();
+    let packed = (REPLY_AT << 32) | reply.len() as u64;
+    format!(
+        r#"(module
+  (memory (export "memory") 2)
+  (data (i32.const {REPLY_AT}) "{text}")
+  (func (export "payplan_abi_version") (result i32) i32.const 2)
+  (func (export "payplan_reads") (result i32) i32.const 0)
+  (func (export "payplan_alloc") (param i32) (result i32) i32.const 8192)
+  (func (export "payplan_evaluate") (param i32 i32) (result i64) i64.const {packed}))"#
+    )
+}
+
+/// A v2 reply paying `amount` to participant number `who`.
+fn paying_v2(who: u32, amount: rust_decimal::Decimal) -> Vec<u8> {
+    let mut out = Vec::new();
+    for x in [0u32, 1, who, 1] {
+        out.extend_from_slice(&x.to_le_bytes());
+    }
+    out.push(b'x');
+    out.extend_from_slice(&amount.serialize());
+    out.extend_from_slice(&[0; 8]);
+    out
+}
+
+#[test]
+fn a_version_2_plugin_without_its_reads_is_refused_at_load() {
+    let pays = module_v2(&paying_v2(0, 1.into()));
+    let silent = pays.replace("(func (export \"payplan_reads\") (result i32) i32.const 0)", "");
+    refused(&silent, "does not export the function `payplan_reads`", &pays);
+}
+
+#[test]
+fn a_version_2_reply_that_is_broken_is_refused() {
+    let pays = module_v2(&paying_v2(0, 1.into()));
+    // The period has two participants, numbers 0 and 1.
+    refused(&module_v2(&paying_v2(2, 1.into())), "names participant 2 of 2", &pays);
+    let honest = paying_v2(0, 1.into());
+    refused(&module_v2(&honest[..honest.len() - 1]), "ends at byte", &pays);
+    let mut bad_decimal = honest.clone();
+    bad_decimal[17 + 2] = 29; // the decimal's scale (it starts at byte 17), past 28
+    refused(&module_v2(&bad_decimal), "malformed decimal", &pays);
 }
 
 #[test]

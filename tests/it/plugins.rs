@@ -1,27 +1,17 @@
-//! WASM plugins: the group PK plugin agrees with the script, plugins and scripts mix in plan
-//! order (hostile plugins: `hostile_wasm.rs`).
+//! WASM plugins: the standard policies in Rust, as plugins and natively, agree with the scripts;
+//! plugins and scripts mix in plan order (hostile plugins: `hostile_wasm.rs`).
 
 use crate::properties::{Rng, random_params, random_period};
 use crate::reference::Params;
-use crate::support::{evaluate, evaluate_at, plan_text, repo, rows};
+use crate::support::{evaluate, evaluate_at, plan_text, repo, rows, score_rows};
 use payplan::Result;
 use payplan_sdk::result::EvalResult;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 /// A plugin built from `plugins/`.
 pub(crate) fn plugin(name: &str) -> PathBuf {
     crate::built_plugins::folder().join(format!("{name}.wasm"))
-}
-
-fn pk_policy(source: &str, params: &Params) -> String {
-    let prizes: Vec<String> = params.prizes.iter().map(|p| p.to_string()).collect();
-    format!(
-        "[[policy]]\nid = \"pk\"\n{source}\n[policy.params]\nmetric = \"{}\"\nprizes = [{}]\nsplit = \"{}\"\nmin_members = {}\n",
-        params.metric,
-        prizes.join(", "),
-        params.split,
-        params.min_members
-    )
 }
 
 /// The policy `policy` makes of a source line and params, run as `policies/<name>.rhai` and as
@@ -42,14 +32,61 @@ fn script_and_plugin(name: &str, policy: fn(&str, &Params) -> String) -> Vec<(Ev
         .collect()
 }
 
+/// The standard policies, by their scripts' names: `plugins/standard` has each in Rust, and the
+/// plugin of that name is it built for WASM.
+const STANDARD: [&str; 9] = [
+    "tiered_commission",
+    "excess_pool",
+    "team_bonus",
+    "mentor_bonus",
+    "group_pk",
+    "scorecard",
+    "performance_bonus",
+    "manager_override",
+    "rate_table",
+];
+
+/// All nine standard policies with random params on 150 random periods, three ways: the scripts,
+/// their plugins (ABI version 2) and the same Rust run natively. The plugins and the native rules
+/// pay the scripts' lines to the cent and give their scores and grades.
 #[test]
-fn the_group_pk_plugin_agrees_with_the_script_on_random_periods() {
-    let mut paid = 0;
-    for (seed, (a, b)) in script_and_plugin("group_pk", pk_policy).iter().enumerate() {
-        assert_eq!(rows(a), rows(b), "seed {seed}");
-        paid += a.payouts.len();
+fn the_standard_policies_in_rust_agree_with_the_scripts_on_random_periods() {
+    let mut paid: BTreeMap<String, usize> = BTreeMap::new();
+    for seed in 0..150 {
+        let mut r = Rng::new(seed);
+        let n = 1 + r.below(20);
+        let period = random_period(&mut r, n).to_string();
+        let scripts = random_params(&mut r).plan_text();
+        let plugins = STANDARD.iter().fold(scripts.clone(), |text, name| {
+            let script = format!("script = \"{name}.rhai\"");
+            assert!(text.contains(&script), "the random plan runs {name}");
+            text.replace(&script, &format!("plugin = \"{}\"", plugin(name).display()))
+        });
+        let a = evaluate(&scripts, &period, 1).unwrap();
+        let b = evaluate(&plugins, &period, 2).unwrap();
+        let c = native(&scripts, &period);
+        for (how, other) in [("plugins", &b), ("native", &c)] {
+            assert_eq!(rows(&a), rows(other), "seed {seed}: the {how} pay the scripts' lines");
+            assert_eq!(score_rows(&a), score_rows(other), "seed {seed}: the {how} give the scripts' scores");
+        }
+        for p in &a.payouts {
+            *paid.entry(p.policy.clone()).or_default() += 1;
+        }
     }
-    assert!(paid > 300, "the random periods pay PK prizes ({paid} lines)");
+    // Every policy pays on these periods (the scorecard scores, the bonus pays on its grades).
+    for policy in ["commission", "excess", "team", "mentor", "pk", "bonus", "override", "rates"] {
+        assert!(paid.get(policy).is_some_and(|&n| n > 20), "{policy} pays on the random periods: {paid:?}");
+    }
+}
+
+/// The plan's standard policies run natively by their Rust rules.
+fn native(plan_text: &str, period: &str) -> EvalResult {
+    let file = repo().join("policies").join("plan.toml");
+    let plan = payplan::plan::parse(&file, plan_text, |p| std::fs::read(p).map_err(|e| e.to_string())).unwrap();
+    let compiled = payplan::runtime::native::plan(plan, payplan_standard::rule).unwrap();
+    let pool = payplan::runtime::thread_pool(2);
+    let input = pool.install(|| payplan::input::parse_period(period.as_bytes())).unwrap();
+    compiled.evaluate(input, &pool).unwrap()
 }
 
 fn override_policy(source: &str, params: &Params) -> String {

@@ -1,6 +1,7 @@
 //! The WASM runtime: plugins run in wasmtime with no imports at all (no WASI: no clock, no
 //! randomness, no files, no network), NaNs canonicalised, and fuel, memory and reply-size limits.
-//! The contract is `payplan_sdk::abi`.
+//! The contract is `payplan_sdk::abi`: version 1 (JSON in and out) and version 2 (the facts in a
+//! binary encoding the guest reads in place, `payplan_sdk::abi::v2`).
 //!
 //! Modules compile once per process, keyed by the SHA-256 of their bytes; each evaluation
 //! instantiates a fresh instance from a pre-linked `InstancePre`, so nothing carries over from
@@ -8,12 +9,13 @@
 
 mod view;
 
+use super::native::{FactsView, output};
 use super::{Env, Line, Output, Policy, ScoreLine};
 use crate::error::{Error, Limit, Location, Result};
 use crate::facts::Facts;
 use crate::halt::Halt;
 use crate::plan::limits::Limits;
-use payplan_sdk::abi::{self, ABI_VERSION, Reply};
+use payplan_sdk::abi::{self, ABI_VERSION, Reply, v2};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
@@ -92,10 +94,16 @@ pub struct WasmPolicy {
     id: String,
     file: PathBuf,
     pre: InstancePre<Host>,
+    /// The ABI version it speaks: 1 or 2.
+    version: u32,
     /// Whether the plugin reads the earlier policies' output (`payplan_reads_earlier`).
     reads_earlier: bool,
+    /// Version 2: the sections it reads (`payplan_reads`).
+    reads: u32,
     limits: Limits,
     params: serde_json::Map<String, serde_json::Value>,
+    /// The params as JSON, as version 2 sends them.
+    params_json: Vec<u8>,
 }
 
 impl WasmPolicy {
@@ -123,8 +131,18 @@ impl WasmPolicy {
         }
         check_exports(&module).map_err(refuse)?;
         let pre = Linker::new(engine()).instantiate_pre(&module).map_err(|e| refuse(e.to_string()))?;
-        let mut policy =
-            Self { id: id.into(), file: file.clone(), pre, reads_earlier: true, limits, params: params.clone() };
+        let params_json = serde_json::to_vec(params).expect("params always serialise");
+        let mut policy = Self {
+            id: id.into(),
+            file: file.clone(),
+            pre,
+            version: ABI_VERSION,
+            reads_earlier: true,
+            reads: 0,
+            limits,
+            params: params.clone(),
+            params_json,
+        };
         let (mut store, instance) = policy.instantiate(policy.limits.fuel, policy.limits.memory, &Halt::never())?;
         let mut ask = |name: &str| {
             instance
@@ -133,12 +151,23 @@ impl WasmPolicy {
                 .map_err(|e| policy.failure(e, &store))
         };
         let version = ask(abi::exports::ABI_VERSION)?;
-        if version != ABI_VERSION {
-            return Err(refuse(format!("speaks plugin ABI version {version}; this host speaks version {ABI_VERSION}")));
+        match version {
+            ABI_VERSION if module.get_export(abi::exports::READS_EARLIER).is_some() => {
+                policy.reads_earlier = ask(abi::exports::READS_EARLIER)? != 0;
+            }
+            ABI_VERSION => {}
+            v2::VERSION => {
+                check_func(&module, v2::READS, &[], &[ValType::I32]).map_err(refuse)?;
+                policy.reads = ask(v2::READS)?;
+            }
+            _ => {
+                return Err(refuse(format!(
+                    "speaks plugin ABI version {version}; this host speaks versions {ABI_VERSION} and {}",
+                    v2::VERSION
+                )));
+            }
         }
-        if module.get_export(abi::exports::READS_EARLIER).is_some() {
-            policy.reads_earlier = ask(abi::exports::READS_EARLIER)? != 0;
-        }
+        policy.version = version;
         Ok(policy)
     }
 
@@ -220,25 +249,29 @@ impl WasmPolicy {
     }
 }
 
+/// The module must export the function `name` with these types.
+fn check_func(module: &Module, name: &str, params: &[ValType], results: &[ValType]) -> std::result::Result<(), String> {
+    let signature = |p: &[ValType], r: &[ValType]| format!("({p:?}) -> {r:?}");
+    match module.get_export(name) {
+        Some(ExternType::Func(f)) => {
+            let (p, r): (Vec<ValType>, Vec<ValType>) = (f.params().collect(), f.results().collect());
+            let same =
+                |a: &[ValType], b: &[ValType]| a.len() == b.len() && a.iter().zip(b).all(|(x, y)| ValType::eq(x, y));
+            if same(&p, params) && same(&r, results) {
+                Ok(())
+            } else {
+                Err(format!("exports `{name}` as {}, not {}", signature(&p, &r), signature(params, results)))
+            }
+        }
+        _ => Err(format!(
+            "does not export the function `{name}` (is it built with payplan_sdk::export_policy! or export_rule!?)"
+        )),
+    }
+}
+
 /// The module must export `memory` and the three ABI functions with their types.
 fn check_exports(module: &Module) -> std::result::Result<(), String> {
-    let func = |name: &str, params: &[ValType], results: &[ValType]| -> std::result::Result<(), String> {
-        let signature = |p: &[ValType], r: &[ValType]| format!("({p:?}) -> {r:?}");
-        match module.get_export(name) {
-            Some(ExternType::Func(f)) => {
-                let (p, r): (Vec<ValType>, Vec<ValType>) = (f.params().collect(), f.results().collect());
-                let same = |a: &[ValType], b: &[ValType]| {
-                    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| ValType::eq(x, y))
-                };
-                if same(&p, params) && same(&r, results) {
-                    Ok(())
-                } else {
-                    Err(format!("exports `{name}` as {}, not {}", signature(&p, &r), signature(params, results)))
-                }
-            }
-            _ => Err(format!("does not export the function `{name}` (is it built with payplan_sdk::export_policy!?)")),
-        }
-    };
+    let func = |name: &str, params: &[ValType], results: &[ValType]| check_func(module, name, params, results);
     if !matches!(module.get_export(abi::exports::MEMORY), Some(ExternType::Memory(_))) {
         return Err("does not export its `memory`".into());
     }
@@ -260,9 +293,17 @@ impl Policy for WasmPolicy {
     }
 
     fn run(&self, env: &Env, _pool: &rayon::ThreadPool) -> Result<Output> {
+        let limits = self.limits.for_period(env.facts.participants.len());
+        if self.version == v2::VERSION {
+            let earlier: Vec<&str> = env.earlier.iter().map(|o| o.policy.as_str()).collect();
+            let input = v2::encode(&FactsView::new(env), &self.params_json, self.reads, &earlier);
+            let reply = self.call(&input, limits.fuel, limits.memory, &env.halt)?;
+            let out = v2::decode_reply(&reply, env.facts.participants.len())
+                .map_err(|why| self.garbage(format!("the plugin's reply is not valid: {why}")))?;
+            return out.and_then(|out| output(&self.id, out, &env.facts)).map_err(|why| self.garbage(why));
+        }
         let input = serde_json::to_vec(&view::policy_input(&self.id, &self.params, self.reads_earlier, env))
             .expect("the input always serialises");
-        let limits = self.limits.for_period(env.facts.participants.len());
         let reply = self.call(&input, limits.fuel, limits.memory, &env.halt)?;
         decode_reply(&self.id, &reply, &env.facts).map_err(|why| self.garbage(why))
     }

@@ -1,0 +1,6 @@
+//! `mentor_bonus` as a plugin of ABI version 2: [`payplan_standard::mentor_bonus`], the same code the host
+//! runs natively.
+
+use payplan_sdk::abi::v2::reads;
+
+payplan_sdk::export_rule!(payplan_standard::mentor_bonus, reads = reads::DEALS);
