@@ -41,6 +41,19 @@ pub struct Facts {
     pub deals: Vec<Deal>,
     by_id: HashMap<String, Who>,
     team_by_id: HashMap<String, usize>,
+    /// These facts in plugin ABI version 2's encoding, without the deals and with them: made
+    /// when the first plugin that reads them runs, then shared by the others.
+    pub(crate) encoded: Encoded,
+}
+
+/// [`Facts::encoded`]: its bytes are not printed.
+#[derive(Default)]
+pub(crate) struct Encoded(pub(crate) [std::sync::OnceLock<Vec<Vec<u8>>>; 2]);
+
+impl std::fmt::Debug for Encoded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Encoded")
+    }
 }
 
 /// What is known of one participant.
@@ -245,6 +258,7 @@ impl Facts {
             deals,
             by_id,
             team_by_id,
+            encoded: Encoded::default(),
         })
     }
 

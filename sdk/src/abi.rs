@@ -1,4 +1,6 @@
 //! The WASM plugin ABI, version 1: what crosses the boundary between the host and a plugin.
+//! Version 2 ([`v2`]) sends the facts in a binary encoding the guest reads in place, for a rule
+//! written once against [`View`](crate::view::View); the host speaks both.
 //!
 //! # Exports
 //! A plugin is a `wasm32-unknown-unknown` module with **no imports** (no WASI, no clock, no

@@ -88,7 +88,8 @@ pub trait View: Sync {
     /// earlier policies.
     fn score(&self, policy: &str, who: Who) -> Option<(Decimal, &str)>;
 
-    /// `f` of every participant, in order; the host runs it in parallel.
+    /// `f` of every participant, in order; the host runs it in parallel. A plugin run
+    /// [`split`](crate::abi::v2::reads::SPLIT) runs it for its range of participants only.
     fn each<T: Send>(&self, f: impl Fn(Who) -> T + Sync + Send) -> Vec<T> {
         (0..self.participants()).map(f).collect()
     }

@@ -64,7 +64,7 @@ fn the_standard_policies_in_rust_agree_with_the_scripts_on_random_periods() {
         });
         let a = evaluate(&scripts, &period, 1).unwrap();
         let b = evaluate(&plugins, &period, 2).unwrap();
-        let c = native(&scripts, &period);
+        let c = native(&repo().join("policies/plan.toml"), &scripts, &period);
         for (how, other) in [("plugins", &b), ("native", &c)] {
             assert_eq!(rows(&a), rows(other), "seed {seed}: the {how} pay the scripts' lines");
             assert_eq!(score_rows(&a), score_rows(other), "seed {seed}: the {how} give the scripts' scores");
@@ -79,10 +79,10 @@ fn the_standard_policies_in_rust_agree_with_the_scripts_on_random_periods() {
     }
 }
 
-/// The plan's standard policies run natively by their Rust rules.
-fn native(plan_text: &str, period: &str) -> EvalResult {
-    let file = repo().join("policies").join("plan.toml");
-    let plan = payplan::plan::parse(&file, plan_text, |p| std::fs::read(p).map_err(|e| e.to_string())).unwrap();
+/// The plan's standard policies (scripts named relative to `plan_file`) run natively by their Rust
+/// rules.
+fn native(plan_file: &std::path::Path, plan_text: &str, period: &str) -> EvalResult {
+    let plan = payplan::plan::parse(plan_file, plan_text, |p| std::fs::read(p).map_err(|e| e.to_string())).unwrap();
     let compiled = payplan::runtime::native::plan(plan, payplan_standard::rule).unwrap();
     let pool = payplan::runtime::thread_pool(2);
     let input = pool.install(|| payplan::input::parse_period(period.as_bytes())).unwrap();
@@ -221,5 +221,33 @@ fn a_plugin_that_reads_no_earlier_lines_is_sent_none() {
     for export in [says(1), String::new()] {
         let err = run(&export).unwrap_err().to_string();
         assert!(err.contains("quiet.wasm: the plugin trapped"), "sent every earlier line: {err}");
+    }
+}
+
+/// Past 10,000 participants a plugin that asks to be split runs as several calls at once, each
+/// for a range of participants: the joined lines are the native rules' (10,001 people: two
+/// calls of unequal size), the scores too.
+#[test]
+fn a_split_plugin_pays_what_the_native_rule_pays() {
+    let mut period = Vec::new();
+    let shape = payplan::input::generate::Shape { participants: 10_001, deals_per: 3, seed: 7 };
+    payplan::input::generate::write_period(&mut period, shape).unwrap();
+    let period = String::from_utf8(period).unwrap();
+    let scripts = std::fs::read_to_string(repo().join("examples/plan.toml")).unwrap();
+    let plugins = ["tiered_commission", "mentor_bonus", "scorecard", "performance_bonus", "rate_table"].iter().fold(
+        scripts.clone(),
+        |text, name| {
+            let script = format!("script = \"../policies/{name}.rhai\"");
+            text.replace(&script, &format!("plugin = \"{}\"", plugin(name).display()))
+        },
+    );
+    let at = repo().join("examples/plan.toml");
+    let b = evaluate_at(&at, &plugins, &period, 2).unwrap();
+    let a = native(&at, &scripts, &period);
+    assert_eq!(rows(&a), rows(&b));
+    assert_eq!(score_rows(&a), score_rows(&b));
+    assert_eq!(a.scores.len(), 10_001, "everyone is scored");
+    for policy in ["commission", "mentor", "bonus", "segment"] {
+        assert!(a.payouts.iter().any(|p| p.policy == policy), "{policy} pays");
     }
 }

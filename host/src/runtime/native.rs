@@ -262,11 +262,18 @@ mod tests {
         out
     }
 
+    /// A whole call's input, as the WASM runtime writes it.
+    fn input_bytes(view: &FactsView, params: &[u8], reads: u32, earlier: &[&str]) -> Vec<u8> {
+        let mut bytes = v2::encode_head(view, reads, 0..view.participants(), params, earlier);
+        bytes.extend(v2::encode_facts(view, reads & reads::DEALS != 0).concat());
+        bytes
+    }
+
     #[test]
     fn the_binary_encoding_reads_back_as_the_facts() {
         let env = env();
         let view = FactsView::new(&env);
-        let bytes = v2::encode(&view, br#"{"rate": 0.03}"#, reads::DEALS | reads::EARLIER, &["none", "card"]);
+        let bytes = input_bytes(&view, br#"{"rate": 0.03}"#, reads::DEALS | reads::EARLIER, &["none", "card"]);
         let input = v2::Input::read(&bytes).unwrap();
         assert_eq!(told(&input), told(&view));
         assert_eq!(input.params.decimal("rate"), Ok(Decimal::new(3, 2)));
@@ -277,14 +284,25 @@ mod tests {
     fn sections_not_asked_for_are_empty() {
         let env = env();
         let view = FactsView::new(&env);
-        let all = v2::encode(&view, b"{}", reads::DEALS | reads::EARLIER, &["card"]);
-        let bytes = v2::encode(&view, b"{}", 0, &["card"]);
+        let all = input_bytes(&view, b"{}", reads::DEALS | reads::EARLIER, &["card"]);
+        let bytes = input_bytes(&view, b"{}", 0, &["card"]);
         assert!(bytes.len() < all.len(), "{} bytes of {}", bytes.len(), all.len());
         let input = v2::Input::read(&bytes).unwrap();
         assert_eq!(input.deals(), 0);
         assert_eq!(input.credits(0).count(), 0);
         assert_eq!(input.score("card", 0), None);
         assert_eq!(input.sales(3), view.sales(3));
+    }
+
+    #[test]
+    fn a_split_call_emits_for_its_range_only() {
+        let env = env();
+        let view = FactsView::new(&env);
+        let mut bytes = v2::encode_head(&view, reads::SPLIT, 2..5, b"{}", &[]);
+        bytes.extend(v2::encode_facts(&view, false).concat());
+        let input = v2::Input::read(&bytes).unwrap();
+        assert_eq!(input.each(|who| who), [2, 3, 4]);
+        assert_eq!(input.participants(), view.participants(), "it sees everyone");
     }
 
     #[test]

@@ -16,6 +16,8 @@ use crate::facts::Facts;
 use crate::halt::Halt;
 use crate::plan::limits::Limits;
 use payplan_sdk::abi::{self, ABI_VERSION, Reply, v2};
+use payplan_sdk::view::Out;
+use rayon::prelude::*;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
@@ -214,8 +216,9 @@ impl WasmPolicy {
         Error::Policy { policy: self.id.clone(), location: self.location(), message: why }
     }
 
-    /// One call with this much fuel and memory: the input in, the reply's bytes out.
-    fn call(&self, input: &[u8], fuel: u64, memory: u64, halt: &Halt) -> Result<Vec<u8>> {
+    /// One call with this much fuel and memory: the input in (its parts one after the other), the
+    /// reply's bytes out.
+    fn call(&self, input: &[&[u8]], fuel: u64, memory: u64, halt: &Halt) -> Result<Vec<u8>> {
         let (mut store, instance) = self.instantiate(fuel, memory, halt)?;
         let fail = |e, store: &Store<Host>| self.failure(e, store);
         let memory = instance
@@ -226,11 +229,16 @@ impl WasmPolicy {
         let evaluate = instance
             .get_typed_func::<(u32, u32), u64>(&mut store, abi::exports::EVALUATE)
             .map_err(|e| fail(e, &store))?;
-        let len = u32::try_from(input.len()).map_err(|_| self.garbage("the input is larger than 4 GiB".into()))?;
+        let total: usize = input.iter().map(|part| part.len()).sum();
+        let len = u32::try_from(total).map_err(|_| self.garbage("the input is larger than 4 GiB".into()))?;
         let ptr = alloc.call(&mut store, len).map_err(|e| fail(e, &store))?;
-        memory
-            .write(&mut store, ptr as usize, input)
-            .map_err(|_| self.garbage(format!("payplan_alloc returned {ptr}, outside the plugin's memory")))?;
+        let mut at = ptr as usize;
+        for part in input {
+            memory
+                .write(&mut store, at, part)
+                .map_err(|_| self.garbage(format!("payplan_alloc returned {ptr}, outside the plugin's memory")))?;
+            at += part.len();
+        }
         let packed = evaluate.call(&mut store, (ptr, len)).map_err(|e| fail(e, &store))?;
         let (at, size) = ((packed >> 32) as usize, (packed & 0xffff_ffff) as usize);
         if size as u64 > self.limits.output_size {
@@ -292,20 +300,55 @@ impl Policy for WasmPolicy {
         self.location()
     }
 
-    fn run(&self, env: &Env, _pool: &rayon::ThreadPool) -> Result<Output> {
+    fn run(&self, env: &Env, pool: &rayon::ThreadPool) -> Result<Output> {
         let limits = self.limits.for_period(env.facts.participants.len());
         if self.version == v2::VERSION {
-            let earlier: Vec<&str> = env.earlier.iter().map(|o| o.policy.as_str()).collect();
-            let input = v2::encode(&FactsView::new(env), &self.params_json, self.reads, &earlier);
-            let reply = self.call(&input, limits.fuel, limits.memory, &env.halt)?;
-            let out = v2::decode_reply(&reply, env.facts.participants.len())
-                .map_err(|why| self.garbage(format!("the plugin's reply is not valid: {why}")))?;
-            return out.and_then(|out| output(&self.id, out, &env.facts)).map_err(|why| self.garbage(why));
+            return self.run_v2(env, pool, limits);
         }
         let input = serde_json::to_vec(&view::policy_input(&self.id, &self.params, self.reads_earlier, env))
             .expect("the input always serialises");
-        let reply = self.call(&input, limits.fuel, limits.memory, &env.halt)?;
+        let reply = self.call(&[&input], limits.fuel, limits.memory, &env.halt)?;
         decode_reply(&self.id, &reply, &env.facts).map_err(|why| self.garbage(why))
+    }
+}
+
+/// The number of calls a [`split`](v2::reads::SPLIT) plugin is run in, at once, for a period of
+/// `n` participants: a fixed number, so the result and the limits each call meets do not depend
+/// on the machine's threads. Each call holds all the facts: more calls, more copies of them.
+fn parts(n: usize) -> usize {
+    if n < SPLIT_FROM { 1 } else { 2 }
+}
+
+/// A period smaller than this is one call.
+const SPLIT_FROM: usize = 10_000;
+
+impl WasmPolicy {
+    /// A version 2 call (or, split, several at once on `pool`): the facts encoded once per
+    /// evaluation, the head per call, the replies joined in participant order.
+    fn run_v2(&self, env: &Env, pool: &rayon::ThreadPool, limits: Limits) -> Result<Output> {
+        let view = FactsView::new(env);
+        let deals = self.reads & v2::reads::DEALS != 0;
+        let facts = env.facts.encoded.0[usize::from(deals)].get_or_init(|| v2::encode_facts(&view, deals));
+        let earlier: Vec<&str> = env.earlier.iter().map(|o| o.policy.as_str()).collect();
+        let n = env.facts.participants.len();
+        let parts = if self.reads & v2::reads::SPLIT != 0 { parts(n) } else { 1 };
+        let call = |k: usize| -> Result<Out> {
+            let emit = n * k / parts..n * (k + 1) / parts;
+            let head = v2::encode_head(&view, self.reads, emit, &self.params_json, &earlier);
+            let input: Vec<&[u8]> = std::iter::once(head.as_slice()).chain(facts.iter().map(Vec::as_slice)).collect();
+            let reply = self.call(&input, limits.fuel, limits.memory, &env.halt)?;
+            let out = v2::decode_reply(&reply, n)
+                .map_err(|why| self.garbage(format!("the plugin's reply is not valid: {why}")))?;
+            out.map_err(|why| self.garbage(why))
+        };
+        let replies: Vec<Result<Out>> = pool.install(|| (0..parts).into_par_iter().map(call).collect());
+        let mut joined = Out::default();
+        for reply in replies {
+            let reply = reply?;
+            joined.lines.extend(reply.lines);
+            joined.scores.extend(reply.scores);
+        }
+        output(&self.id, joined, &env.facts).map_err(|why| self.garbage(why))
     }
 }
 

@@ -3,4 +3,4 @@
 
 use payplan_sdk::abi::v2::reads;
 
-payplan_sdk::export_rule!(payplan_standard::mentor_bonus, reads = reads::DEALS);
+payplan_sdk::export_rule!(payplan_standard::mentor_bonus, reads = reads::DEALS | reads::SPLIT);

@@ -3,4 +3,4 @@
 
 use payplan_sdk::abi::v2::reads;
 
-payplan_sdk::export_rule!(payplan_standard::performance_bonus, reads = reads::EARLIER);
+payplan_sdk::export_rule!(payplan_standard::performance_bonus, reads = reads::EARLIER | reads::SPLIT);

@@ -8,21 +8,28 @@
 //! [`View`], the same function the host can run natively.
 //!
 //! # Input
-//! Little-endian throughout. A header of [`HEADER`] `u32`s: the magic `PPv2`, [`reads`], the
-//! currency's places, the rounding (0 `half_up`, 1 `half_even`), the counts (participants, teams,
-//! groups, deals, earlier policies), then each section's offset from the start of the buffer:
-//! params (JSON text), strings (UTF-8), participants, metrics, indexes, teams, groups, credits,
-//! deals, attributes, earlier, and the end. A string is `(offset, len)` into the strings, `len`
-//! `u32::MAX` for none; a decimal is its 16 bytes (`Decimal::serialize`); a date, days from the
-//! common era (`i32`); a list, `(start, len)` into its section. Records are fixed-size:
-//! - participant (88 bytes): id, sales, target, mentor (`u32::MAX` none), hired on, prior deals
-//!   (`u64`), flags (1 target, 2 hired on), credits, first credit (`u32::MAX` none), reports
-//!   (into the indexes), metrics;
-//! - metric (24): name, value; team (52): id, target, flags (1 target), sales, members;
-//!   group (48): id, sales, target, members; credit (20): deal, credit; deal (36): id, closed on,
-//!   segment, kind, attributes; attribute (16): name, value as text;
-//! - earlier: per policy that scored anyone, its id and a (flags (1 scored), score, grade) for
-//!   every participant (28 bytes each).
+//! Little-endian throughout, in three parts: the call's head, the params and the earlier scores,
+//! then the facts, which are the same for every plugin of an evaluation (the host encodes them
+//! once, with or without the deals).
+//! - Head, [`HEAD`] `u32`s: the magic `PPv2`, [`reads`], the currency's places, the rounding (0
+//!   `half_up`, 1 `half_even`), the participants the call emits for (`from`, `to`: all of them,
+//!   unless the plugin asked to be [`split`](reads::SPLIT)), the params' length, the earlier
+//!   scores' length.
+//! - The params (JSON text).
+//! - Earlier scores: a count, then per policy that scored anyone its id (a `u32` length and the
+//!   bytes) and, for every participant, flags (1 scored), the score and the grade (28 bytes); the
+//!   grades' text follows, at offsets from the start of this part.
+//! - Facts: the counts (participants, teams, groups, deals), then each section's offset from the
+//!   start of the facts and the end: strings (UTF-8), participants, metrics, indexes, teams,
+//!   groups, credits, deals, attributes. A string is `(offset, len)` into the strings, `len`
+//!   `u32::MAX` for none; a decimal its 16 bytes (`Decimal::serialize`); a date, days from the
+//!   common era (`i32`); a list, `(start, len)` into its section. Records are fixed-size:
+//!   - participant (88 bytes): id, sales, target, mentor (`u32::MAX` none), hired on, prior
+//!     deals (`u64`), flags (1 target, 2 hired on), credits, first credit (`u32::MAX` none),
+//!     reports (into the indexes), metrics;
+//!   - metric (24): name, value; team (52): id, target, flags (1 target), sales, members;
+//!     group (48): id, sales, target, members; credit (20): deal, credit; deal (36): id, closed
+//!     on, segment, kind, attributes; attribute (16): name, value as text.
 //!
 //! # Reply
 //! `u32` 0 then the lines (`u32` count; each who `u32`, component, amount, explanations) and the
@@ -41,19 +48,28 @@ pub const VERSION: u32 = 2;
 /// The export that says which sections a plugin reads: `() -> i32`.
 pub const READS: &str = "payplan_reads";
 
-/// The sections a plugin may ask for (`payplan_reads`).
+/// What a plugin asks for (`payplan_reads`): the sections it reads beyond the participants, teams
+/// and groups, and how it may be run.
 pub mod reads {
     /// The deals and each participant's credits.
     pub const DEALS: u32 = 1;
     /// The scores of the policies before it.
     pub const EARLIER: u32 = 2;
+    /// Its output is the concatenation of its output for each range of participants (it emits
+    /// only from [`View::each`](crate::view::View::each)): the host may run it in several
+    /// instances at once, each for a range, and join their replies in order.
+    pub const SPLIT: u32 = 4;
 }
 
 const MAGIC: u32 = u32::from_le_bytes(*b"PPv2");
+/// How many distinct texts of deals the encoding writes once and shares.
+const SHARED: usize = 32;
 const NONE: u32 = u32::MAX;
-/// The header's length in `u32`s.
-const HEADER: usize = 9 + SECTIONS + 1;
-const SECTIONS: usize = 11;
+/// The head's length in `u32`s.
+const HEAD: usize = 8;
+/// The facts' counts, then the sections' offsets and the end.
+const FACTS_HEAD: usize = 4 + SECTIONS + 1;
+const SECTIONS: usize = 9;
 const PARTICIPANT: usize = 88;
 const METRIC: usize = 24;
 const TEAM: usize = 52;
@@ -63,10 +79,9 @@ const DEAL: usize = 36;
 const ATTRIBUTE: usize = 16;
 const SCORE: usize = 28;
 
-/// The sections, in the order of their offsets in the header.
+/// The facts' sections, in the order of their offsets.
 #[derive(Clone, Copy)]
 enum S {
-    Params,
     Strings,
     Participants,
     Metrics,
@@ -76,7 +91,6 @@ enum S {
     Credits,
     Deals,
     Attributes,
-    Earlier,
 }
 
 /// The buffer being written: one growing byte list per section, and the strings.
@@ -108,6 +122,25 @@ impl Writer {
             }
         }
     }
+    /// A text, its bytes shared with the same text written before when it is one of the first
+    /// [`SHARED`] texts `seen` (a few segments and kinds repeat over millions of deals).
+    fn str_once(&mut self, s: S, text: Option<&str>, seen: &mut Vec<(Box<str>, u32)>) {
+        let Some(text) = text else { return self.str(s, None) };
+        let at = match seen.iter().find(|(t, _)| **t == *text) {
+            Some(&(_, at)) => at,
+            None => {
+                let strings = &mut self.sections[S::Strings as usize];
+                let at = strings.len() as u32;
+                strings.extend_from_slice(text.as_bytes());
+                if seen.len() < SHARED {
+                    seen.push((text.into(), at));
+                }
+                at
+            }
+        };
+        self.u32(s, at);
+        self.usize(s, text.len());
+    }
     /// A list's `(start, len)` in `s`, counted in items of `list`, whose items `f` writes.
     fn list<T>(&mut self, s: S, list: S, size: usize, items: impl Iterator<Item = T>, mut f: impl FnMut(&mut Self, T)) {
         let start = self.sections[list as usize].len() / size;
@@ -123,13 +156,25 @@ impl Writer {
     }
 }
 
-/// The input of one call: `view`'s facts, the params as JSON, the sections `reads` asks for, and
-/// the scores of the `earlier` policies (when it asks for them).
-pub fn encode<V: View>(view: &V, params: &[u8], reads: u32, earlier: &[&str]) -> Vec<u8> {
+/// The facts part of the input: `view`'s facts, with the deals or without, in pieces to be
+/// written one after the other (the sections are not copied into one buffer).
+pub fn encode_facts<V: View>(view: &V, deals: bool) -> Vec<Vec<u8>> {
     let mut w = Writer { sections: Default::default() };
-    w.sections[S::Params as usize].extend_from_slice(params);
-    let deals = if reads & reads::DEALS != 0 { view.deals() } else { 0 };
-    for p in 0..view.participants() {
+    let n = view.participants();
+    let deals = if deals { view.deals() } else { 0 };
+    let credits: usize = if deals > 0 { (0..n).map(|p| view.credits(p).count()).sum() } else { 0 };
+    let texts: usize =
+        (0..n).map(|p| view.id(p).len()).sum::<usize>() + (0..deals).map(|d| view.deal_id(d).len()).sum::<usize>();
+    let sizes = [
+        (S::Strings, texts),
+        (S::Participants, n * PARTICIPANT),
+        (S::Credits, credits * CREDIT),
+        (S::Deals, deals * DEAL),
+    ];
+    for (s, len) in sizes {
+        w.sections[s as usize].reserve_exact(len);
+    }
+    for p in 0..n {
         w.str(S::Participants, Some(view.id(p)));
         w.dec(S::Participants, view.sales(p));
         w.dec(S::Participants, view.target(p).unwrap_or_default());
@@ -166,53 +211,86 @@ pub fn encode<V: View>(view: &V, params: &[u8], reads: u32, earlier: &[&str]) ->
         w.dec(S::Groups, view.group_target(g));
         w.index(S::Groups, view.group_members(g));
     }
+    // Segments, kinds and attributes repeat: the first texts seen are written once.
+    let mut seen = Vec::new();
     for d in 0..deals {
         w.str(S::Deals, Some(view.deal_id(d)));
         w.u32(S::Deals, view.closed_on(d).num_days_from_ce() as u32);
-        w.str(S::Deals, view.segment(d));
-        w.str(S::Deals, view.kind(d));
+        w.str_once(S::Deals, view.segment(d), &mut seen);
+        w.str_once(S::Deals, view.kind(d), &mut seen);
         w.list(S::Deals, S::Attributes, ATTRIBUTE, view.attributes(d), |w, (name, value)| {
-            w.str(S::Attributes, Some(name));
-            w.str(S::Attributes, Some(&value));
+            w.str_once(S::Attributes, Some(name), &mut seen);
+            w.str_once(S::Attributes, Some(&value), &mut seen);
         });
     }
-    let mut scored = 0;
-    if reads & reads::EARLIER != 0 {
-        for policy in earlier {
-            if !(0..view.participants()).any(|p| view.score(policy, p).is_some()) {
-                continue;
-            }
-            scored += 1;
-            w.str(S::Earlier, Some(policy));
-            for p in 0..view.participants() {
-                let score = view.score(policy, p);
-                w.u32(S::Earlier, u32::from(score.is_some()));
-                w.dec(S::Earlier, score.map_or(Decimal::ZERO, |s| s.0));
-                w.str(S::Earlier, score.map(|s| s.1));
-            }
-        }
+    let counts = [n, view.teams(), view.groups(), deals];
+    let mut head = Vec::with_capacity(FACTS_HEAD * 4);
+    for x in counts {
+        head.extend_from_slice(&(x as u32).to_le_bytes());
     }
+    let mut at = FACTS_HEAD * 4;
+    for section in &w.sections {
+        head.extend_from_slice(&(at as u32).to_le_bytes());
+        at += section.len();
+    }
+    head.extend_from_slice(&(at as u32).to_le_bytes());
+    std::iter::once(head).chain(w.sections).collect()
+}
+
+/// The head of one call's input, which the facts part ([`encode_facts`]) follows: the plan's
+/// currency places and rounding (`view`'s), the sections `reads` asks for, the participants
+/// `from..to` it emits for, the params as JSON, and the scores of the `earlier` policies (when it
+/// asks for them).
+pub fn encode_head<V: View>(
+    view: &V,
+    reads: u32,
+    emit: std::ops::Range<usize>,
+    params: &[u8],
+    earlier: &[&str],
+) -> Vec<u8> {
+    let scores = if reads & reads::EARLIER != 0 { encode_earlier(view, earlier) } else { Vec::new() };
     let rounding = match view.rounding() {
         Rounding::HalfUp => 0,
         Rounding::HalfEven => 1,
     };
-    let counts = [view.participants(), view.teams(), view.groups(), deals, scored];
-    let mut out = Vec::with_capacity(HEADER * 4 + w.sections.iter().map(Vec::len).sum::<usize>());
-    for x in [MAGIC, reads, view.places(), rounding] {
+    let mut out = Vec::with_capacity(HEAD * 4 + params.len() + scores.len());
+    for x in [
+        MAGIC,
+        reads,
+        view.places(),
+        rounding,
+        emit.start as u32,
+        emit.end as u32,
+        params.len() as u32,
+        scores.len() as u32,
+    ] {
         out.extend_from_slice(&x.to_le_bytes());
     }
-    for x in counts {
-        out.extend_from_slice(&(x as u32).to_le_bytes());
+    out.extend_from_slice(params);
+    out.extend_from_slice(&scores);
+    out
+}
+
+/// The scores of the `earlier` policies that scored anyone, their grades' text at the end.
+fn encode_earlier<V: View>(view: &V, earlier: &[&str]) -> Vec<u8> {
+    let n = view.participants();
+    let scored: Vec<&str> = earlier.iter().copied().filter(|p| (0..n).any(|w| view.score(p, w).is_some())).collect();
+    let blocks: usize = scored.iter().map(|p| 4 + p.len() + n * SCORE).sum();
+    let (mut out, mut texts) = (Vec::with_capacity(4 + blocks), Vec::new());
+    out.extend_from_slice(&(scored.len() as u32).to_le_bytes());
+    for policy in scored {
+        out.extend_from_slice(&(policy.len() as u32).to_le_bytes());
+        out.extend_from_slice(policy.as_bytes());
+        for w in 0..n {
+            let (flags, score, grade) = view.score(policy, w).map_or((0u32, Decimal::ZERO, ""), |(s, g)| (1, s, g));
+            out.extend_from_slice(&flags.to_le_bytes());
+            out.extend_from_slice(&score.serialize());
+            out.extend_from_slice(&((4 + blocks + texts.len()) as u32).to_le_bytes());
+            out.extend_from_slice(&(grade.len() as u32).to_le_bytes());
+            texts.extend_from_slice(grade.as_bytes());
+        }
     }
-    let mut at = HEADER * 4;
-    for section in &w.sections {
-        out.extend_from_slice(&(at as u32).to_le_bytes());
-        at += section.len();
-    }
-    out.extend_from_slice(&(at as u32).to_le_bytes());
-    for section in &w.sections {
-        out.extend_from_slice(section);
-    }
+    out.extend_from_slice(&texts);
     out
 }
 
@@ -220,11 +298,16 @@ pub fn encode<V: View>(view: &V, params: &[u8], reads: u32, earlier: &[&str]) ->
 pub struct Input<'a> {
     buf: &'a [u8],
     strings: &'a str,
-    /// Where each section starts, and the end.
+    /// Where each section of the facts starts, and the end.
     at: [usize; SECTIONS + 1],
     places: u32,
     rounding: Rounding,
-    counts: [usize; 5],
+    /// Participants, teams, groups, deals.
+    counts: [usize; 4],
+    /// The participants [`View::each`] runs for.
+    emit: std::ops::Range<usize>,
+    /// The earlier scores.
+    earlier: &'a [u8],
     /// The policy's params.
     pub params: Params,
 }
@@ -234,25 +317,40 @@ fn u32_at(buf: &[u8], at: usize) -> u32 {
 }
 
 impl<'a> Input<'a> {
-    /// Reads the header, the params and the strings of an input the host wrote.
+    /// Reads the head, the params and the facts' strings of an input the host wrote.
     pub fn read(buf: &'a [u8]) -> Result<Self, String> {
-        if buf.len() < HEADER * 4 || u32_at(buf, 0) != MAGIC {
+        if buf.len() < HEAD * 4 || u32_at(buf, 0) != MAGIC {
             return Err("the input is not ABI version 2".into());
         }
         let word = |i: usize| u32_at(buf, i * 4) as usize;
+        let params = HEAD * 4..HEAD * 4 + word(6);
+        let earlier = params.end..params.end + word(7);
+        let facts = earlier.end;
+        if buf.len() < facts + FACTS_HEAD * 4 {
+            return Err("the input ends before its facts".into());
+        }
+        let fact = |i: usize| u32_at(buf, facts + i * 4) as usize;
         let mut at = [0; SECTIONS + 1];
         for (i, a) in at.iter_mut().enumerate() {
-            *a = word(9 + i);
+            *a = facts + fact(4 + i);
         }
         if at.windows(2).any(|w| w[0] > w[1]) || at[SECTIONS] != buf.len() {
             return Err("the input's sections are out of order".into());
         }
-        let section = |s: S| &buf[at[s as usize]..at[s as usize + 1]];
-        let strings = std::str::from_utf8(section(S::Strings)).map_err(|e| format!("the input's text: {e}"))?;
-        let params = serde_json::from_slice(section(S::Params)).map_err(|e| format!("the params: {e}"))?;
-        let rounding = if word(3) == 1 { Rounding::HalfEven } else { Rounding::HalfUp };
-        let counts = [word(4), word(5), word(6), word(7), word(8)];
-        Ok(Self { buf, strings, at, places: word(2) as u32, rounding, counts, params: Params(params) })
+        let strings = &buf[at[S::Strings as usize]..at[S::Strings as usize + 1]];
+        let strings = std::str::from_utf8(strings).map_err(|e| format!("the input's text: {e}"))?;
+        let params = serde_json::from_slice(&buf[params]).map_err(|e| format!("the params: {e}"))?;
+        Ok(Self {
+            buf,
+            strings,
+            at,
+            places: word(2) as u32,
+            rounding: if word(3) == 1 { Rounding::HalfEven } else { Rounding::HalfUp },
+            counts: [fact(0), fact(1), fact(2), fact(3)],
+            emit: word(4)..word(5),
+            earlier: &buf[earlier],
+            params: Params(params),
+        })
     }
 
     fn rec(&self, s: S, size: usize, i: usize) -> usize {
@@ -387,13 +485,28 @@ impl View for Input<'_> {
         self.indexes(self.rec(S::Groups, GROUP, group) + 40)
     }
     fn score(&self, policy: &str, who: Who) -> Option<(Decimal, &str)> {
-        let n = self.participants();
-        let block = 8 + n * SCORE;
-        let start = (0..self.counts[4])
-            .map(|k| self.at[S::Earlier as usize] + k * block)
-            .find(|&at| self.str(at) == Some(policy))?;
-        let at = start + 8 + who * SCORE;
-        (self.u32(at) & 1 != 0).then(|| (self.dec(at + 4), self.str(at + 20).unwrap_or_default()))
+        let e = self.earlier;
+        let mut at = 4;
+        // Empty when the plugin did not ask for the earlier scores.
+        for _ in 0..e.get(..4).map_or(0, |_| u32_at(e, 0)) {
+            let len = u32_at(e, at) as usize;
+            let name = &e[at + 4..at + 4 + len];
+            at += 4 + len;
+            if name == policy.as_bytes() {
+                let at = at + who * SCORE;
+                if u32_at(e, at) & 1 == 0 {
+                    return None;
+                }
+                let score = Decimal::deserialize(e[at + 4..at + 20].try_into().expect("sixteen bytes"));
+                let (start, len) = (u32_at(e, at + 20) as usize, u32_at(e, at + 24) as usize);
+                return Some((score, std::str::from_utf8(&e[start..start + len]).unwrap_or_default()));
+            }
+            at += self.participants() * SCORE;
+        }
+        None
+    }
+    fn each<T: Send>(&self, f: impl Fn(Who) -> T + Sync + Send) -> Vec<T> {
+        self.emit.clone().map(f).collect()
     }
 }
 
