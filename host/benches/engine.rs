@@ -36,19 +36,6 @@ use std::time::Instant;
 
 const CONFIGS: [&str; 5] = ["rhai", "native", "wasm", "wasm-all", "rhai-min"];
 
-/// The standard policies, by their scripts' names.
-const STANDARD: [&str; 9] = [
-    "tiered_commission",
-    "excess_pool",
-    "team_bonus",
-    "mentor_bonus",
-    "group_pk",
-    "scorecard",
-    "performance_bonus",
-    "manager_override",
-    "rate_table",
-];
-
 /// Timed runs of each runtime per size. On this VM noise only adds time (nearly all of it system
 /// time for fresh memory: the same run has measured 2.3 s and 4.8 s), so the faster of two runs
 /// is the nearer to what the code costs.
@@ -412,7 +399,7 @@ fn plan_for(config: &str) -> CompiledPlan {
             text
         }
         "wasm" => as_plugins(&example, &["group_pk"]),
-        "wasm-all" => as_plugins(&example, &STANDARD),
+        "wasm-all" => as_plugins(&example, &payplan_standard::NAMES),
         _ => example,
     };
     let plan: Plan = plan::parse(&file, &text, |p| std::fs::read(p).map_err(|e| e.to_string())).unwrap();

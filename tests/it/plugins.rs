@@ -32,20 +32,6 @@ fn script_and_plugin(name: &str, policy: fn(&str, &Params) -> String) -> Vec<(Ev
         .collect()
 }
 
-/// The standard policies, by their scripts' names: `plugins/standard` has each in Rust, and the
-/// plugin of that name is it built for WASM.
-const STANDARD: [&str; 9] = [
-    "tiered_commission",
-    "excess_pool",
-    "team_bonus",
-    "mentor_bonus",
-    "group_pk",
-    "scorecard",
-    "performance_bonus",
-    "manager_override",
-    "rate_table",
-];
-
 /// All nine standard policies with random params on 150 random periods, three ways: the scripts,
 /// their plugins (ABI version 2) and the same Rust run natively. The plugins and the native rules
 /// pay the scripts' lines to the cent and give their scores and grades.
@@ -57,7 +43,7 @@ fn the_standard_policies_in_rust_agree_with_the_scripts_on_random_periods() {
         let n = 1 + r.below(20);
         let period = random_period(&mut r, n).to_string();
         let scripts = random_params(&mut r).plan_text();
-        let plugins = STANDARD.iter().fold(scripts.clone(), |text, name| {
+        let plugins = payplan_standard::NAMES.iter().fold(scripts.clone(), |text, name| {
             let script = format!("script = \"{name}.rhai\"");
             assert!(text.contains(&script), "the random plan runs {name}");
             text.replace(&script, &format!("plugin = \"{}\"", plugin(name).display()))

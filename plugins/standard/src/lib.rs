@@ -29,6 +29,20 @@ pub use team::team_bonus;
 use payplan_sdk::view::{Paid, Rule, View, Who};
 use rust_decimal::Decimal;
 
+/// The standard policies, by their scripts' names (`policies/<name>.rhai`), in the order of
+/// policies.md; each plugin crate is named so too.
+pub const NAMES: [&str; 9] = [
+    "tiered_commission",
+    "excess_pool",
+    "team_bonus",
+    "mentor_bonus",
+    "group_pk",
+    "scorecard",
+    "performance_bonus",
+    "manager_override",
+    "rate_table",
+];
+
 /// The rule of the standard policy whose script is `policies/<name>.rhai`.
 pub fn rule<V: View>(name: &str) -> Option<Rule<V>> {
     let rule: Rule<V> = match name {
