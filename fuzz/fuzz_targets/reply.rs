@@ -1,5 +1,6 @@
-//! The plugin reply decoder: any bytes are an output whose lines and scores name participants of
-//! the period (each scored once), or a message; never a panic.
+//! The plugin reply decoders (ABI versions 1 and 2): any bytes are an output whose lines and
+//! scores name participants of the period (each scored once, for version 1), or a message; never
+//! a panic.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -28,5 +29,9 @@ fuzz_target!(|bytes: &[u8]| {
             assert_eq!(scored.len(), output.scores.len(), "a participant scored twice");
         }
         Err(_) => {}
+    }
+    let n = facts.participants.len();
+    if let Ok(Ok(out)) = payplan_sdk::abi::v2::decode_reply(bytes, n) {
+        assert!(out.lines.iter().all(|l| l.who < n) && out.scores.iter().all(|s| s.who < n));
     }
 });

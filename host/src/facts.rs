@@ -48,7 +48,7 @@ pub struct Facts {
 
 /// [`Facts::encoded`]: its bytes are not printed.
 #[derive(Default)]
-pub(crate) struct Encoded(pub(crate) [std::sync::OnceLock<Vec<Vec<u8>>>; 2]);
+pub(crate) struct Encoded(pub(crate) [std::sync::OnceLock<Result<Vec<Vec<u8>>, String>>; 2]);
 
 impl std::fmt::Debug for Encoded {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -265,7 +265,7 @@ mod tests {
     /// A whole call's input, as the WASM runtime writes it.
     fn input_bytes(view: &FactsView, params: &[u8], reads: u32, earlier: &[&str]) -> Vec<u8> {
         let mut bytes = v2::encode_head(view, reads, 0..view.participants(), params, earlier);
-        bytes.extend(v2::encode_facts(view, reads & reads::DEALS != 0).concat());
+        bytes.extend(v2::encode_facts(view, reads & reads::DEALS != 0).unwrap().concat());
         bytes
     }
 
@@ -299,7 +299,7 @@ mod tests {
         let env = env();
         let view = FactsView::new(&env);
         let mut bytes = v2::encode_head(&view, reads::SPLIT, 2..5, b"{}", &[]);
-        bytes.extend(v2::encode_facts(&view, false).concat());
+        bytes.extend(v2::encode_facts(&view, false).unwrap().concat());
         let input = v2::Input::read(&bytes).unwrap();
         assert_eq!(input.each(|who| who), [2, 3, 4]);
         assert_eq!(input.participants(), view.participants(), "it sees everyone");

@@ -329,6 +329,7 @@ impl WasmPolicy {
         let view = FactsView::new(env);
         let deals = self.reads & v2::reads::DEALS != 0;
         let facts = env.facts.encoded.0[usize::from(deals)].get_or_init(|| v2::encode_facts(&view, deals));
+        let facts = facts.as_ref().map_err(|why| self.garbage(why.clone()))?;
         let earlier: Vec<&str> = env.earlier.iter().map(|o| o.policy.as_str()).collect();
         let n = env.facts.participants.len();
         let parts = if self.reads & v2::reads::SPLIT != 0 { parts(n) } else { 1 };

@@ -102,8 +102,10 @@ impl Writer {
     fn u32(&mut self, s: S, x: u32) {
         self.sections[s as usize].extend_from_slice(&x.to_le_bytes());
     }
+    /// An offset, a length or a count: below 4 GiB once [`encode_facts`] has checked that every
+    /// section is.
     fn usize(&mut self, s: S, x: usize) {
-        self.u32(s, u32::try_from(x).expect("a period of fewer than 4G items"));
+        self.u32(s, x as u32);
     }
     fn dec(&mut self, s: S, x: Decimal) {
         self.sections[s as usize].extend_from_slice(&x.serialize());
@@ -157,8 +159,9 @@ impl Writer {
 }
 
 /// The facts part of the input: `view`'s facts, with the deals or without, in pieces to be
-/// written one after the other (the sections are not copied into one buffer).
-pub fn encode_facts<V: View>(view: &V, deals: bool) -> Vec<Vec<u8>> {
+/// written one after the other (the sections are not copied into one buffer). An error when they
+/// take 4 GiB or more, which no 32-bit guest can hold.
+pub fn encode_facts<V: View>(view: &V, deals: bool) -> Result<Vec<Vec<u8>>, String> {
     let mut w = Writer { sections: Default::default() };
     let n = view.participants();
     let deals = if deals { view.deals() } else { 0 };
@@ -223,6 +226,10 @@ pub fn encode_facts<V: View>(view: &V, deals: bool) -> Vec<Vec<u8>> {
             w.str_once(S::Attributes, Some(&value), &mut seen);
         });
     }
+    let size = FACTS_HEAD * 4 + w.sections.iter().map(Vec::len).sum::<usize>();
+    if u32::try_from(size).is_err() {
+        return Err(format!("the period's facts take {size} bytes, more than a WASM plugin's 4 GiB"));
+    }
     let counts = [n, view.teams(), view.groups(), deals];
     let mut head = Vec::with_capacity(FACTS_HEAD * 4);
     for x in counts {
@@ -234,7 +241,7 @@ pub fn encode_facts<V: View>(view: &V, deals: bool) -> Vec<Vec<u8>> {
         at += section.len();
     }
     head.extend_from_slice(&(at as u32).to_le_bytes());
-    std::iter::once(head).chain(w.sections).collect()
+    Ok(std::iter::once(head).chain(w.sections).collect())
 }
 
 /// The head of one call's input, which the facts part ([`encode_facts`]) follows: the plan's
