@@ -1,5 +1,6 @@
 //! The script API reference (`host/src/runtime/rhai/API.md`) is hand-kept; this holds it to the
-//! functions and properties the engine registers, both ways, so it cannot drift.
+//! functions and properties the engine registers, both ways, so it cannot drift; and `why`, which
+//! promises to write values as interpolation does, to that promise.
 
 use crate::support::repo;
 use payplan::plan::limits::Limits;
@@ -77,4 +78,29 @@ fn every_registered_function_and_property_is_documented_and_nothing_else() {
             "API.md documents ctx.{name}, which the engine does not register"
         );
     }
+}
+
+/// `why("{}", x)` writes every kind of value as `${x}` does: the native writer of decimals,
+/// numbers and flags, and `to_string` for the rest, cannot drift from interpolation unseen.
+#[test]
+fn why_writes_each_kind_of_value_as_interpolation_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = r#"
+fn participant(ctx, p) {
+    let values = [1.50, -0.25, 0, 42, -7, true, false, 'c', "text", "", (), [1, 2.5, "x"], #{a: 1, b: [()]},
+                  p, ctx.params, ctx.money(1234.5), pct(0.125), p.sales, p.target];
+    for x in values {
+        if why("{}", x) != `${x}` {
+            throw `why wrote "${why("{}", x)}" where interpolation wrote "${x}"`;
+        }
+    }
+    ctx.pay(p, "ok", 1, [why("{} has {} of {}", p, p.sales, ctx.params.rate)]);
+}
+"#;
+    std::fs::write(dir.path().join("kinds.rhai"), script).unwrap();
+    let plan = "id = \"t\"\nversion = \"1\"\ncurrency = \"CNY\"\n[[policy]]\nid = \"kinds\"\nscript = \"kinds.rhai\"\n\
+                [policy.params]\nrate = 0.030\n";
+    let result = crate::support::evaluate_at(&dir.path().join("plan.toml"), plan, crate::hostile::PERIOD, 1).unwrap();
+    let explained: Vec<&str> = result.payouts.iter().map(|p| p.explain[0].as_str()).collect();
+    assert_eq!(explained, ["a has 150 of 0.030", "b has 0 of 0.030"]);
 }
