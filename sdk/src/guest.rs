@@ -30,8 +30,13 @@ pub fn evaluate(ptr: u32, len: u32, policy: PolicyFn) -> u64 {
         Err(e) => Reply::Error(format!("the plugin could not read its input: {e}")),
     };
     drop(bytes);
-    let out = serde_json::to_vec(&reply).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}").into_bytes());
-    let out = std::mem::ManuallyDrop::new(out.into_boxed_slice());
+    hand_over(serde_json::to_vec(&reply).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}").into_bytes()))
+}
+
+/// Leaves the reply allocated for the host to read (the instance is dropped after) and packs its
+/// buffer as `(ptr << 32) | len`.
+fn hand_over(reply: Vec<u8>) -> u64 {
+    let out = std::mem::ManuallyDrop::new(reply.into_boxed_slice());
     ((out.as_ptr() as usize as u64) << 32) | out.len() as u64
 }
 
@@ -44,8 +49,7 @@ pub fn evaluate_v2(ptr: u32, len: u32, rule: impl FnOnce(&crate::abi::v2::Input<
     let bytes = unsafe { Vec::from_raw_parts(ptr as usize as *mut u8, len as usize, len as usize) };
     let reply = v2::Input::read(&bytes).and_then(|input| rule(&input));
     drop(bytes);
-    let out = std::mem::ManuallyDrop::new(v2::encode_reply(&reply).into_boxed_slice());
-    ((out.as_ptr() as usize as u64) << 32) | out.len() as u64
+    hand_over(v2::encode_reply(&reply))
 }
 
 /// Exports a rule written against [`View`](crate::view::View) as a plugin of ABI version 2

@@ -10,13 +10,13 @@
 mod view;
 
 use super::native::{FactsView, output};
-use super::{Env, Line, Output, Policy, ScoreLine};
+use super::{Env, Output, Policy};
 use crate::error::{Error, Limit, Location, Result};
 use crate::facts::Facts;
 use crate::halt::Halt;
 use crate::plan::limits::Limits;
 use payplan_sdk::abi::{self, ABI_VERSION, Reply, v2};
-use payplan_sdk::view::Out;
+use payplan_sdk::view::{Out, Scored};
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -356,27 +356,18 @@ impl WasmPolicy {
 /// A plugin's reply (JSON bytes) as the policy's output: every participant named by id must be in
 /// the period, and none scored twice. A reply that reports a failure is that failure's message.
 pub fn decode_reply(policy: &str, bytes: &[u8], facts: &Facts) -> std::result::Result<Output, String> {
-    let output = match serde_json::from_slice(bytes) {
+    let reply = match serde_json::from_slice(bytes) {
         Ok(Reply::Ok(output)) => output,
         Ok(Reply::Error(message)) => return Err(message),
         Err(e) => return Err(format!("the plugin's reply is not valid: {e}")),
     };
     let who = |id: &str| facts.who(id).ok_or_else(|| format!("emitted a line for unknown participant {id:?}"));
-    let mut out = Output::new(policy);
-    for l in output.lines {
-        out.lines.push(Line {
-            who: who(&l.participant)?,
-            component: l.component,
-            amount: l.amount,
-            explain: l.explain,
-        });
+    let mut out = Out::default();
+    for l in reply.lines {
+        out.pay(who(&l.participant)?, l.component, l.amount, l.explain);
     }
-    for s in output.scores {
-        let who = who(&s.participant)?;
-        if out.score_of.insert(who, out.scores.len()).is_some() {
-            return Err(format!("scored participant {:?} twice", s.participant));
-        }
-        out.scores.push(ScoreLine { who, score: s.score, grade: s.grade, explain: s.explain });
+    for s in reply.scores {
+        out.scores.push(Scored { who: who(&s.participant)?, score: s.score, grade: s.grade, explain: s.explain });
     }
-    Ok(out)
+    output(policy, out, facts)
 }

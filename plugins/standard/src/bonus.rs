@@ -2,7 +2,7 @@
 //! earlier scoring policy (`scorecard`) gave, 0 for a grade without one. Component `bonus`, for
 //! everyone scored.
 
-use crate::{each, money};
+use crate::each;
 use payplan_sdk::view::{Out, Paid, Params, View, decimal};
 use rust_decimal::Decimal;
 
@@ -18,7 +18,7 @@ pub fn performance_bonus<V: View>(view: &V, params: &Params) -> Result<Out, Stri
         let Some((score, grade)) = view.score(scorecard, who) else { return Ok(Vec::new()) };
         let multiplier = multipliers.get(grade).and_then(decimal).unwrap_or(Decimal::ZERO);
         let explain =
-            vec![format!("{scorecard} score {score} → grade {grade}"), format!("{} × {multiplier}", money(view, base))];
+            vec![format!("{scorecard} score {score} → grade {grade}"), format!("{} × {multiplier}", view.round(base))];
         Ok(vec![Paid { who, component: "bonus".into(), amount: base * multiplier, explain }])
     })?;
     Ok(Out { lines, scores: Vec::new() })

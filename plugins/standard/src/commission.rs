@@ -2,7 +2,7 @@
 //! its rate on all sales; `marginal`, each tier's rate pays on the sales between its `at` and the
 //! next `at` (ratios of the target). Component `commission`, for everyone with a target.
 
-use crate::{each, money, numbers};
+use crate::{each, numbers};
 use payplan_sdk::view::{Out, Paid, Params, View};
 use rust_decimal::Decimal;
 
@@ -23,7 +23,7 @@ pub fn tiered_commission<V: View>(view: &V, params: &Params) -> Result<Out, Stri
     let lines = each(view, |who| {
         let Some(target) = view.target(who) else { return Ok(Vec::new()) };
         let sales = view.sales(who);
-        let mut why = vec![format!("sales {} of target {}", money(view, sales), money(view, target))];
+        let mut why = vec![format!("sales {} of target {}", view.round(sales), view.round(target))];
         let amount = if whole {
             match tiers.iter().rev().find(|(at, _)| view.reaches(who, *at)) {
                 Some((at, rate)) => {
@@ -39,12 +39,12 @@ pub fn tiered_commission<V: View>(view: &V, params: &Params) -> Result<Out, Stri
                 let slice = high - *at * target;
                 if slice > Decimal::ZERO {
                     sum += *rate * slice;
-                    why.push(format!("tier {at}: {} × {rate}", money(view, slice)));
+                    why.push(format!("tier {at}: {} × {rate}", view.round(slice)));
                 }
             }
             sum
         };
-        why.push(format!("= {}", money(view, amount)));
+        why.push(format!("= {}", view.round(amount)));
         Ok(vec![Paid { who, component: "commission".into(), amount, explain: why }])
     })?;
     Ok(Out { lines, scores: Vec::new() })

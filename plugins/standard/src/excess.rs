@@ -1,7 +1,6 @@
 //! Excess pool (`policies/excess_pool.rhai`): in each team, the members who reach `threshold` of
 //! their target share `pool` by their sales above it. Component `excess`.
 
-use crate::money;
 use payplan_sdk::view::{Out, Params, View, Who};
 use rust_decimal::Decimal;
 
@@ -24,8 +23,8 @@ pub fn excess_pool<V: View>(view: &V, params: &Params) -> Result<Out, String> {
         let shares = view.allocate(pool, &qualifiers, &weights)?;
         for ((&w, share), weight) in qualifiers.iter().zip(shares).zip(&weights) {
             let why = vec![
-                format!("team {} pool {} among {}", view.team_id(t), money(view, pool), qualifiers.len()),
-                format!("excess {} → {}", money(view, *weight), money(view, share)),
+                format!("team {} pool {} among {}", view.team_id(t), view.round(pool), qualifiers.len()),
+                format!("excess {} → {}", view.round(*weight), view.round(share)),
             ];
             out.pay(w, "excess", share, why);
         }

@@ -60,11 +60,6 @@ pub fn rule<V: View>(name: &str) -> Option<Rule<V>> {
     Some(rule)
 }
 
-/// Money as a line shows it: rounded to the minor unit.
-fn money<V: View>(view: &V, x: Decimal) -> Decimal {
-    view.round(x)
-}
-
 /// Every participant's lines, made by `f` (in parallel on the host), in participant order.
 fn each<V: View>(view: &V, f: impl Fn(Who) -> Result<Vec<Paid>, String> + Sync + Send) -> Result<Vec<Paid>, String> {
     let lines = view.each(f);

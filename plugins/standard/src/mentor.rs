@@ -3,7 +3,7 @@
 //! `first_deal:<mentee>`) and `mentee_amount` to the mentee (`first_deal`); and to the mentor
 //! `override_rate` of the mentee's in-window credits (`override:<mentee>`, no line when 0).
 
-use crate::{each, money};
+use crate::each;
 use payplan_sdk::view::{Out, Paid, Params, View};
 use rust_decimal::Decimal;
 
@@ -33,7 +33,7 @@ pub fn mentor_bonus<V: View>(view: &V, params: &Params) -> Result<Out, String> {
         }
         let sum: Decimal = view.credits(who).filter(|&(deal, _)| in_window(deal)).map(|(_, credit)| credit).sum();
         if !sum.is_zero() {
-            let explain = vec![format!("in-window deals sum to {}", money(view, sum))];
+            let explain = vec![format!("in-window deals sum to {}", view.round(sum))];
             lines.push(Paid { who: mentor, component: format!("override:{id}"), amount: rate * sum, explain });
         }
         Ok(lines)

@@ -3,7 +3,7 @@
 //! none; the row giving the most keys wins, the first row among equals), no rate without a match.
 //! One line per participant with deals, component `component` (default `commission`).
 
-use crate::{each, money};
+use crate::each;
 use payplan_sdk::view::{Out, Paid, Params, View, decimal, text};
 use rust_decimal::Decimal;
 use std::borrow::Cow;
@@ -71,13 +71,13 @@ pub fn rate_table<V: View>(view: &V, params: &Params) -> Result<Out, String> {
         for (row, sum) in rows.iter().zip(&credited) {
             if let Some(sum) = sum {
                 total += sum * row.rate;
-                explain.push(format!("{} × {}", money(view, *sum), row.rate));
+                explain.push(format!("{} × {}", view.round(*sum), row.rate));
             }
         }
         if !unmatched.is_zero() {
-            explain.push(format!("no matching row: {} × 0", money(view, unmatched)));
+            explain.push(format!("no matching row: {} × 0", view.round(unmatched)));
         }
-        explain.push(format!("total {}", money(view, total)));
+        explain.push(format!("total {}", view.round(total)));
         Ok(vec![Paid { who, component: component.into(), amount: total, explain }])
     })?;
     Ok(Out { lines, scores: Vec::new() })

@@ -2,7 +2,6 @@
 //! its sales, in equal shares, to the members who reach `min_attainment` of their own target.
 //! Component `team`.
 
-use crate::money;
 use payplan_sdk::view::{Out, Params, View, Who};
 use rust_decimal::Decimal;
 
@@ -27,8 +26,8 @@ pub fn team_bonus<V: View>(view: &V, params: &Params) -> Result<Out, String> {
         let shares = view.allocate(pool, &eligible, &vec![Decimal::ONE; eligible.len()])?;
         for (&w, share) in eligible.iter().zip(shares) {
             let why = vec![
-                format!("team {} pool {}", view.team_id(t), money(view, pool)),
-                format!("equal share {}", money(view, share)),
+                format!("team {} pool {}", view.team_id(t), view.round(pool)),
+                format!("equal share {}", view.round(share)),
             ];
             out.pay(w, "team", share, why);
         }
